@@ -1,0 +1,107 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { parseAllDocuments } from 'yaml';
+import { UserError } from '../errors.js';
+
+export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
+/** Where a project keeps its own versions of built-in templates, file by file. */
+export const OVERRIDES_DIR = '.scaffold/templates';
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
+handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+handlebars.registerHelper('upper', (value: string) => value.toUpperCase());
+
+export interface RenderedFile {
+  /** Output path relative to the template group, ".hbs" dropped, "_x" segments as ".x". */
+  path: string;
+  content: string;
+}
+
+/**
+ * Renders templates from the built-in set, each replaced by the project's override of the
+ * same relative path when there is one. Templates stay dumb: the context carries every
+ * decision.
+ */
+export class TemplateRenderer {
+  readonly #overridesRoot: string | undefined;
+  readonly #compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+  constructor(projectDir?: string) {
+    this.#overridesRoot = projectDir ? path.join(projectDir, OVERRIDES_DIR) : undefined;
+  }
+
+  /** Every template under `group` (e.g. "service/http-api"), rendered with `context`. */
+  renderGroup(group: string, context: object): RenderedFile[] {
+    const groupDir = path.join(BUILTIN_TEMPLATES, group);
+    if (!existsSync(groupDir)) return [];
+    return listFiles(groupDir).map((relative) => ({
+      path: outputPath(relative),
+      content: this.render(`${group}/${relative}`, context),
+    }));
+  }
+
+  /** One template by its path under templates/. */
+  render(templatePath: string, context: object): string {
+    const source = this.#source(templatePath);
+    if (!templatePath.endsWith('.hbs')) return source.text;
+    let template = this.#compiled.get(source.file);
+    if (!template) {
+      template = handlebars.compile(source.text, { noEscape: true, strict: true });
+      this.#compiled.set(source.file, template);
+    }
+    let content: string;
+    try {
+      content = template(context);
+    } catch (error) {
+      throw new UserError(`cannot render ${source.file}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    checkSyntax(outputPath(templatePath), content, source.file);
+    return content;
+  }
+
+  #source(templatePath: string): { file: string; text: string } {
+    const override = this.#overridesRoot && path.join(this.#overridesRoot, templatePath);
+    const file = override && existsSync(override) ? override : path.join(BUILTIN_TEMPLATES, templatePath);
+    return { file, text: readFileSync(file, 'utf8') };
+  }
+}
+
+/** A template that renders broken JSON or YAML (usually an override) stops the run before
+ * anything is written. */
+function checkSyntax(output: string, content: string, templateFile: string): void {
+  let problem: string | undefined;
+  if (output.endsWith('.json')) {
+    try {
+      JSON.parse(content);
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+  } else if (/\.ya?ml$/.test(output)) {
+    const broken = parseAllDocuments(content, { prettyErrors: false })
+      .flatMap((document) => ('errors' in document ? document.errors : []))
+      .at(0);
+    problem = broken?.message.split('\n')[0];
+  }
+  if (problem) throw new UserError(`${templateFile} renders invalid ${path.extname(output).slice(1).toUpperCase()}: ${problem}`);
+}
+
+function outputPath(templatePath: string): string {
+  return templatePath
+    .replace(/\.hbs$/, '')
+    .split('/')
+    .map((segment) => (segment.startsWith('_') ? `.${segment.slice(1)}` : segment))
+    .join('/');
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? listFiles(path.join(dir, entry.name), `${prefix}${entry.name}/`)
+        : [`${prefix}${entry.name}`],
+    )
+    .sort();
+}

@@ -1,0 +1,33 @@
+import { Document } from 'yaml';
+import { UserError } from '../errors.js';
+import { parseSpec, type LoadedSpec } from './load.js';
+import { serviceNameProblem, type ServiceInput, type SpecInput } from './schema.js';
+
+export const SCHEMA_COMMENT = 'yaml-language-server: $schema=.scaffold/scaffold.schema.json';
+
+/** The text of a new scaffold.yaml. */
+export function newSpecText(spec: SpecInput): string {
+  const document = new Document(spec);
+  document.commentBefore = ` ${SCHEMA_COMMENT}\n Describes the system; "scaffold generate" renders everything else from it.`;
+  return document.toString();
+}
+
+/**
+ * Adds a service to the spec's YAML (comments and layout kept) and validates the result,
+ * so a bad addition fails before anything is written.
+ */
+export function withService(loaded: LoadedSpec, name: string, service: ServiceInput): LoadedSpec {
+  const problem = serviceNameProblem(name);
+  if (problem) throw new UserError(problem);
+  if (loaded.spec.services[name]) {
+    throw new UserError(`service "${name}" already exists in ${loaded.file}: choose another name`);
+  }
+  const document = loaded.document.clone();
+  if (!document.has('services') || document.get('services') === null) document.set('services', document.createNode({}));
+  document.setIn(['services', name], document.createNode(dropUndefined(service)));
+  return parseSpec(document.toString(), loaded.file);
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,267 @@
+import { z } from 'zod';
+
+/**
+ * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
+ * `Spec`; nothing reads the YAML again.
+ */
+
+/** DNS-1035 label (a DNS-1123 label that starts with a letter): names become hostnames,
+ * image names, environment variable prefixes and Kubernetes object names. */
+export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Room for the suffixes Kubernetes objects and compose containers add to a name. */
+export const SERVICE_NAME_MAX = 40;
+
+export const INFRASTRUCTURE_KINDS = ['postgres', 'redis', 'nats'] as const;
+export type InfrastructureKind = (typeof INFRASTRUCTURE_KINDS)[number];
+
+/** Names a service cannot take: they collide with infrastructure hosts, Kubernetes'
+ * own objects, or the project's folders. */
+export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
+  ...INFRASTRUCTURE_KINDS,
+  'default',
+  'kubernetes',
+  'localhost',
+  'scaffold',
+  'services',
+  'deploy',
+  'node-modules',
+]);
+
+export const PATTERNS = ['http-api', 'gateway'] as const;
+export type Pattern = (typeof PATTERNS)[number];
+
+export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;
+export const BALANCING = ['round-robin', 'least-connections'] as const;
+
+export function serviceNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'a service name cannot be empty';
+  if (!SERVICE_NAME_PATTERN.test(name)) {
+    return `"${name}" is not a valid service name: use lowercase letters, digits and "-", starting with a letter and not ending with "-" (e.g. "orders" or "user-profile")`;
+  }
+  if (name.length > SERVICE_NAME_MAX) {
+    return `"${name}" is too long for a service name: at most ${SERVICE_NAME_MAX} characters`;
+  }
+  if (RESERVED_SERVICE_NAMES.has(name)) return `"${name}" is a reserved name: choose another service name`;
+  return undefined;
+}
+
+const serviceName = z.string().superRefine((name, ctx) => {
+  const problem = serviceNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const cpu = z
+  .string()
+  .regex(/^(\d+m|\d+(\.\d+)?)$/, { error: 'expected a CPU quantity such as "250m" or "0.5"' });
+const memory = z
+  .string()
+  .regex(/^\d+(Ki|Mi|Gi)$/, { error: 'expected a memory quantity such as "128Mi" or "1Gi"' });
+const resourceAmounts = z.strictObject({ cpu, memory });
+
+const httpPath = z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, {
+  error: 'expected a URL path starting with "/", e.g. "/healthz"',
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: 'environment variable names use letters, digits and "_" and do not start with a digit',
+});
+
+const port = z
+  .number({ error: 'expected a port number between 1024 and 65535' })
+  .int({ error: 'expected a whole port number' })
+  .min(1024, { error: 'ports below 1024 need root: choose 1024–65535' })
+  .max(65535, { error: 'ports end at 65535' });
+
+export const DEFAULT_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '500m', memory: '256Mi' },
+} as const;
+
+export const DEFAULT_HEALTH = { liveness: '/healthz', readiness: '/readyz' } as const;
+
+export const serviceSchema = z
+  .strictObject({
+    pattern: z.enum(PATTERNS).default('http-api').describe('What the service is built from.'),
+    port: port.describe('The port the service listens on: its front port on this machine.'),
+    replicas: z
+      .number()
+      .int()
+      .min(1, { error: 'a service needs at least 1 replica' })
+      .max(50, { error: 'at most 50 replicas' })
+      .default(1),
+    dependsOn: z
+      .array(serviceName)
+      .default([])
+      .describe('Services this one calls; each is reachable at <NAME>_URL.'),
+    routes: z
+      .record(
+        z.string().regex(/^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/, {
+          error: 'route prefixes look like "/orders" (lowercase, no trailing "/")',
+        }),
+        serviceName,
+      )
+      .optional()
+      .describe('Gateway only: path prefix → upstream service.'),
+    env: z.record(envName, z.string()).default({}),
+    resources: z
+      .strictObject({ requests: resourceAmounts, limits: resourceAmounts })
+      .default(DEFAULT_RESOURCES),
+    health: z.strictObject({ liveness: httpPath, readiness: httpPath }).default(DEFAULT_HEALTH),
+    restart: z.enum(RESTART_POLICIES).default('always'),
+    balancing: z.enum(BALANCING).default('round-robin'),
+    uses: z.array(z.enum(INFRASTRUCTURE_KINDS)).default([]),
+    rateLimit: z
+      .number()
+      .int()
+      .min(0)
+      .default(1000)
+      .describe('Gateway only: requests per second allowed to one client (0 turns it off).'),
+  })
+  .describe('One service of the system.');
+
+const infrastructureSchema = z
+  .strictObject({
+    postgres: z.strictObject({ version: z.string().default('16') }).optional(),
+    redis: z.strictObject({ version: z.string().default('7') }).optional(),
+    nats: z.strictObject({ version: z.string().default('2') }).optional(),
+  })
+  .default({});
+
+export const specSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(SERVICE_NAME_PATTERN, {
+        error: 'project names use lowercase letters, digits and "-", starting with a letter',
+      })
+      .max(SERVICE_NAME_MAX)
+      .describe('The project name: the compose project and the Kubernetes namespace.'),
+    services: z.record(serviceName, serviceSchema).default({}),
+    infrastructure: infrastructureSchema,
+  })
+  .superRefine(checkReferences);
+
+export type Spec = z.output<typeof specSchema>;
+export type SpecInput = z.input<typeof specSchema>;
+export type Service = z.output<typeof serviceSchema>;
+export type ServiceInput = z.input<typeof serviceSchema>;
+
+function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
+  const { services, infrastructure } = spec as unknown as Pick<Spec, 'services' | 'infrastructure'>;
+  const names = new Set(Object.keys(services));
+  const portOwner = new Map<number, string>();
+
+  for (const [name, service] of Object.entries(services)) {
+    const at = (...rest: (string | number)[]) => ['services', name, ...rest];
+
+    const clash = portOwner.get(service.port);
+    if (clash) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('port'),
+        message: `port ${service.port} is already taken by "${clash}": give each service its own port`,
+      });
+    }
+    portOwner.set(service.port, name);
+
+    service.dependsOn.forEach((dependency, index) => {
+      if (dependency === name) {
+        ctx.addIssue({ code: 'custom', path: at('dependsOn', index), message: `"${name}" cannot depend on itself` });
+      } else if (!names.has(dependency)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('dependsOn', index),
+          message: `unknown service "${dependency}": declare it under services first`,
+        });
+      }
+    });
+
+    if (service.routes && service.pattern !== 'gateway') {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('routes'),
+        message: 'only a service with pattern "gateway" has routes: remove them or set pattern: gateway',
+      });
+    }
+    for (const [prefix, target] of Object.entries(service.routes ?? {})) {
+      if (target === name) {
+        ctx.addIssue({ code: 'custom', path: at('routes', prefix), message: 'a gateway cannot route to itself' });
+      } else if (!names.has(target)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('routes', prefix),
+          message: `unknown service "${target}": declare it under services first`,
+        });
+      }
+    }
+
+    service.uses.forEach((kind, index) => {
+      if (!infrastructure[kind]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('uses', index),
+          message: `"${kind}" is not declared: add "${kind}: {}" under infrastructure`,
+        });
+      }
+    });
+  }
+
+  const cycle = findCycle(services);
+  if (cycle) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['services', cycle[0]!, 'dependsOn'],
+      message: `dependsOn forms a cycle (${cycle.join(' → ')}): services must start in some order`,
+    });
+  }
+}
+
+/** Calls a gateway makes count as dependencies too: it needs its upstreams to route. */
+export function dependenciesOf(service: Pick<Service, 'dependsOn' | 'routes'>): string[] {
+  return [...new Set([...service.dependsOn, ...Object.values(service.routes ?? {})])];
+}
+
+function findCycle(services: Record<string, Pick<Service, 'dependsOn' | 'routes'>>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done' || !services[name]) return undefined;
+    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const next of dependenciesOf(services[name]!)) {
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of Object.keys(services)) {
+    const cycle = visit(name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/** Services ordered so each comes after everything it depends on. */
+export function startOrder(spec: Spec): string[] {
+  const ordered: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    dependenciesOf(spec.services[name]!).forEach(visit);
+    ordered.push(name);
+  };
+  Object.keys(spec.services).forEach(visit);
+  return ordered;
+}
+
+/** The JSON Schema editors use to complete and check scaffold.yaml. */
+export function specJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(specSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'scaffold.yaml',
+  };
+}
