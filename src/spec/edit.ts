@@ -1,7 +1,8 @@
-import { Document } from 'yaml';
+import { Document, isMap, type YAMLMap } from 'yaml';
 import { UserError } from '../errors.js';
 import { parseSpec, type LoadedSpec } from './load.js';
-import { serviceNameProblem, type ServiceInput, type SpecInput } from './schema.js';
+import { serviceNameProblem } from './names.js';
+import type { ServiceInput, SpecInput } from './schema.js';
 
 export const SCHEMA_COMMENT = 'yaml-language-server: $schema=.scaffold/scaffold.schema.json';
 
@@ -23,7 +24,10 @@ export function withService(loaded: LoadedSpec, name: string, service: ServiceIn
     throw new UserError(`service "${name}" already exists in ${loaded.file}: choose another name`);
   }
   const document = loaded.document.clone();
-  if (!document.has('services') || document.get('services') === null) document.set('services', document.createNode({}));
+  const services = document.get('services');
+  if (!isMap(services)) document.set('services', document.createNode({}));
+  // an empty map prints as "{}" (flow style); services read better as a block
+  (document.get('services') as YAMLMap).flow = false;
   document.setIn(['services', name], document.createNode(dropUndefined(service)));
   return parseSpec(document.toString(), loaded.file);
 }

@@ -1,0 +1,42 @@
+import { Command, Option } from 'commander';
+import { registerGenerate } from './commands/generate.js';
+import { registerInit } from './commands/init.js';
+import { registerNewService } from './commands/new-service.js';
+import { registerSchema } from './commands/schema.js';
+import { registerValidate } from './commands/validate.js';
+import { handleErrors } from './handle-errors.js';
+import { createOutput } from './output.js';
+import { version } from './version.js';
+
+/** Command files only describe their commands; each loads its core when it runs, which
+ * keeps `scaffold --help` close to bare Node start-up. */
+export function buildProgram(): Command {
+  const program = new Command('scaffold')
+    .description('Describe a service architecture, generate it, run it, and stress it.')
+    .version(version(), '-V, --version')
+    .option('--cwd <dir>', 'project directory', process.cwd())
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('--verbose', 'show stacks and every external command')
+    .option('--no-color', 'plain output (NO_COLOR works too)')
+    .addOption(new Option('--dry-run', 'show what would change; write nothing'))
+    .option('--diff', 'with --dry-run: show unified diffs')
+    .option('--force', 'overwrite generated files you edited')
+    .configureOutput({ outputError: (message, write) => write(`${message.trimEnd()} (see scaffold --help)\n`) })
+    .exitOverride();
+
+  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema]) {
+    register(program);
+  }
+  return program;
+}
+
+const argv = process.argv;
+const output = createOutput({
+  json: argv.includes('--json'),
+  verbose: argv.includes('--verbose'),
+  color: !argv.includes('--no-color'),
+});
+process.exitCode = await handleErrors(output, async () => {
+  await buildProgram().parseAsync(argv);
+  return process.exitCode as number | undefined;
+});

@@ -1,0 +1,43 @@
+/** The spec's vocabulary, kept free of the schema library so the CLI can name choices
+ * without loading it. */
+
+/** DNS-1035 label (a DNS-1123 label that starts with a letter): names become hostnames,
+ * image names, environment variable prefixes and Kubernetes object names. */
+export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Room for the suffixes Kubernetes objects and compose containers add to a name. */
+export const SERVICE_NAME_MAX = 40;
+
+export const INFRASTRUCTURE_KINDS = ['postgres', 'redis', 'nats'] as const;
+export type InfrastructureKind = (typeof INFRASTRUCTURE_KINDS)[number];
+
+/** Names a service cannot take: they collide with infrastructure hosts, Kubernetes'
+ * own objects, or the project's folders. */
+export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
+  ...INFRASTRUCTURE_KINDS,
+  'default',
+  'kubernetes',
+  'localhost',
+  'scaffold',
+  'services',
+  'deploy',
+  'node-modules',
+]);
+
+export const PATTERNS = ['http-api', 'gateway'] as const;
+export type Pattern = (typeof PATTERNS)[number];
+
+export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;
+export const BALANCING = ['round-robin', 'least-connections'] as const;
+
+export function serviceNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'a service name cannot be empty';
+  if (!SERVICE_NAME_PATTERN.test(name)) {
+    return `"${name}" is not a valid service name: use lowercase letters, digits and "-", starting with a letter and not ending with "-" (e.g. "orders" or "user-profile")`;
+  }
+  if (name.length > SERVICE_NAME_MAX) {
+    return `"${name}" is too long for a service name: at most ${SERVICE_NAME_MAX} characters`;
+  }
+  if (RESERVED_SERVICE_NAMES.has(name)) return `"${name}" is a reserved name: choose another service name`;
+  return undefined;
+}
+
