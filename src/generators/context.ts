@@ -51,6 +51,19 @@ export interface ServiceView {
   health: Service['health'];
   rateLimit: number;
   autoscaling: { min: number; max: number };
+  /** What the container's environment holds in compose and Kubernetes: HOST, PORT, the
+   * upstreams' and infrastructure's URLs, then the spec's env (which may override a URL,
+   * never HOST or PORT: ports, probes and Services are wired to them). `composeValue` has
+   * "$" doubled, since compose interpolates variables in values. */
+  environment: { name: string; value: string; composeValue: string }[];
+  /** JavaScript for `node -e` inside the container: exits 0 when liveness answers 2xx. No
+   * "$" in it, so compose leaves it alone; no curl needed in slim images. */
+  probeScript: string;
+  /** The tag compose builds and the dev overlay deploys, e.g. shop/users:dev. */
+  localImage: string;
+  /** Accepts traffic from anywhere (NetworkPolicy): a gateway, or a service nothing in
+   * the system calls, since it can only be reached from outside. */
+  publicIngress: boolean;
 }
 
 export interface ProjectView {
@@ -59,6 +72,8 @@ export interface ProjectView {
   services: ServiceView[];
   infrastructure: InfrastructureView[];
   baseImage: string;
+  /** compose's build argument: the BASE_IMAGE variable, defaulting to `baseImage`. */
+  composeBaseImage: string;
 }
 
 const INFRASTRUCTURE: Record<InfrastructureKind, { image: (version: string) => string; port: number; urlVar: string; url: (host: string, port: number, project: string) => string }> = {
@@ -104,6 +119,9 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
 
   const services = startOrder(spec).map((name): ServiceView => {
     const service = spec.services[name]!;
+    const upstreams = dependenciesOf(service).map(upstream);
+    const uses = infrastructure.filter((infra) => service.uses.includes(infra.kind));
+    const callerNames = callers(name);
     return {
       name,
       pattern: service.pattern,
@@ -114,10 +132,10 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       urlVar: `${envPrefix(name)}_URL`,
       image: `${spec.name}/${name}`,
       env: Object.entries(service.env).map(([envName, value]) => ({ name: envName, value })),
-      upstreams: dependenciesOf(service).map(upstream),
+      upstreams,
       routes: Object.entries(service.routes ?? {}).map(([prefix, target]) => ({ prefix, upstream: upstream(target) })),
-      callers: callers(name),
-      uses: infrastructure.filter((infra) => service.uses.includes(infra.kind)),
+      callers: callerNames,
+      uses,
       resources: {
         ...service.resources,
         compose: { cpus: composeCpus(service.resources.limits.cpu), memory: composeMemory(service.resources.limits.memory) },
@@ -125,10 +143,32 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       health: service.health,
       rateLimit: service.rateLimit,
       autoscaling: { min: service.replicas, max: Math.max(service.replicas * 3, 3) },
+      environment: containerEnvironment(service, upstreams, uses),
+      probeScript: probeScript(service.port, service.health.liveness),
+      localImage: `${spec.name}/${name}:dev`,
+      publicIngress: service.pattern === 'gateway' || callerNames.length === 0,
     };
   });
 
-  return { name: spec.name, services, infrastructure, baseImage: options.baseImage ?? DEFAULT_BASE_IMAGE };
+  const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
+  return { name: spec.name, services, infrastructure, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}` };
+}
+
+function containerEnvironment(service: Service, upstreams: UpstreamView[], uses: InfrastructureView[]): ServiceView['environment'] {
+  const wired = new Map<string, string>([
+    ['HOST', '0.0.0.0'],
+    ['PORT', String(service.port)],
+    ...upstreams.map((up): [string, string] => [up.urlVar, up.clusterUrl]),
+    ...uses.map((infra): [string, string] => [infra.urlVar, infra.clusterUrl]),
+  ]);
+  for (const [name, value] of Object.entries(service.env)) {
+    if (name !== 'HOST' && name !== 'PORT') wired.set(name, value);
+  }
+  return [...wired].map(([name, value]) => ({ name, value, composeValue: value.replaceAll('$', '$$$$') }));
+}
+
+function probeScript(port: number, path: string): string {
+  return `fetch('http://127.0.0.1:'+(process.env.PORT||${port})+'${path}',{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
 }
 
 /** "500m" → "0.5", "2" → "2": compose counts CPUs, Kubernetes millicores. */

@@ -47,9 +47,10 @@ export function parseSpec(text: string, file: string): LoadedSpec {
   const result = specSchema.safeParse(document.toJS() ?? {});
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const offset = locate(document, issue.path) ?? 0;
+      const { offset, found } = locate(document, issue.path, issue.code === 'invalid_key');
       const field = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      return `${where(offset)}: ${field}${describeIssue(issue)}`;
+      const problem = found ? describeIssue(issue) : 'required: add it';
+      return `${where(offset)}: ${field}${problem}`;
     });
     throw invalid(problems);
   }
@@ -63,38 +64,39 @@ function invalid(problems: string[]): UserError {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') return issue.issues.map((inner) => inner.message).join('; ');
   if (issue.code === 'unrecognized_keys') {
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling (scaffold schema lists every field)`;
   }
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
-    return `required: add it (expected ${issue.expected})`;
-  }
   return issue.message;
 }
 
-/** The offset of the deepest node of `issuePath` that exists, so a missing field points at
- * its parent and a bad map key points at the key. */
-function locate(document: Document, issuePath: PropertyKey[]): number | undefined {
+/**
+ * Where in the text `issuePath` points: the deepest node that exists (so a missing field
+ * points at its parent, `found` false), or the key itself when the key is the problem.
+ */
+function locate(document: Document, issuePath: PropertyKey[], atKey: boolean): { offset: number; found: boolean } {
   let node: unknown = document.contents;
-  let offset = (node as Node | null)?.range?.[0];
-  for (const segment of issuePath) {
+  let offset = (node as Node | null)?.range?.[0] ?? 0;
+  for (const [index, segment] of issuePath.entries()) {
+    const last = index === issuePath.length - 1;
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === segment);
-      if (!pair) break;
+      if (!pair) return { offset, found: false };
       offset = (pair.key as Node).range?.[0] ?? offset;
+      if (last && atKey) return { offset, found: true };
       node = pair.value;
-      if ((node as Node | null)?.range) offset = (node as Node).range![0];
-    } else if (isSeq(node) && typeof segment === 'number') {
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
       node = node.items[segment];
-      if ((node as Node | null)?.range) offset = (node as Node).range![0];
     } else {
-      break;
+      return { offset, found: false };
     }
+    offset = (node as Node | null)?.range?.[0] ?? offset;
   }
-  return offset;
+  return { offset, found: true };
 }
 
 function firstLine(message: string): string {

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort, startService, type RunningService } from '../support/services.js';
+
+const project = inject('sampleProject');
+
+describe.each(['users', 'orders', 'api-gateway'])('service %s', (name) => {
+  it('passes its own tests', async () => {
+    const result = await execa('npm', ['test'], { cwd: path.join(project, 'services', name), reject: false, stdin: 'ignore' });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+  });
+});
+
+describe('the classic system, running', () => {
+  const running: RunningService[] = [];
+  let users: RunningService;
+  let orders: RunningService;
+  let gateway: RunningService;
+
+  beforeAll(async () => {
+    users = await startService(project, 'users');
+    orders = await startService(project, 'orders', { USERS_URL: users.url });
+    gateway = await startService(project, 'api-gateway', { USERS_URL: users.url, ORDERS_URL: orders.url });
+    running.push(users, orders, gateway);
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((service) => service.stop()));
+  });
+
+  it('answers health, readiness and metrics', async () => {
+    for (const service of [users, orders, gateway]) {
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toMatch(/^# TYPE http_request_duration_seconds histogram$/m);
+      expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
+    }
+    const metrics = await (await fetch(`${users.url}/metrics`)).text();
+    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/healthz"[^}]*\} \d+/);
+  });
+
+  it('serves the example resource with validation', async () => {
+    const created = await fetch(`${users.url}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'ada' }),
+    });
+    expect(created.status).toBe(201);
+    const item = (await created.json()) as { id: string; name: string };
+    expect(item.name).toBe('ada');
+    expect(await (await fetch(`${users.url}/items/${item.id}`)).json()).toMatchObject({ name: 'ada' });
+
+    const bad = await fetch(`${users.url}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nom: 1 }),
+    });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { message: string };
+    expect(body.message).toMatch(/name/);
+    expect(JSON.stringify(body)).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('routes through the gateway, stripping the prefix and keeping the request id', async () => {
+    const response = await fetch(`${gateway.url}/users/items`, { headers: { 'x-request-id': 'trace-me-1' } });
+    expect(response.status).toBe(200);
+    expect(Array.isArray(await response.json())).toBe(true);
+    expect(response.headers.get('x-request-id')).toBe('trace-me-1');
+    expect((await fetch(`${gateway.url}/orders/healthz`)).status).toBe(200);
+  });
+
+  it('calls its dependencies through the client, propagating the request id', async () => {
+    const response = await fetch(`${gateway.url}/orders/upstreams`, { headers: { 'x-request-id': 'trace-me-2' } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ users: { ok: true, status: 200 } });
+  });
+
+  it('answers 502 when an upstream is down', async () => {
+    const port = await freePort();
+    const lonely = await startService(project, 'api-gateway', {
+      USERS_URL: `http://127.0.0.1:${port}`,
+      ORDERS_URL: orders.url,
+    });
+    running.push(lonely);
+    const response = await fetch(`${lonely.url}/users/items`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: 'Bad Gateway' });
+  });
+
+  it('refuses a bad configuration with one line naming the variable', async () => {
+    const result = await execa('node', ['dist/main.js'], {
+      cwd: path.join(project, 'services/users'),
+      env: { PORT: 'abc' },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 15_000,
+    });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/PORT/);
+  });
+
+  it('drains and exits cleanly on SIGTERM', async () => {
+    const service = await startService(project, 'users');
+    const started = Date.now();
+    expect(await service.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.js';
+import { parseSpec } from '../../src/spec/load.js';
+import { specJsonSchema, startOrder } from '../../src/spec/schema.js';
+
+const classic = readFileSync(new URL('../fixtures/classic.yaml', import.meta.url), 'utf8');
+
+function problemOf(text: string): string {
+  try {
+    parseSpec(text, 'scaffold.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError);
+    return (error as UserError).message;
+  }
+  throw new Error('expected the spec to be refused');
+}
+
+describe('parseSpec', () => {
+  it('reads the classic system with defaults filled in', () => {
+    const { spec } = parseSpec(classic, 'scaffold.yaml');
+    expect(spec.name).toBe('shop');
+    expect(spec.services.orders).toMatchObject({ port: 3002, replicas: 2, dependsOn: ['users'], restart: 'always' });
+    expect(spec.services.users?.health).toEqual({ liveness: '/healthz', readiness: '/readyz' });
+    expect(startOrder(spec)).toEqual(['users', 'orders', 'api-gateway']);
+  });
+
+  it.each([
+    ['a bad service name, at its key', 'name: x\nservices:\n  A_B:\n    port: 3001\n', /^scaffold\.yaml:3:3: services\.A_B: "A_B" is not a valid service name/],
+    ['a path-like name', 'name: x\nservices:\n  ../x:\n    port: 3001\n', /^scaffold\.yaml:3:3: .*not a valid service name/],
+    ['a reserved name', 'name: x\nservices:\n  postgres:\n    port: 3001\n', /"postgres" is a reserved name/],
+    ['an unknown field', 'name: x\nservices:\n  a:\n    port: 3001\n    prot: 2\n', /^scaffold\.yaml:4:5: services\.a: unknown field "prot"/],
+    ['a port of the wrong type', 'name: x\nservices:\n  a:\n    port: "80a"\n', /^scaffold\.yaml:4:11: services\.a\.port: expected a port number/],
+    ['a missing port', 'name: x\nservices:\n  a:\n    replicas: 2\n', /^scaffold\.yaml:4:5: services\.a\.port: required: add it/],
+    ['a port clash', 'name: x\nservices:\n  a: { port: 3001 }\n  b: { port: 3001 }\n', /^scaffold\.yaml:4:14: services\.b\.port: port 3001 is already taken by "a"/],
+    ['a duplicate service', 'name: x\nservices:\n  a: { port: 3001 }\n  a: { port: 3002 }\n', /^scaffold\.yaml:4:3: Map keys must be unique/],
+    ['an unknown dependency', 'name: x\nservices:\n  a: { port: 3001, dependsOn: [b] }\n', /services\.a\.dependsOn\.0: unknown service "b"/],
+    ['a dependency cycle', 'name: x\nservices:\n  a: { port: 3001, dependsOn: [b] }\n  b: { port: 3002, dependsOn: [a] }\n', /cycle \(a → b → a\)/],
+    ['routes on an http-api', 'name: x\nservices:\n  a: { port: 3001 }\n  b: { port: 3002, routes: { /a: a } }\n', /only a service with pattern "gateway" has routes/],
+    ['an undeclared infrastructure', 'name: x\nservices:\n  a: { port: 3001, uses: [redis] }\n', /"redis" is not declared: add "redis: {}" under infrastructure/],
+    ['broken YAML', 'name: x\nservices:\n  a: { port: 3001\n', /^scaffold\.yaml:\d+:\d+: /],
+  ])('refuses %s with file:line:column and the field', (_label, text, expected) => {
+    expect(problemOf(text)).toMatch(expected);
+  });
+
+  it('counts the further problems on the one line', () => {
+    expect(problemOf('name: x\nservices:\n  A: { port: 1 }\n  B: { port: 2 }\n')).toMatch(/\(and \d+ more problems?\)$/);
+  });
+});
+
+describe('specJsonSchema', () => {
+  it('describes the input form, where defaulted fields are optional', () => {
+    const schema = specJsonSchema() as { required: string[]; properties: Record<string, unknown> };
+    expect(schema.required).toEqual(['name']);
+    expect(Object.keys(schema.properties)).toEqual(['name', 'services', 'infrastructure']);
+    expect(JSON.stringify(schema)).toContain('"gateway"');
+  });
+});

@@ -1,0 +1,32 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options } from 'execa';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(REPO, 'bin/scaffold.js');
+
+/** Runs the built CLI the way a user does; never throws on a non-zero exit. */
+export function scaffold(args: string[], options: Options & { cwd: string }) {
+  return execa('node', [BIN, ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' }, ...options });
+}
+
+export function tempDir(prefix = 'scaffold-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** The issue's opening story: the classic gateway → users, orders architecture. */
+export async function createClassicProject(parent: string, name = 'shop'): Promise<string> {
+  const steps = [
+    ['init', name, '--yes'],
+    ['--cwd', name, 'new-service', 'users', '--yes'],
+    ['--cwd', name, 'new-service', 'orders', '--yes', '--depends-on', 'users', '--replicas', '2'],
+    ['--cwd', name, 'new-service', 'api-gateway', '--pattern', 'gateway', '--yes', '--routes', '/users=users,/orders=orders'],
+  ];
+  for (const args of steps) {
+    const result = await scaffold(args, { cwd: parent });
+    if (result.exitCode !== 0) throw new Error(`scaffold ${args.join(' ')} failed:\n${result.stderr}`);
+  }
+  return path.join(parent, name);
+}
