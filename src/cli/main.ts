@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInit } from './commands/init.js';
 import { registerNewService } from './commands/new-service.js';
+import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 import { handleErrors } from './handle-errors.js';
@@ -24,7 +26,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (message, write) => write(`${message.trimEnd()} (see scaffold --help)\n`) })
     .exitOverride();
 
-  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema]) {
+  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerDemo]) {
     register(program);
   }
   return program;

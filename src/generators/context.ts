@@ -59,6 +59,9 @@ export interface ServiceView {
   /** JavaScript for `node -e` inside the container: exits 0 when liveness answers 2xx. No
    * "$" in it, so compose leaves it alone; no curl needed in slim images. */
   probeScript: string;
+  /** What compose starts first and waits on until healthy: its upstreams, then the
+   * infrastructure it uses (compose names infrastructure services by their kind). */
+  startsAfter: string[];
   /** The tag compose builds and the dev overlay deploys, e.g. shop/users:dev. */
   localImage: string;
   /** Accepts traffic from anywhere (NetworkPolicy): a gateway, or a service nothing in
@@ -145,6 +148,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       autoscaling: { min: service.replicas, max: Math.max(service.replicas * 3, 3) },
       environment: containerEnvironment(service, upstreams, uses),
       probeScript: probeScript(service.port, service.health.liveness),
+      startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.kind)],
       localImage: `${spec.name}/${name}:dev`,
       publicIngress: service.pattern === 'gateway' || callerNames.length === 0,
     };

@@ -1,20 +1,30 @@
 /**
  * Dependency ranges the generated services start with. One place, so a bump is one edit
  * and the bench measures what users get.
+ *
+ * Every range resolves to releases that install and run on Node 20.19+ (`node` below);
+ * the newer lines that need Node 22 are fenced off on purpose, see the notes.
  */
 export const VERSIONS = {
   node: '>=20.19',
   fastify: '^5.6.0',
   '@fastify/http-proxy': '^11.3.0',
-  '@fastify/rate-limit': '^10.3.0',
+  '@fastify/rate-limit': '^11.0.0',
   'prom-client': '^15.1.3',
-  '@opentelemetry/api': '^1.9.0',
-  '@opentelemetry/sdk-trace-node': '^2.0.0',
-  '@opentelemetry/exporter-trace-otlp-http': '^0.203.0',
-  '@opentelemetry/instrumentation': '^0.203.0',
-  '@opentelemetry/instrumentation-http': '^0.203.0',
-  '@opentelemetry/resources': '^2.0.0',
+  // sdk-trace-node 2.x peers on api <1.10, so ^1.9 would resolve to a version it rejects.
+  '@opentelemetry/api': '~1.9.0',
+  // 2.x is the last stable line for Node 20 (3.x needs Node 22); ^ stays within it.
+  '@opentelemetry/sdk-trace-node': '^2.12.0',
+  '@opentelemetry/resources': '^2.12.0',
+  // 0.223 is the experimental line paired with stable 2.12 (0.300+ needs Node 22); ^0.x
+  // pins the minor, which is what keeps the packages' exact internal pins deduplicated.
+  '@opentelemetry/exporter-trace-otlp-http': '^0.223.0',
+  '@opentelemetry/instrumentation': '^0.223.0',
+  '@opentelemetry/instrumentation-http': '^0.223.0',
+  // Traces fetch() calls to upstreams; 0.33 is the release built on instrumentation 0.223.
+  '@opentelemetry/instrumentation-undici': '^0.33.0',
   typescript: '~5.9.0',
-  vitest: '^4.0.0',
+  tsx: '^4.20.0',
+  vitest: '^4.1.0',
   '@types/node': '^20.19.0',
 } as const;

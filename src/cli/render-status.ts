@@ -1,0 +1,19 @@
+import chalk from 'chalk';
+import type { SystemStatus } from '../runtime/runtime.js';
+
+export function formatStatus(status: SystemStatus): string {
+  const lines = [`${chalk.bold(status.project)} on the ${status.runtime} runtime`];
+  for (const service of status.services) {
+    const healthy = service.instances.filter((instance) => instance.healthy).length;
+    const health = healthy === service.instances.length && healthy > 0 ? chalk.green : chalk.red;
+    lines.push(`  ${chalk.bold(service.name.padEnd(16))} ${service.url.padEnd(24)} ${health(`${healthy}/${service.instances.length} healthy`)}`);
+    for (const instance of service.instances) {
+      lines.push(
+        chalk.dim(
+          `    ${instance.id.padEnd(18)} pid ${String(instance.pid ?? '-').padEnd(8)} port ${String(instance.port).padEnd(6)} ${instance.state.padEnd(9)} restarts ${instance.restarts}`,
+        ),
+      );
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Spec } from '../spec/schema.js';
+import type { Exec } from './exec.js';
+
+/** The built entry of a generated service, relative to its folder. */
+export const SERVICE_ENTRY = 'dist/main.js';
+
+/**
+ * Installs the workspace if it never was, and builds the services whose sources are newer
+ * than their build (or all of them with `force`). Returns the services it built.
+ */
+export async function ensureBuilt(options: {
+  projectDir: string;
+  spec: Spec;
+  exec: Exec;
+  force?: boolean;
+  onProgress?: (line: string) => void;
+}): Promise<string[]> {
+  const { projectDir, spec, exec, onProgress } = options;
+  if (!existsSync(path.join(projectDir, 'node_modules'))) {
+    onProgress?.('installing dependencies (npm install)');
+    await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: projectDir });
+  }
+  const stale = Object.keys(spec.services).filter(
+    (name) => options.force || isStale(path.join(projectDir, 'services', name)),
+  );
+  if (stale.length > 0) {
+    onProgress?.(`building ${stale.join(', ')}`);
+    await exec('npm', ['run', 'build', ...stale.flatMap((name) => ['-w', `services/${name}`])], { cwd: projectDir });
+  }
+  return stale;
+}
+
+function isStale(serviceDir: string): boolean {
+  const built = path.join(serviceDir, SERVICE_ENTRY);
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const sources = ['src', 'package.json', 'tsconfig.json'].map((entry) => path.join(serviceDir, entry));
+  return sources.some((source) => newestMtime(source) > builtAt);
+}
+
+function newestMtime(file: string): number {
+  if (!existsSync(file)) return 0;
+  const stat = statSync(file);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(file).reduce((newest, entry) => Math.max(newest, newestMtime(path.join(file, entry))), stat.mtimeMs);
+}

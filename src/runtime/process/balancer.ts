@@ -1,0 +1,211 @@
+import net from 'node:net';
+import { EnvironmentError } from '../../errors.js';
+
+export type Strategy = 'round-robin' | 'least-connections';
+
+export interface Backend {
+  id: string;
+  port: number;
+  /** New connections go only to ready backends (readiness checks and passive ejection set it). */
+  ready: boolean;
+  /** Being taken out: no new connections; its clients move on to other instances. */
+  draining: boolean;
+  /** Open upstream connections. */
+  active: number;
+}
+
+export interface BalancerOptions {
+  service: string;
+  port: number;
+  host?: string;
+  strategy?: Strategy;
+}
+
+/** Bytes a connection keeps of an unanswered request so it can be replayed elsewhere. */
+const REPLAY_LIMIT = 64 * 1024;
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The front port of one service: a TCP balancer over its instances, like a Kubernetes
+ * Service — cheap, because it never parses HTTP on the way through.
+ *
+ * One HTTP-aware trick keeps requests from being lost when an instance dies or drains:
+ * a connection remembers the client bytes its upstream has not answered yet, and if the
+ * upstream fails before answering, it replays them to another instance. That is a retry
+ * on connection errors (not on HTTP errors), which may repeat a request the dead
+ * instance had already begun; the README says so.
+ */
+export class Balancer {
+  readonly service: string;
+  readonly port: number;
+  readonly host: string;
+  readonly #strategy: Strategy;
+  readonly #backends = new Map<string, Backend>();
+  readonly #clients = new Set<net.Socket>();
+  readonly #drained = new Map<string, () => void>();
+  readonly #server: net.Server;
+  #turn = 0;
+
+  constructor(options: BalancerOptions) {
+    this.service = options.service;
+    this.port = options.port;
+    this.host = options.host ?? '127.0.0.1';
+    this.#strategy = options.strategy ?? 'round-robin';
+    this.#server = net.createServer({ noDelay: true }, (client) => this.#accept(client));
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new EnvironmentError(`port ${this.port} (front port of "${this.service}") is taken: stop what uses it or change the port in scaffold.yaml`)
+            : error,
+        );
+      };
+      this.#server.once('error', onError);
+      this.#server.listen(this.port, this.host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.#clients) client.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  add(id: string, port: number): Backend {
+    const backend: Backend = { id, port, ready: false, draining: false, active: 0 };
+    this.#backends.set(id, backend);
+    return backend;
+  }
+
+  remove(id: string): void {
+    this.#backends.delete(id);
+    this.#drained.get(id)?.();
+  }
+
+  setReady(id: string, ready: boolean): void {
+    const backend = this.#backends.get(id);
+    if (backend) backend.ready = ready;
+  }
+
+  backends(): Backend[] {
+    return [...this.#backends.values()];
+  }
+
+  /** Stops new connections to a backend; resolves once its connections are gone or moved. */
+  drain(id: string, timeoutMs: number): Promise<void> {
+    const backend = this.#backends.get(id);
+    if (!backend) return Promise.resolve();
+    backend.draining = true;
+    if (backend.active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#drained.set(id, () => {
+        this.#drained.delete(id);
+        done();
+      });
+    });
+  }
+
+  #pick(exclude: ReadonlySet<string>): Backend | undefined {
+    const candidates = [...this.#backends.values()].filter((b) => b.ready && !b.draining && !exclude.has(b.id));
+    if (candidates.length === 0) return undefined;
+    this.#turn = (this.#turn + 1) % candidates.length;
+    if (this.#strategy === 'round-robin') return candidates[this.#turn];
+    return candidates.reduce((best, b) => (b.active < best.active ? b : best), candidates[this.#turn]!);
+  }
+
+  #accept(client: net.Socket): void {
+    this.#clients.add(client);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let upstream: net.Socket | undefined;
+    let backend: Backend | undefined;
+    const failed = new Set<string>();
+
+    const release = () => {
+      if (!backend) return;
+      backend.active -= 1;
+      if (backend.draining && backend.active === 0) this.#drained.get(backend.id)?.();
+      backend = undefined;
+    };
+
+    const connect = () => {
+      const chosen = this.#pick(failed);
+      upstream = undefined;
+      if (!chosen) {
+        // nobody to answer: an HTTP 503 once the client has asked something
+        if (pendingBytes > 0) unavailable(client, this.service);
+        return;
+      }
+      backend = chosen;
+      backend.active += 1;
+      const socket = net.connect({ port: chosen.port, host: '127.0.0.1', noDelay: true });
+      upstream = socket;
+      let established = false;
+      for (const chunk of pending) socket.write(chunk);
+
+      const resumeUpstream = () => socket.resume();
+      socket.on('connect', () => (established = true));
+      socket.on('data', (chunk: Buffer) => {
+        pending = [];
+        pendingBytes = 0;
+        if (!client.write(chunk)) socket.pause();
+      });
+      client.on('drain', resumeUpstream);
+      socket.on('drain', () => client.resume());
+      socket.on('error', () => undefined); // the decision is made on close
+      socket.on('close', (hadError) => {
+        client.off('drain', resumeUpstream);
+        release();
+        if (upstream !== socket || client.destroyed) return;
+        upstream = undefined;
+        if (hadError && !established) chosen.ready = false; // passive ejection until a check passes
+        if (pendingBytes > 0) {
+          failed.add(chosen.id);
+          if (pendingBytes <= REPLAY_LIMIT && failed.size < MAX_ATTEMPTS) connect();
+          else unavailable(client, this.service);
+        } else if (hadError || !chosen.draining) {
+          client.end();
+        }
+        // else: a draining instance closed an idle connection; the client keeps its
+        // connection and gets a new upstream when it speaks again
+      });
+    };
+
+    client.on('data', (chunk: Buffer) => {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (!upstream) {
+        failed.clear();
+        connect();
+      } else if (!upstream.write(chunk)) {
+        client.pause();
+      }
+    });
+    client.on('error', () => undefined);
+    client.on('close', () => {
+      this.#clients.delete(client);
+      const socket = upstream;
+      upstream = undefined;
+      socket?.destroy();
+    });
+    connect();
+  }
+}
+
+/** With no instance left to answer, say so in HTTP rather than cutting the connection. */
+function unavailable(client: net.Socket, service: string): void {
+  const body = JSON.stringify({ error: 'Service Unavailable', message: `no healthy instance of "${service}"` });
+  client.end(
+    `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

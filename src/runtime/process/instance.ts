@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { InstanceState, InstanceStatus } from '../runtime.js';
+
+const LIFELINE = fileURLToPath(new URL('./lifeline.js', import.meta.url));
+const CHECK_INTERVAL_MS = 250;
+const CHECK_TIMEOUT_MS = 1_000;
+/** An instance that stays healthy this long has its restart backoff forgiven. */
+const STABLE_MS = 10_000;
+
+export interface InstanceOptions {
+  id: string;
+  service: string;
+  port: number;
+  cwd: string;
+  /** The script node runs, relative to cwd. */
+  entry: string;
+  env: Record<string, string>;
+  logFile: string;
+  readinessPath: string;
+  restart: 'always' | 'on-failure' | 'no';
+  /** Told every readiness result, so the balancer follows it. */
+  onReadiness: (ready: boolean) => void;
+}
+
+/**
+ * One supervised process of a service: started with a lifeline, checked for readiness,
+ * restarted by its policy with exponential backoff.
+ */
+export class Instance {
+  readonly id: string;
+  readonly port: number;
+  restarts = 0;
+  state: InstanceState = 'starting';
+  healthy = false;
+  readonly #options: InstanceOptions;
+  #child: ChildProcess | undefined;
+  #stopping = false;
+  #checkTimer: NodeJS.Timeout | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #failuresInARow = 0;
+  #healthySince = 0;
+  #everHealthy = false;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(options: InstanceOptions) {
+    this.#options = options;
+    this.id = options.id;
+    this.port = options.port;
+  }
+
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  status(): InstanceStatus {
+    return { id: this.id, pid: this.pid, port: this.port, state: this.state, healthy: this.healthy, restarts: this.restarts };
+  }
+
+  start(): void {
+    const { cwd, entry, env, logFile, port } = this.#options;
+    const log = openSync(logFile, 'a');
+    const child = spawn(process.execPath, ['--import', LIFELINE, entry], {
+      cwd,
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', log, log, 'pipe'],
+    });
+    closeSync(log);
+    this.#child = child;
+    this.state = 'starting';
+    this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.#onExit(code, signal);
+      resolve();
+    }));
+    child.once('error', () => undefined); // spawn failures surface as an exit
+    this.#scheduleCheck(0);
+  }
+
+  /** SIGTERM, then SIGKILL when the grace period is over; resolves once it has exited. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#checkTimer);
+    this.#setHealthy(false);
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.state = 'exited';
+      return;
+    }
+    this.state = 'stopping';
+    child.kill('SIGCONT'); // a paused process cannot act on SIGTERM
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.#child?.kill(signal);
+    if (signal === 'SIGSTOP') {
+      this.state = 'paused';
+    } else if (signal === 'SIGCONT' && this.state === 'paused') {
+      this.state = 'running';
+    }
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.#setHealthy(false);
+    clearTimeout(this.#checkTimer);
+    this.#child = undefined;
+    const { restart } = this.#options;
+    const failed = code !== 0 || signal !== null;
+    if (this.#stopping || restart === 'no' || (restart === 'on-failure' && !failed)) {
+      this.state = 'exited';
+      return;
+    }
+    this.state = 'backoff';
+    if (Date.now() - this.#healthySince > STABLE_MS && this.#healthySince > 0) this.#failuresInARow = 0;
+    // the first restart is immediate: recovery time is what chaos experiments measure
+    const delay = this.#failuresInARow === 0 ? 0 : Math.min(100 * 2 ** (this.#failuresInARow - 1), 5_000);
+    this.#failuresInARow += 1;
+    this.#restartTimer = setTimeout(() => {
+      this.restarts += 1;
+      this.start();
+    }, delay);
+  }
+
+  #scheduleCheck(delay: number): void {
+    clearTimeout(this.#checkTimer);
+    this.#checkTimer = setTimeout(() => void this.#check(), delay);
+  }
+
+  async #check(): Promise<void> {
+    if (this.#stopping || !this.#child) return;
+    let ready = false;
+    if (this.state !== 'paused') {
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.port}${this.#options.readinessPath}`, {
+          signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+        });
+        ready = response.ok;
+        await response.body?.cancel();
+      } catch {
+        ready = false;
+      }
+    }
+    if (this.#stopping || !this.#child) return;
+    if (ready && this.state === 'starting') this.state = 'running';
+    this.#setHealthy(ready);
+    this.#scheduleCheck(CHECK_INTERVAL_MS);
+  }
+
+  #setHealthy(healthy: boolean): void {
+    if (healthy && !this.healthy) {
+      this.#healthySince = Date.now();
+      this.#everHealthy = true;
+    }
+    this.healthy = healthy;
+    // every result, not only changes: the balancer may have ejected it meanwhile
+    this.#options.onReadiness(healthy);
+  }
+
+  /** Resolves when the instance is healthy, or rejects when it gives up or the time is out. */
+  async waitHealthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.healthy) {
+      // a process that dies before it was ever ready will not get better by restarting
+      if (this.state === 'exited' || (this.state === 'backoff' && !this.#everHealthy)) {
+        throw new Error(`${this.id} exited before it was ready`);
+      }
+      if (Date.now() > deadline) throw new Error(`${this.id} was not healthy within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** Where a run of the process runtime keeps its state, inside the project. */
+export function runPaths(projectDir: string) {
+  const run = path.join(projectDir, '.scaffold', 'run');
+  const socket = path.join(run, 'supervisor.sock');
+  return {
+    run,
+    logs: path.join(run, 'logs'),
+    state: path.join(run, 'state.json'),
+    supervisorLog: path.join(run, 'supervisor.log'),
+    // unix socket paths are limited to ~107 bytes; deep projects use one in the temp dir
+    socket: socket.length < 100 ? socket : path.join(tmpdir(), `scaffold-${createHash('sha1').update(run).digest('hex').slice(0, 12)}.sock`),
+  };
+}
+
+export type RunPaths = ReturnType<typeof runPaths>;
+
+export function instanceLog(paths: RunPaths, instanceId: string): string {
+  return path.join(paths.logs, `${instanceId}.log`);
+}

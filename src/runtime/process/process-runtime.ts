@@ -1,0 +1,167 @@
+import { fork } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { open, watch } from 'node:fs/promises';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { EnvironmentError, UserError } from '../../errors.js';
+import { loadSpec } from '../../spec/load.js';
+import { ensureBuilt } from '../build.js';
+import { createExec, type Exec } from '../exec.js';
+import type { InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
+import { instanceLog, runPaths, type RunPaths } from './paths.js';
+import { cleanStaleRun, isAlive, readState, type RunState } from './state.js';
+import type { SupervisorMessage } from './supervisor-main.js';
+
+const SUPERVISOR = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
+const DOWN_TIMEOUT_MS = 30_000;
+
+/** The embedded runtime: the system as plain processes under a detached supervisor. */
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process' as const;
+  readonly #projectDir: string;
+  readonly #paths: RunPaths;
+  readonly #exec: Exec;
+
+  constructor(options: { projectDir: string; exec?: Exec }) {
+    this.#projectDir = options.projectDir;
+    this.#paths = runPaths(options.projectDir);
+    this.#exec = options.exec ?? createExec();
+  }
+
+  async up(options: UpOptions = {}): Promise<SystemStatus> {
+    const running = await this.#running();
+    if (running) return this.status();
+    const { spec } = await loadSpec(this.#projectDir);
+    await ensureBuilt({ projectDir: this.#projectDir, spec, exec: this.#exec, force: options.build, onProgress: options.onProgress });
+    return this.#startSupervisor(options.onProgress);
+  }
+
+  async down(): Promise<void> {
+    const state = await this.#running();
+    if (!state) return;
+    await this.#call('POST', '/down').catch(() => process.kill(state.pid, 'SIGTERM'));
+    const deadline = Date.now() + DOWN_TIMEOUT_MS;
+    while (isAlive(state.pid) && Date.now() < deadline) await sleep(50);
+    if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL'); // its processes follow through their lifelines
+    cleanStaleRun(this.#paths, state);
+  }
+
+  async status(): Promise<SystemStatus> {
+    return this.#call<SystemStatus>('GET', '/status');
+  }
+
+  async endpoint(service: string): Promise<URL> {
+    const found = (await this.status()).services.find((s) => s.name === service);
+    if (!found) throw new UserError(`no service "${service}" is running`);
+    return new URL(found.url);
+  }
+
+  kill(service: string, options: KillOptions = {}): Promise<InstanceStatus[]> {
+    return this.#signal(service, options.signal ?? 'SIGKILL', options);
+  }
+
+  pause(service: string, options: { instance?: string } = {}): Promise<InstanceStatus[]> {
+    return this.#signal(service, 'SIGSTOP', { ...options, all: !options.instance });
+  }
+
+  resume(service: string, options: { instance?: string } = {}): Promise<InstanceStatus[]> {
+    return this.#signal(service, 'SIGCONT', { ...options, all: !options.instance });
+  }
+
+  restart(service: string): Promise<ServiceStatus> {
+    return this.#call('POST', `/restart?service=${encodeURIComponent(service)}`);
+  }
+
+  scale(service: string, replicas: number): Promise<ServiceStatus> {
+    return this.#call('POST', `/scale?service=${encodeURIComponent(service)}`, { replicas });
+  }
+
+  async *logs(service: string, options: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
+    const { services } = await this.status();
+    const found = services.find((s) => s.name === service);
+    if (!found) throw new UserError(`no service "${service}" is running (services: ${services.map((s) => s.name).join(', ')})`);
+    const files = found.instances.map((instance) => ({ id: instance.id, file: instanceLog(this.#paths, instance.id), offset: 0 }));
+    for (const entry of files) {
+      if (!existsSync(entry.file)) continue;
+      const text = readFileSync(entry.file, 'utf8');
+      entry.offset = Buffer.byteLength(text);
+      for (const line of text.split('\n').filter(Boolean)) yield `${entry.id} | ${line}`;
+    }
+    if (!options.follow) return;
+    const watcher = watch(this.#paths.logs, { signal: options.signal });
+    try {
+      for await (const _event of watcher) {
+        for (const entry of files) {
+          if (!existsSync(entry.file) || statSync(entry.file).size <= entry.offset) continue;
+          const handle = await open(entry.file);
+          const { size } = await handle.stat();
+          const buffer = Buffer.alloc(size - entry.offset);
+          await handle.read(buffer, 0, buffer.length, entry.offset);
+          await handle.close();
+          entry.offset = size;
+          for (const line of buffer.toString('utf8').split('\n').filter(Boolean)) yield `${entry.id} | ${line}`;
+        }
+      }
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') throw error;
+    }
+  }
+
+  /** The live run's state, cleaning up after a crashed one. */
+  async #running(): Promise<RunState | undefined> {
+    const state = readState(this.#paths);
+    if (!state) return undefined;
+    if (isAlive(state.pid) && (await this.#call('GET', '/status').then(() => true, () => false))) return state;
+    cleanStaleRun(this.#paths, state);
+    return undefined;
+  }
+
+  async #signal(service: string, signal: NodeJS.Signals, options: { instance?: string; all?: boolean }): Promise<InstanceStatus[]> {
+    return this.#call('POST', `/signal?service=${encodeURIComponent(service)}`, { signal, instance: options.instance, all: options.all });
+  }
+
+  #startSupervisor(onProgress?: (line: string) => void): Promise<SystemStatus> {
+    mkdirSync(this.#paths.run, { recursive: true });
+    const log = openSync(this.#paths.supervisorLog, 'a');
+    const child = fork(SUPERVISOR, [this.#projectDir], { cwd: this.#projectDir, detached: true, stdio: ['ignore', log, log, 'ipc'] });
+    closeSync(log);
+    return new Promise((resolve, reject) => {
+      child.on('message', (message: SupervisorMessage) => {
+        if (message.type === 'progress') onProgress?.(message.line);
+        if (message.type === 'ready') {
+          child.disconnect();
+          child.unref();
+          resolve(message.status);
+        }
+        if (message.type === 'failed') {
+          const ErrorType = message.exitCode === 3 ? EnvironmentError : UserError;
+          reject(new ErrorType(message.message, message.details));
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`the supervisor exited (code ${code}) before the system was up; see ${this.#paths.supervisorLog}`)));
+    });
+  }
+
+  #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const state = readState(this.#paths);
+    if (!state) return Promise.reject(new UserError('nothing is running here: start it with "scaffold up"'));
+    return new Promise((resolve, reject) => {
+      const request = http.request({ socketPath: state.socket, method, path, headers: { 'content-type': 'application/json' } }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => {
+          const parsed = JSON.parse(text || '{}');
+          if (response.statusCode === 200) resolve(parsed as T);
+          else reject(new UserError(parsed.error ?? `supervisor answered ${response.statusCode}`, parsed.details ?? []));
+        });
+      });
+      request.on('error', () => reject(new UserError('the supervisor does not answer: run "scaffold down" then "scaffold up"')));
+      request.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

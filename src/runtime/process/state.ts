@@ -1,0 +1,64 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunPaths } from './paths.js';
+
+/** What a live run leaves in .scaffold/run/state.json for later commands to find it. */
+export interface RunState {
+  pid: number;
+  socket: string;
+  project: string;
+  startedAt: string;
+  /** Every process of the run, for the orphan check after a crash. */
+  pids: number[];
+}
+
+export function readState(paths: RunPaths): RunState | undefined {
+  if (!existsSync(paths.state)) return undefined;
+  try {
+    return JSON.parse(readFileSync(paths.state, 'utf8')) as RunState;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeState(paths: RunPaths, state: RunState): Promise<void> {
+  await mkdir(path.dirname(paths.state), { recursive: true });
+  const temp = `${paths.state}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(state, null, 2));
+  await rename(temp, paths.state);
+}
+
+export function clearState(paths: RunPaths): void {
+  rmSync(paths.state, { force: true });
+  rmSync(paths.socket, { force: true });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * After a crashed run: ends any process it left that is still ours (its command line
+ * carries our lifeline, so a recycled pid is never touched) and removes the stale state.
+ */
+export function cleanStaleRun(paths: RunPaths, state: RunState): number {
+  let ended = 0;
+  for (const pid of state.pids) {
+    if (!isAlive(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lifeline')) continue;
+      process.kill(pid, 'SIGKILL');
+      ended += 1;
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  clearState(paths);
+  return ended;
+}

@@ -1,0 +1,70 @@
+import { UserError } from '../errors.js';
+
+/**
+ * The one seam between "run the system" and everything that acts on a running system
+ * (status, load, chaos). Each driver (process, compose, kubernetes) implements it; a driver
+ * that cannot do something throws `UnsupportedError`.
+ */
+export interface Runtime {
+  readonly name: RuntimeName;
+  /** Starts the whole system and resolves once every instance is healthy. */
+  up(options?: UpOptions): Promise<SystemStatus>;
+  /** Stops everything it started; resolves when no process of the run is left. */
+  down(): Promise<void>;
+  status(): Promise<SystemStatus>;
+  /** Where load and probes go for a service: its front door. */
+  endpoint(service: string): Promise<URL>;
+  kill(service: string, options?: KillOptions): Promise<InstanceStatus[]>;
+  pause(service: string, options?: { instance?: string }): Promise<InstanceStatus[]>;
+  resume(service: string, options?: { instance?: string }): Promise<InstanceStatus[]>;
+  restart(service: string): Promise<ServiceStatus>;
+  scale(service: string, replicas: number): Promise<ServiceStatus>;
+  logs(service: string, options?: { follow?: boolean; signal?: AbortSignal }): AsyncIterable<string>;
+}
+
+export type RuntimeName = 'process' | 'compose' | 'kubernetes';
+
+export interface UpOptions {
+  /** Rebuild even when the build is newer than the sources. */
+  build?: boolean;
+  /** Called with one line per step, for progress output. */
+  onProgress?: (line: string) => void;
+}
+
+export interface KillOptions {
+  /** One instance by id; default: one instance chosen by the runtime. */
+  instance?: string;
+  all?: boolean;
+  signal?: NodeJS.Signals;
+}
+
+export type InstanceState = 'starting' | 'running' | 'paused' | 'stopping' | 'exited' | 'backoff';
+
+export interface InstanceStatus {
+  id: string;
+  pid: number | null;
+  port: number;
+  state: InstanceState;
+  healthy: boolean;
+  restarts: number;
+}
+
+export interface ServiceStatus {
+  name: string;
+  url: string;
+  replicas: number;
+  instances: InstanceStatus[];
+}
+
+export interface SystemStatus {
+  runtime: RuntimeName;
+  project: string;
+  services: ServiceStatus[];
+}
+
+export class UnsupportedError extends UserError {
+  constructor(runtime: RuntimeName, what: string) {
+    super(`the ${runtime} runtime cannot ${what} (see the support matrix in the README)`);
+    this.name = 'UnsupportedError';
+  }
+}

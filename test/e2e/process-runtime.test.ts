@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SystemStatus } from '../../src/runtime/runtime.js';
+import { scaffold } from '../support/cli.js';
+import { copyProject } from '../support/project-copy.js';
+import { processesUnder, waitUntil } from '../support/services.js';
+
+const shared = inject('sampleProject');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function status(project: string): Promise<SystemStatus> {
+  const result = await scaffold(['status', '--json'], { cwd: project });
+  expect(result.exitCode, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as SystemStatus;
+}
+
+function allPids(system: SystemStatus): number[] {
+  return system.services.flatMap((s) => s.instances.map((i) => i.pid)).filter((pid): pid is number => pid !== null);
+}
+
+function supervisorPid(project: string): number {
+  return JSON.parse(readFileSync(path.join(project, '.scaffold/run/state.json'), 'utf8')).pid;
+}
+
+/** Requests in a loop until stopped; counts what did not come back 2xx. */
+function steadyTraffic(url: string) {
+  let running = true;
+  const failures: string[] = [];
+  let sent = 0;
+  const loop = (async () => {
+    while (running) {
+      sent += 1;
+      try {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        if (!response.ok) failures.push(`status ${response.status}`);
+      } catch (error) {
+        failures.push(String((error as Error).cause ?? error));
+      }
+    }
+  })();
+  return {
+    failures,
+    get sent() {
+      return sent;
+    },
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+describe('the process runtime', () => {
+  let project: string;
+  let system: SystemStatus;
+
+  beforeAll(async () => {
+    project = await copyProject(shared);
+    const up = await scaffold(['up', '--json'], { cwd: project });
+    expect(up.exitCode, up.stderr).toBe(0);
+    system = JSON.parse(up.stdout) as SystemStatus;
+  });
+  afterAll(async () => {
+    await scaffold(['down'], { cwd: project });
+  });
+
+  it('reports every service healthy in the documented shape', async () => {
+    const current = await status(project);
+    expect(current.runtime).toBe('process');
+    expect(current.services.map((s) => s.name)).toEqual(['users', 'orders', 'api-gateway']);
+    const orders = current.services.find((s) => s.name === 'orders')!;
+    expect(orders).toMatchObject({ replicas: 2, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    for (const instance of current.services.flatMap((s) => s.instances)) {
+      expect(instance).toMatchObject({ id: expect.any(String), pid: expect.any(Number), port: expect.any(Number), state: 'running', healthy: true, restarts: 0 });
+    }
+  });
+
+  it('is idempotent: a second up changes nothing', async () => {
+    const again = await scaffold(['up', '--json'], { cwd: project });
+    expect(again.exitCode).toBe(0);
+    expect(allPids(JSON.parse(again.stdout))).toEqual(allPids(system));
+  });
+
+  it('balances the front port over every replica, and the gateway reaches through it', async () => {
+    const orders = system.services.find((s) => s.name === 'orders')!;
+    for (let i = 0; i < 20; i += 1) {
+      // a fresh connection each time: the balancer works per connection
+      const response = await fetch(`${orders.url}/items`, { headers: { connection: 'close' } });
+      expect(response.status).toBe(200);
+    }
+    for (const instance of orders.instances) {
+      const metrics = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`)).text();
+      expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/items"[^}]*\} ([1-9]\d*)/);
+    }
+    const gateway = system.services.find((s) => s.name === 'api-gateway')!;
+    expect((await fetch(`${gateway.url}/orders/upstreams`)).status).toBe(200);
+  });
+
+  it('restarts a SIGKILLed instance while the front port keeps answering', async () => {
+    const orders = system.services.find((s) => s.name === 'orders')!;
+    const victim = orders.instances[0]!;
+    const traffic = steadyTraffic(`${orders.url}/items`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    process.kill(victim.pid!, 'SIGKILL');
+    await waitUntil(async () => {
+      const instance = (await status(project)).services.find((s) => s.name === 'orders')!.instances.find((i) => i.id === victim.id)!;
+      return instance.restarts === 1 && instance.healthy && instance.pid !== victim.pid;
+    }, 20_000);
+    await traffic.stop();
+    expect(traffic.sent).toBeGreaterThan(20);
+    expect(traffic.failures).toEqual([]);
+  });
+
+  it('scales up and down under steady requests without losing one', async () => {
+    const orders = system.services.find((s) => s.name === 'orders')!;
+    const traffic = steadyTraffic(`${orders.url}/items`);
+    const up = await scaffold(['scale', 'orders', '3', '--json'], { cwd: project });
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout).replicas).toBe(3);
+    const down = await scaffold(['scale', 'orders', '1', '--json'], { cwd: project });
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(JSON.parse(down.stdout).replicas).toBe(1);
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.sent).toBeGreaterThan(20);
+    expect((await scaffold(['scale', 'orders', '2'], { cwd: project })).exitCode).toBe(0);
+  });
+
+  it('shows logs per instance', async () => {
+    const logs = await scaffold(['logs', 'users'], { cwd: project });
+    expect(logs.exitCode).toBe(0);
+    expect(logs.stdout).toMatch(/^users-1 \| \{.*"level"/m);
+  });
+
+  it('refuses a taken front port with exit 3', async () => {
+    const other = await copyProject(shared);
+    const spec = path.join(other, 'scaffold.yaml');
+    const users = system.services.find((s) => s.name === 'users')!;
+    const { writeFileSync } = await import('node:fs');
+    const text = readFileSync(spec, 'utf8').replace(/(users:\n(?:.*\n)*?\s+port: )\d+/, `$1${new URL(users.url).port}`);
+    writeFileSync(spec, text);
+    const result = await scaffold(['up'], { cwd: other, timeout: 60_000 });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/port \d+ .* is taken/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('down leaves no process of the run alive', async () => {
+    const pids = [...allPids(await status(project)), supervisorPid(project)];
+    const down = await scaffold(['down'], { cwd: project });
+    expect(down.exitCode).toBe(0);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(processesUnder(project)).toEqual([]);
+    expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(2);
+  });
+});
+
+describe('no orphans', () => {
+  it('after the supervisor is SIGKILLed, every instance ends by itself, and the next up cleans the stale state', async () => {
+    const project = await copyProject(shared);
+    const up = await scaffold(['up', '--json'], { cwd: project });
+    expect(up.exitCode, up.stderr).toBe(0);
+    const pids = allPids(JSON.parse(up.stdout));
+    process.kill(supervisorPid(project), 'SIGKILL');
+    await waitUntil(async () => pids.every((pid) => !isAlive(pid)), 15_000);
+    expect(processesUnder(project)).toEqual([]);
+
+    const again = await scaffold(['up', '--json'], { cwd: project });
+    expect(again.exitCode, again.stderr).toBe(0);
+    const down = await scaffold(['down'], { cwd: project });
+    expect(down.exitCode).toBe(0);
+    expect(allPids(JSON.parse(again.stdout)).filter(isAlive)).toEqual([]);
+  });
+
+  it('after the CLI is killed mid-up, nothing of the run survives', async () => {
+    const project = await copyProject(shared);
+    const cli = scaffold(['up'], { cwd: project });
+    // wait until the supervisor has started some instances, then kill the CLI
+    await waitUntil(async () => {
+      try {
+        return JSON.parse(readFileSync(path.join(project, '.scaffold/run/state.json'), 'utf8')).pid > 0;
+      } catch {
+        return false;
+      }
+    }, 30_000);
+    const supervisor = supervisorPid(project);
+    cli.kill('SIGKILL');
+    await cli;
+    await waitUntil(async () => !isAlive(supervisor), 20_000);
+    await waitUntil(async () => processesUnder(project).length === 0, 15_000);
+  });
+});

@@ -1,0 +1,113 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Balancer } from '../../src/runtime/process/balancer.js';
+import { freePort } from '../support/services.js';
+
+/** A real HTTP server that answers with its own name. */
+async function backend(name: string, handler?: http.RequestListener) {
+  const server = http.createServer(handler ?? ((_req, res) => res.end(name)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+describe('Balancer', () => {
+  const cleanup: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  async function balancer(strategy: 'round-robin' | 'least-connections' = 'round-robin') {
+    const front = new Balancer({ service: 'svc', port: await freePort(), strategy });
+    await front.listen();
+    cleanup.push(() => front.close());
+    return front;
+  }
+
+  async function get(port: number): Promise<{ status: number; body: string }> {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+    return { status: response.status, body: await response.text() };
+  }
+
+  it('spreads new connections over ready backends only', async () => {
+    const front = await balancer();
+    for (const name of ['a', 'b', 'c']) {
+      const { server, port } = await backend(name);
+      cleanup.push(() => server.close());
+      front.add(name, port);
+      front.setReady(name, name !== 'c');
+    }
+    const bodies = await Promise.all(Array.from({ length: 10 }, () => get(front.port).then((r) => r.body)));
+    expect(new Set(bodies)).toEqual(new Set(['a', 'b']));
+  });
+
+  it('answers 503 in HTTP when no instance is ready', async () => {
+    const front = await balancer();
+    const response = await get(front.port);
+    expect(response.status).toBe(503);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'Service Unavailable' });
+  });
+
+  it('ejects a backend that refuses connections and retries the request elsewhere', async () => {
+    const front = await balancer();
+    const alive = await backend('alive');
+    cleanup.push(() => alive.server.close());
+    front.add('dead', await freePort());
+    front.setReady('dead', true);
+    front.add('alive', alive.port);
+    front.setReady('alive', true);
+    const results = await Promise.all(Array.from({ length: 6 }, () => get(front.port)));
+    expect(results.every((r) => r.status === 200 && r.body === 'alive')).toBe(true);
+    expect(front.backends().find((b) => b.id === 'dead')!.ready).toBe(false);
+  });
+
+  it('replays a request whose instance died before answering', async () => {
+    const front = await balancer();
+    const dying = await backend('dying', (req) => req.socket.destroy());
+    const healthy = await backend('healthy');
+    cleanup.push(() => dying.server.close(), () => healthy.server.close());
+    front.add('dying', dying.port);
+    front.setReady('dying', true);
+    front.add('healthy', healthy.port);
+    front.setReady('healthy', true);
+    const results = await Promise.all(Array.from({ length: 6 }, () => get(front.port)));
+    expect(results.map((r) => r.body)).toEqual(Array(6).fill('healthy'));
+  });
+
+  it('least-connections prefers the idle backend', async () => {
+    const front = await balancer('least-connections');
+    const slow = await backend('slow', (_req, res) => setTimeout(() => res.end('slow'), 300));
+    const fast = await backend('fast');
+    cleanup.push(() => slow.server.close(), () => fast.server.close());
+    front.add('slow', slow.port);
+    front.setReady('slow', true);
+    front.add('fast', fast.port);
+    front.setReady('fast', true);
+    const pinned = Array.from({ length: 3 }, () => get(front.port));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const later = await Promise.all(Array.from({ length: 4 }, () => get(front.port)));
+    expect(later.filter((r) => r.body === 'fast').length).toBeGreaterThanOrEqual(3);
+    await Promise.all(pinned);
+  });
+
+  it('drain waits for open connections, then lets go', async () => {
+    const front = await balancer();
+    const slow = await backend('slow', (_req, res) => setTimeout(() => res.end('slow'), 200));
+    cleanup.push(() => slow.server.close());
+    front.add('slow', slow.port);
+    front.setReady('slow', true);
+    const inFlight = get(front.port);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await front.drain('slow', 5_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((await inFlight).body).toBe('slow');
+    expect((await get(front.port)).status).toBe(503);
+  });
+
+  it('a taken port is an environment error (exit 3)', async () => {
+    const taken = await balancer();
+    const second = new Balancer({ service: 'other', port: taken.port });
+    await expect(second.listen()).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/is taken/) });
+  });
+});

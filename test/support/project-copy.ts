@@ -1,0 +1,26 @@
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { tempDir } from './cli.js';
+import { freePort } from './services.js';
+
+/**
+ * A private copy of the shared sample project (its node_modules linked, not copied) with
+ * every service on a free port, so e2e files can run systems side by side.
+ */
+export async function copyProject(shared: string): Promise<string> {
+  const dir = path.join(tempDir('scaffold-run-'), path.basename(shared));
+  cpSync(shared, dir, {
+    recursive: true,
+    preserveTimestamps: true, // keeps builds newer than sources, so `up` does not rebuild
+    filter: (source) => source !== path.join(shared, 'node_modules') && !source.includes(`${path.sep}.scaffold${path.sep}run`),
+  });
+  symlinkSync(path.join(shared, 'node_modules'), path.join(dir, 'node_modules'));
+  const specFile = path.join(dir, 'scaffold.yaml');
+  const document = parseDocument(readFileSync(specFile, 'utf8'));
+  for (const name of Object.keys(document.toJS().services)) {
+    document.setIn(['services', name, 'port'], await freePort());
+  }
+  writeFileSync(specFile, document.toString());
+  return dir;
+}
