@@ -19,6 +19,7 @@ export interface UpstreamView {
   localUrl: string;
   /** Where it answers inside compose and Kubernetes: its name is its host. */
   clusterUrl: string;
+  livenessPath: string;
 }
 
 export interface InfrastructureView {
@@ -52,8 +53,8 @@ export interface ServiceView {
   rateLimit: number;
   autoscaling: { min: number; max: number };
   /** What the container's environment holds in compose and Kubernetes: HOST, PORT, the
-   * upstreams' and infrastructure's URLs, then the spec's env (which may override a URL,
-   * never HOST or PORT: ports, probes and Services are wired to them). `composeValue` has
+   * upstreams' and infrastructure's URLs, then the spec's env (which may override a URL).
+   * `composeValue` has
    * "$" doubled, since compose interpolates variables in values. */
   environment: { name: string; value: string; composeValue: string }[];
   /** JavaScript for `node -e` inside the container: exits 0 when liveness answers 2xx. No
@@ -112,6 +113,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       port,
       localUrl: `http://127.0.0.1:${port}`,
       clusterUrl: `http://${name}:${port}`,
+      livenessPath: spec.services[name]!.health.liveness,
     };
   };
 
@@ -165,9 +167,8 @@ function containerEnvironment(service: Service, upstreams: UpstreamView[], uses:
     ...upstreams.map((up): [string, string] => [up.urlVar, up.clusterUrl]),
     ...uses.map((infra): [string, string] => [infra.urlVar, infra.clusterUrl]),
   ]);
-  for (const [name, value] of Object.entries(service.env)) {
-    if (name !== 'HOST' && name !== 'PORT') wired.set(name, value);
-  }
+  // the schema keeps HOST and PORT out of env: ports, probes and Services are wired to them
+  for (const [name, value] of Object.entries(service.env)) wired.set(name, value);
   return [...wired].map(([name, value]) => ({ name, value, composeValue: value.replaceAll('$', '$$$$') }));
 }
 

@@ -22,7 +22,8 @@ export interface Runtime {
   logs(service: string, options?: { follow?: boolean; signal?: AbortSignal }): AsyncIterable<string>;
 }
 
-export type RuntimeName = 'process' | 'compose' | 'kubernetes';
+export const RUNTIME_NAMES = ['process', 'compose', 'kubernetes'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 export interface UpOptions {
   /** Rebuild even when the build is newer than the sources. */

@@ -3,8 +3,6 @@ import type { Exec } from './exec.js';
 import { ProcessRuntime } from './process/process-runtime.js';
 import type { Runtime, RuntimeName } from './runtime.js';
 
-export const RUNTIMES: readonly RuntimeName[] = ['process', 'compose', 'kubernetes'];
-
 export function createRuntime(name: RuntimeName, options: { projectDir: string; exec?: Exec }): Runtime {
   if (name === 'process') return new ProcessRuntime(options);
   throw new UserError(`the ${name} runtime is not available yet: use --runtime process (the default)`);

@@ -33,9 +33,14 @@ const httpPath = z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, {
   error: 'expected a URL path starting with "/", e.g. "/healthz"',
 });
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-  error: 'environment variable names use letters, digits and "_" and do not start with a digit',
-});
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+    error: 'environment variable names use letters, digits and "_" and do not start with a digit',
+  })
+  .refine((name) => name !== 'HOST' && name !== 'PORT', {
+    error: 'HOST and PORT are set by scaffold from the service\'s port: remove them from env',
+  });
 
 const port = z
   .number({ error: 'expected a port number between 1024 and 65535' })
@@ -77,7 +82,12 @@ export const serviceSchema = z
     resources: z
       .strictObject({ requests: resourceAmounts, limits: resourceAmounts })
       .default(DEFAULT_RESOURCES),
-    health: z.strictObject({ liveness: httpPath, readiness: httpPath }).default(DEFAULT_HEALTH),
+    health: z
+      .strictObject({ liveness: httpPath, readiness: httpPath })
+      .refine((health) => health.liveness !== health.readiness, {
+        error: 'liveness and readiness need different paths: a draining service is alive but not ready',
+      })
+      .default(DEFAULT_HEALTH),
     restart: z.enum(RESTART_POLICIES).default('always'),
     balancing: z.enum(BALANCING).default('round-robin'),
     uses: z.array(z.enum(INFRASTRUCTURE_KINDS)).default([]),

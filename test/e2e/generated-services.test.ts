@@ -6,8 +6,8 @@ import { freePort, startService, type RunningService } from '../support/services
 const project = inject('sampleProject');
 
 describe.each(['users', 'orders', 'api-gateway'])('service %s', (name) => {
-  it('passes its own tests', async () => {
-    const result = await execa('npm', ['test'], { cwd: path.join(project, 'services', name), reject: false, stdin: 'ignore' });
+  it.each(['test', 'typecheck'])('passes its own npm run %s', async (script) => {
+    const result = await execa('npm', ['run', script], { cwd: path.join(project, 'services', name), reject: false, stdin: 'ignore' });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
   });
 });

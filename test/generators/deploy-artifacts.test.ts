@@ -39,7 +39,6 @@ services:
       LOG_LEVEL: debug
       GREETING: 'Hello, "world": $HOME #1 {{x}} \${Y}'
       "NO": "true"
-      PORT: "9999"
   worker:
     port: 4100
     dependsOn: [catalog]

@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import type { RuntimeName, SystemStatus } from '../../runtime/runtime.js';
+import type { ProcessRuntime } from '../../runtime/process/process-runtime.js';
+import { RUNTIME_NAMES, UnsupportedError, type SystemStatus } from '../../runtime/runtime.js';
 import { globals } from '../global-options.js';
 import { wholeNumber } from '../parse.js';
 import { formatStatus } from '../render-status.js';
 
-const RUNTIME_NAMES: RuntimeName[] = ['process', 'compose', 'kubernetes'];
 const runtimeOption = () => new Option('--runtime <name>', 'where the system runs').choices(RUNTIME_NAMES).default('process');
 
 async function runtimeFor(command: Command) {
@@ -28,8 +28,8 @@ export function registerRun(program: Command): void {
       const { cli, runtime } = await runtimeFor(command);
       const onProgress = (line: string) => cli.output.info(line);
       if (options.attach) {
-        const { attach } = await import('../../runtime/process/attach.js');
-        const served = await attach({ projectDir: cli.cwd, build: options.build, onProgress });
+        if (runtime.name !== 'process') throw new UnsupportedError(runtime.name, 'run attached');
+        const served = await (runtime as ProcessRuntime).attach({ build: options.build, onProgress });
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);
         await served.stopped;
         return;

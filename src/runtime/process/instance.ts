@@ -6,6 +6,9 @@ import type { InstanceState, InstanceStatus } from '../runtime.js';
 const LIFELINE = fileURLToPath(new URL('./lifeline.js', import.meta.url));
 const CHECK_INTERVAL_MS = 250;
 const CHECK_TIMEOUT_MS = 1_000;
+/** Failed checks in a row before a running instance loses its traffic: one slow answer on a
+ * busy machine is not an outage (Kubernetes' failureThreshold, same default). */
+const FAILURE_THRESHOLD = 3;
 /** An instance that stays healthy this long has its restart backoff forgiven. */
 const STABLE_MS = 10_000;
 
@@ -39,7 +42,8 @@ export class Instance {
   #stopping = false;
   #checkTimer: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
-  #failuresInARow = 0;
+  #crashesInARow = 0;
+  #failedChecks = 0;
   #healthySince = 0;
   #everHealthy = false;
   #exited: Promise<void> = Promise.resolve();
@@ -116,10 +120,10 @@ export class Instance {
       return;
     }
     this.state = 'backoff';
-    if (Date.now() - this.#healthySince > STABLE_MS && this.#healthySince > 0) this.#failuresInARow = 0;
+    if (Date.now() - this.#healthySince > STABLE_MS && this.#healthySince > 0) this.#crashesInARow = 0;
     // the first restart is immediate: recovery time is what chaos experiments measure
-    const delay = this.#failuresInARow === 0 ? 0 : Math.min(100 * 2 ** (this.#failuresInARow - 1), 5_000);
-    this.#failuresInARow += 1;
+    const delay = this.#crashesInARow === 0 ? 0 : Math.min(100 * 2 ** (this.#crashesInARow - 1), 5_000);
+    this.#crashesInARow += 1;
     this.#restartTimer = setTimeout(() => {
       this.restarts += 1;
       this.start();
@@ -147,7 +151,8 @@ export class Instance {
     }
     if (this.#stopping || !this.#child) return;
     if (ready && this.state === 'starting') this.state = 'running';
-    this.#setHealthy(ready);
+    this.#failedChecks = ready ? 0 : this.#failedChecks + 1;
+    if (ready || this.#failedChecks >= FAILURE_THRESHOLD || !this.healthy) this.#setHealthy(ready);
     this.#scheduleCheck(CHECK_INTERVAL_MS);
   }
 

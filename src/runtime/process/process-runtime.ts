@@ -5,10 +5,12 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { loadSpec } from '../../spec/load.js';
+import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
 import type { InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
 import { instanceLog, runPaths, type RunPaths } from './paths.js';
+import { serve, type Served } from './serve.js';
 import { cleanStaleRun, isAlive, readState, type RunState } from './state.js';
 import type { SupervisorMessage } from './supervisor-main.js';
 
@@ -29,11 +31,24 @@ export class ProcessRuntime implements Runtime {
   }
 
   async up(options: UpOptions = {}): Promise<SystemStatus> {
-    const running = await this.#running();
-    if (running) return this.status();
+    if (await this.#running()) return this.status();
+    await this.#prepare(options);
+    return this.#startSupervisor(options.onProgress);
+  }
+
+  /** `up --attach`: the supervisor in this process, stopped by a signal or `scaffold down`. */
+  async attach(options: UpOptions = {}): Promise<Served> {
+    if (await this.#running()) throw new UserError('the system is already running detached: "scaffold down" first');
+    const spec = await this.#prepare(options);
+    const served = await serve({ projectDir: this.#projectDir, spec, paths: this.#paths, onProgress: options.onProgress });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void served.stop());
+    return served;
+  }
+
+  async #prepare(options: UpOptions): Promise<Spec> {
     const { spec } = await loadSpec(this.#projectDir);
     await ensureBuilt({ projectDir: this.#projectDir, spec, exec: this.#exec, force: options.build, onProgress: options.onProgress });
-    return this.#startSupervisor(options.onProgress);
+    return spec;
   }
 
   async down(): Promise<void> {

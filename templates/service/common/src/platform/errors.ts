@@ -1,0 +1,24 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { UpstreamError } from './http-client.js';
+
+/**
+ * Every error leaves as `{ error, message }`. A 4xx explains what the client got wrong, and
+ * so does a 502/504 about an upstream; any other 5xx says nothing about the inside (no
+ * stack, no internal message) and is logged here instead, under the request id that the
+ * client sees in its x-request-id header.
+ */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    let message = error.message;
+    if (error instanceof UpstreamError) {
+      // Not this service's fault, and its message names the culprit: say it, skip the stack.
+      request.log.warn(error.message);
+    } else if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      message = `internal error; the service log has the details under request id ${request.id}`;
+    }
+    return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message });
+  });
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { Upstream } from '../config.js';
+import type { UpstreamClient } from './http-client.js';
+
+export interface UpstreamStatus {
+  /** The HTTP status of its liveness probe; null when it did not answer. */
+  status: number | null;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/**
+ * GET /upstreams: every upstream's liveness as seen from here, through the same client as
+ * real calls. It makes the call graph visible from outside and lets a test (or a person
+ * with curl) follow one x-request-id across services.
+ */
+export function registerUpstreamsRoute(app: FastifyInstance, upstreams: readonly Upstream[]): void {
+  app.get('/upstreams', async (request) => {
+    const statuses = await Promise.all(upstreams.map((upstream) => probe(app.upstreams, upstream, request.id)));
+    return Object.fromEntries(upstreams.map((upstream, index) => [upstream.name, statuses[index]]));
+  });
+}
+
+async function probe(client: UpstreamClient, upstream: Upstream, requestId: string): Promise<UpstreamStatus> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  try {
+    const response = await client.fetch(upstream.name, upstream.livenessPath, { requestId });
+    // Only the status matters; cancelling the body frees the connection for reuse.
+    await response.body?.cancel();
+    return { status: response.status, ok: response.ok, ms: elapsed() };
+  } catch (error) {
+    return { status: null, ok: false, ms: elapsed(), error: (error as Error).message };
+  }
+}

@@ -1,0 +1,118 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+
+// The spec's defaults without the environment of whoever runs the tests; no log noise.
+const defaults: Config = { ...loadConfig({}), logLevel: 'silent' };
+
+// A real upstream on a free port: it answers with what it received, /slow answers late.
+let upstream: Server;
+let upstreamUrl: string;
+let deadUrl: string;
+
+beforeAll(async () => {
+  upstream = createServer((request, response) => {
+    const reply = () => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ path: request.url, requestId: request.headers['x-request-id'] }));
+    };
+    if (request.url === '/slow') setTimeout(reply, 3_000);
+    else reply();
+  });
+  upstreamUrl = await listen(upstream);
+  // A port that was just free: nothing listens there, so connecting fails at once.
+  const dead = createServer();
+  deadUrl = await listen(dead);
+  await new Promise((resolve) => dead.close(resolve));
+});
+
+afterAll(async () => {
+  upstream.closeAllConnections();
+  await new Promise((resolve) => upstream.close(resolve));
+});
+
+function gateway(overrides: Partial<Config> = {}) {
+  const up = { name: 'up', url: upstreamUrl, livenessPath: '/healthz' };
+  const down = { name: 'down', url: deadUrl, livenessPath: '/healthz' };
+  return buildApp({
+    ...defaults,
+    upstreams: [up, down],
+    routes: [
+      { prefix: '/up', upstream: up },
+      { prefix: '/down', upstream: down },
+    ],
+    upstreamTimeoutMs: 200,
+    rateLimitPerSecond: 0,
+    ...overrides,
+  });
+}
+
+describe('the gateway', () => {
+  // Built once the upstream listens: its URL is part of the config.
+  let app: FastifyInstance;
+  beforeAll(() => {
+    app = gateway();
+  });
+  afterAll(() => app.close());
+
+  it('routes by prefix and strips it', async () => {
+    const response = await app.inject('/up/items/42?full=1');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ path: '/items/42?full=1' });
+    expect((await app.inject('/up')).json()).toMatchObject({ path: '/' });
+  });
+
+  it('forwards the caller’s request id, or the one it made up', async () => {
+    const given = await app.inject({ url: '/up/items', headers: { 'x-request-id': 'abc-123' } });
+    expect(given.json()).toMatchObject({ requestId: 'abc-123' });
+    expect(given.headers['x-request-id']).toBe('abc-123');
+
+    const made = await app.inject('/up/items');
+    expect(made.json<{ requestId: string }>().requestId).toBe(made.headers['x-request-id']);
+  });
+
+  it('answers 502 when an upstream is unreachable', async () => {
+    const response = await app.inject('/down/items');
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({ error: 'Bad Gateway', message: 'upstream down is unreachable' });
+  });
+
+  it('answers 504 when an upstream is slower than the timeout', async () => {
+    const response = await app.inject('/up/slow');
+    expect(response.statusCode).toBe(504);
+    expect(response.json()).toEqual({ error: 'Gateway Timeout', message: 'upstream up did not answer within 200 ms' });
+  });
+
+  it('serves its own probes and metrics', async () => {
+    expect((await app.inject(defaults.health.liveness)).statusCode).toBe(200);
+    expect((await app.inject(defaults.health.readiness)).statusCode).toBe(200);
+    const metrics = await app.inject('/metrics');
+    expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/up\/\*",status_code="200"\} \d+/);
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers 429 past the limit per client, and never limits probes or metrics', async () => {
+    const app = gateway({ rateLimitPerSecond: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await app.inject('/up/items')).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+
+    const limited = await app.inject('/up/items');
+    expect(limited.json()).toMatchObject({ error: 'Too Many Requests' });
+    expect(limited.headers['retry-after']).toBeDefined();
+
+    for (const url of [defaults.health.liveness, defaults.health.readiness, '/metrics']) {
+      expect((await app.inject(url)).statusCode).toBe(200);
+    }
+    await app.close();
+  });
+});
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
