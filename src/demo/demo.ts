@@ -26,6 +26,8 @@ export interface TrafficSummary {
   requests: number;
   ok: number;
   failed: number;
+  /** Failures by HTTP status, or by error code when no response came. */
+  failures: Record<string, number>;
 }
 
 const TRAFFIC_MS = 3_000;
@@ -73,20 +75,31 @@ async function createClassicSystem(dir: string, onProgress?: (line: string) => v
   check(await addService({ projectDir: dir, name: 'api-gateway', pattern: 'gateway', routes: { '/users': 'users', '/orders': 'orders' } }));
 }
 
-/** A few concurrent request loops; the load issue's engine replaces this when it lands. */
-function sendTraffic(url: URL, concurrency = 4) {
-  const summary: TrafficSummary = { requests: 0, ok: 0, failed: 0 };
+/**
+ * Paced request loops, below the gateway's per-client rate limit (1000/s) so every failure
+ * counted is the system's, not the limiter's. The load issue's engine replaces this.
+ */
+function sendTraffic(url: URL, ratePerSecond = 400, concurrency = 8) {
+  const interval = (1000 * concurrency) / ratePerSecond;
+  const summary: TrafficSummary = { requests: 0, ok: 0, failed: 0, failures: {} };
+  const fail = (kind: string) => {
+    summary.failed += 1;
+    summary.failures[kind] = (summary.failures[kind] ?? 0) + 1;
+  };
   let running = true;
-  const loops = Array.from({ length: concurrency }, async () => {
+  const loops = Array.from({ length: concurrency }, async (_, index) => {
+    let next = Date.now() + (index * interval) / concurrency;
     while (running) {
+      await sleep(next - Date.now());
+      next += interval;
       summary.requests += 1;
       try {
         const response = await fetch(url);
         await response.arrayBuffer();
         if (response.ok) summary.ok += 1;
-        else summary.failed += 1;
-      } catch {
-        summary.failed += 1;
+        else fail(String(response.status));
+      } catch (error) {
+        fail(String(((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as Error).name));
       }
     }
   });

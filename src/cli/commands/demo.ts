@@ -3,6 +3,11 @@ import type { Command } from 'commander';
 import { globals } from '../global-options.js';
 import { formatStatus } from '../render-status.js';
 
+function formatFailures(failures: Record<string, number>): string {
+  const kinds = Object.entries(failures).map(([kind, count]) => `${count}× ${kind}`);
+  return kinds.length > 0 ? ` [${kinds.join(', ')}]` : '';
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -21,7 +26,7 @@ export function registerDemo(program: Command): void {
       const lines = [
         formatStatus(result.status),
         '',
-        `traffic: ${traffic.requests} requests through the gateway, ${traffic.ok} ok, ${traffic.failed} failed (${availability}% available)`,
+        `traffic: ${traffic.requests} requests through the gateway, ${traffic.ok} ok, ${traffic.failed} failed${formatFailures(traffic.failures)} (${availability}% available)`,
         `chaos:   SIGKILLed ${killed.instance} (pid ${killed.pid}); ${killed.restartedInMs === null ? 'it did not come back within 10 s' : `the supervisor had it healthy again in ${killed.restartedInMs} ms`}`,
         `done in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         '',
