@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import type { ActiveFault, Fault } from './faults.js';
 
 /**
  * The one seam between "run the system" and everything that acts on a running system
@@ -9,6 +10,9 @@ export interface Runtime {
   readonly name: RuntimeName;
   /** Starts the whole system and resolves once every instance is healthy. */
   up(options?: UpOptions): Promise<SystemStatus>;
+  /** Like `up`, but the system lives only as long as this process: `stopped` settles once
+   * a signal or `scaffold down` has stopped it. */
+  attach(options?: UpOptions): Promise<{ status: SystemStatus; stopped: Promise<void> }>;
   /** Stops everything it started; resolves when no process of the run is left. */
   down(): Promise<void>;
   status(): Promise<SystemStatus>;
@@ -20,6 +24,11 @@ export interface Runtime {
   restart(service: string): Promise<ServiceStatus>;
   scale(service: string, replicas: number): Promise<ServiceStatus>;
   logs(service: string, options?: { follow?: boolean; signal?: AbortSignal }): AsyncIterable<string>;
+  /** Puts a fault in front of a service until `durationMs` has passed (or it is cleared). */
+  inject(service: string, fault: Fault, durationMs: number): Promise<ActiveFault>;
+  faults(): Promise<ActiveFault[]>;
+  /** Removes one fault, or every fault when no id is given. */
+  clearFaults(id?: string): Promise<void>;
 }
 
 export const RUNTIME_NAMES = ['process', 'compose', 'kubernetes'] as const;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ProcessRuntime } from '../../src/runtime/process/process-runtime.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold } from '../support/cli.js';
 import { copyProject } from '../support/project-copy.js';
@@ -134,6 +135,19 @@ describe('the process runtime', () => {
     expect(traffic.failures).toEqual([]);
     expect(traffic.sent).toBeGreaterThan(20);
     expect((await scaffold(['scale', 'orders', '2'], { cwd: project })).exitCode).toBe(0);
+  });
+
+  it('puts a fault on a front port and takes it away at its deadline by itself', async () => {
+    const runtime = new ProcessRuntime({ projectDir: project });
+    const users = system.services.find((s) => s.name === 'users')!;
+    const active = await runtime.inject('users', { kind: 'errors', rate: 1, status: 503 }, 1_500);
+    expect(active).toMatchObject({ service: 'users', expiresAt: expect.any(String) });
+    const faulted = await fetch(`${users.url}/items`);
+    expect(faulted.status).toBe(503);
+    expect(faulted.headers.get('x-scaffold-fault')).toBe('errors');
+    await expect(runtime.inject('users', { kind: 'errors', rate: 3, status: 503 }, 1_000)).rejects.toThrow(/between 0 and 1/);
+    await waitUntil(async () => (await runtime.faults()).length === 0, 5_000);
+    expect((await fetch(`${users.url}/items`)).status).toBe(200);
   });
 
   it('shows logs per instance', async () => {

@@ -110,4 +110,51 @@ describe('Balancer', () => {
     const second = new Balancer({ service: 'other', port: taken.port });
     await expect(second.listen()).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/is taken/) });
   });
+
+  describe('faults', () => {
+    async function faulty() {
+      const front = await balancer();
+      const { server, port } = await backend('ok');
+      cleanup.push(() => server.close());
+      front.add('ok', port);
+      front.setReady('ok', true);
+      return front;
+    }
+
+    it('latency delays every request by about the given time', async () => {
+      const front = await faulty();
+      front.faults = [{ kind: 'latency', ms: 150 }];
+      const started = performance.now();
+      expect((await get(front.port)).body).toBe('ok');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+      front.faults = [];
+      const again = performance.now();
+      await get(front.port);
+      expect(performance.now() - again).toBeLessThan(100);
+    });
+
+    it('errors answer a share of requests with the status', async () => {
+      const front = await faulty();
+      front.faults = [{ kind: 'errors', rate: 0.3, status: 503 }];
+      const results = await Promise.all(Array.from({ length: 400 }, () => get(front.port)));
+      const injected = results.filter((r) => r.status === 503).length;
+      expect(injected).toBeGreaterThan(400 * 0.2);
+      expect(injected).toBeLessThan(400 * 0.4);
+      expect(results.every((r) => r.status === 503 || r.body === 'ok')).toBe(true);
+    });
+
+    it('a refusing partition cuts connections; a blackhole never answers', async () => {
+      const front = await faulty();
+      front.faults = [{ kind: 'partition', mode: 'refuse' }];
+      await expect(get(front.port)).rejects.toThrow();
+      front.faults = [{ kind: 'partition', mode: 'blackhole' }];
+      await expect(fetch(`http://127.0.0.1:${front.port}/`, { signal: AbortSignal.timeout(300) })).rejects.toThrow(/aborted|timeout/i);
+    });
+
+    it('reset cuts a share of requests with a TCP reset', async () => {
+      const front = await faulty();
+      front.faults = [{ kind: 'reset', rate: 1 }];
+      await expect(get(front.port)).rejects.toThrow();
+    });
+  });
 });

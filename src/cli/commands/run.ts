@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { ProcessRuntime } from '../../runtime/process/process-runtime.js';
-import { RUNTIME_NAMES, UnsupportedError, type SystemStatus } from '../../runtime/runtime.js';
+import { RUNTIME_NAMES, type SystemStatus } from '../../runtime/runtime.js';
 import { globals } from '../global-options.js';
 import { wholeNumber } from '../parse.js';
 import { formatStatus } from '../render-status.js';
@@ -28,8 +27,7 @@ export function registerRun(program: Command): void {
       const { cli, runtime } = await runtimeFor(command);
       const onProgress = (line: string) => cli.output.info(line);
       if (options.attach) {
-        if (runtime.name !== 'process') throw new UnsupportedError(runtime.name, 'run attached');
-        const served = await (runtime as ProcessRuntime).attach({ build: options.build, onProgress });
+        const served = await runtime.attach({ build: options.build, onProgress });
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);
         await served.stopped;
         return;

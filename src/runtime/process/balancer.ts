@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import { EnvironmentError } from '../../errors.js';
+import type { Fault } from '../faults.js';
 
 export type Strategy = 'round-robin' | 'least-connections';
 
@@ -45,6 +47,9 @@ export class Balancer {
   readonly #drained = new Map<string, () => void>();
   readonly #server: net.Server;
   #turn = 0;
+  /** Faults in force on this front port; the supervisor adds them and takes them away at
+   * their deadline. Read per request, so an empty list costs one length check. */
+  faults: Fault[] = [];
 
   constructor(options: BalancerOptions) {
     this.service = options.service;
@@ -124,6 +129,12 @@ export class Balancer {
   }
 
   #accept(client: net.Socket): void {
+    const partition = this.faults.find((fault) => fault.kind === 'partition');
+    if (partition) {
+      if (partition.mode === 'refuse') client.resetAndDestroy();
+      else client.on('error', () => undefined).resume(); // swallowed, never answered
+      return;
+    }
     this.#clients.add(client);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -181,7 +192,9 @@ export class Balancer {
       });
     };
 
-    client.on('data', (chunk: Buffer) => {
+    let delayedUntil = 0;
+    const forward = (chunk: Buffer) => {
+      if (client.destroyed) return;
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (!upstream) {
@@ -190,6 +203,22 @@ export class Balancer {
       } else if (!upstream.write(chunk)) {
         client.pause();
       }
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (this.faults.length === 0) return forward(chunk);
+      // a chunk with nothing unanswered before it starts a request: that is where faults act
+      const startsRequest = pendingBytes === 0 && delayedUntil <= Date.now();
+      for (const fault of startsRequest ? this.faults : []) {
+        if (fault.kind === 'reset' && Math.random() < fault.rate) return client.resetAndDestroy();
+        if (fault.kind === 'errors' && Math.random() < fault.rate) return injectedError(client, fault.status);
+        if (fault.kind === 'latency') {
+          const jitter = (fault.jitterMs ?? 0) * (2 * Math.random() - 1);
+          delayedUntil = Math.max(delayedUntil, Date.now() + Math.max(0, fault.ms + jitter));
+        }
+      }
+      // later chunks of a delayed request wait their turn, so bytes keep their order
+      if (delayedUntil > Date.now()) setTimeout(forward, delayedUntil - Date.now(), chunk);
+      else forward(chunk);
     });
     client.on('error', () => undefined);
     client.on('close', () => {
@@ -200,6 +229,15 @@ export class Balancer {
     });
     connect();
   }
+}
+
+/** An injected HTTP error; the connection closes with it, since the request's body (if any)
+ * was never read. */
+function injectedError(client: net.Socket, status: number): void {
+  const body = JSON.stringify({ error: 'Injected fault', message: `scaffold chaos answered ${status}` });
+  client.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Injected Fault'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-scaffold-fault: errors\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** With no instance left to answer, say so in HTTP rather than cutting the connection. */

@@ -1,6 +1,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import { isUserError } from '../../errors.js';
+import type { Fault } from '../faults.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
@@ -16,6 +17,12 @@ export function serveControl(supervisor: Supervisor, socket: string, onDown: () 
     },
     'POST /scale': (body, service) => supervisor.scale(service, Number(body.replicas)),
     'POST /restart': (_body, service) => supervisor.restart(service),
+    'POST /faults': (body, service) => supervisor.inject(service, body.fault as Fault, Number(body.durationMs)),
+    'GET /faults': () => supervisor.faults(),
+    'POST /faults/clear': (body) => {
+      supervisor.clearFaults(body.id as string | undefined);
+      return { cleared: true };
+    },
     'POST /signal': (body, service) =>
       supervisor.signal(service, body.signal as NodeJS.Signals, { instance: body.instance as string | undefined, all: body.all === true }),
   };

@@ -8,6 +8,7 @@ import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
+import type { ActiveFault, Fault } from '../faults.js';
 import type { InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
 import { instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
@@ -120,6 +121,18 @@ export class ProcessRuntime implements Runtime {
     } catch (error) {
       if ((error as Error).name !== 'AbortError') throw error;
     }
+  }
+
+  inject(service: string, fault: Fault, durationMs: number): Promise<ActiveFault> {
+    return this.#call('POST', `/faults?service=${encodeURIComponent(service)}`, { fault, durationMs });
+  }
+
+  faults(): Promise<ActiveFault[]> {
+    return this.#call('GET', '/faults');
+  }
+
+  async clearFaults(id?: string): Promise<void> {
+    await this.#call('POST', '/faults/clear', { id });
   }
 
   /** The live run's state, cleaning up after a crashed one. */

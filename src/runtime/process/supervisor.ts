@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { projectView, type ServiceView } from '../../generators/context.js';
 import type { Spec } from '../../spec/schema.js';
+import { faultProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer } from './balancer.js';
@@ -37,6 +38,8 @@ export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #services = new Map<string, RunningService>();
   readonly #project: string;
+  readonly #faults = new Map<string, { active: ActiveFault; timer: NodeJS.Timeout }>();
+  #faultCount = 0;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -51,10 +54,22 @@ export class Supervisor {
       await balancer.listen();
       this.#services.set(service.name, { view: service, balancer, instances: [], next: 1 });
     }
-    for (const service of view.services) {
-      this.#options.onProgress?.(`starting ${service.name} (${service.replicas} instance${service.replicas > 1 ? 's' : ''})`);
-      await this.#grow(this.#get(service.name), service.replicas);
-    }
+    // each service starts as soon as everything it calls is healthy: independent services
+    // start side by side
+    const healthy = new Map<string, Promise<void>>();
+    const startAfterUpstreams = (service: ServiceView): Promise<void> => {
+      let started = healthy.get(service.name);
+      if (!started) {
+        const upstreams = service.upstreams.map((up) => startAfterUpstreams(view.services.find((s) => s.name === up.name)!));
+        started = Promise.all(upstreams).then(() => {
+          this.#options.onProgress?.(`starting ${service.name} (${service.replicas} instance${service.replicas > 1 ? 's' : ''})`);
+          return this.#grow(this.#get(service.name), service.replicas);
+        });
+        healthy.set(service.name, started);
+      }
+      return started;
+    };
+    await Promise.all(view.services.map(startAfterUpstreams));
     return this.status();
   }
 
@@ -86,7 +101,39 @@ export class Supervisor {
     return targets.map((instance) => instance.status());
   }
 
+  /** Puts a fault on a service's front port; the supervisor itself removes it on time. */
+  inject(name: string, fault: Fault, durationMs: number): ActiveFault {
+    const service = this.#get(name);
+    const problem = faultProblem(fault, durationMs);
+    if (problem) throw new UserError(problem);
+    const active: ActiveFault = {
+      id: `fault-${++this.#faultCount}`,
+      service: name,
+      fault,
+      expiresAt: new Date(Date.now() + durationMs).toISOString(),
+    };
+    const timer = setTimeout(() => this.clearFaults(active.id), durationMs);
+    this.#faults.set(active.id, { active, timer });
+    service.balancer.faults = [...service.balancer.faults, fault];
+    return active;
+  }
+
+  faults(): ActiveFault[] {
+    return [...this.#faults.values()].map(({ active }) => active);
+  }
+
+  clearFaults(id?: string): void {
+    for (const [key, { active, timer }] of this.#faults) {
+      if (id !== undefined && key !== id) continue;
+      clearTimeout(timer);
+      this.#faults.delete(key);
+      const balancer = this.#services.get(active.service)?.balancer;
+      if (balancer) balancer.faults = balancer.faults.filter((fault) => fault !== active.fault);
+    }
+  }
+
   async stop(): Promise<void> {
+    this.clearFaults();
     const services = [...this.#services.values()].reverse();
     for (const service of services) {
       await Promise.all(service.instances.map((instance) => instance.stop(STOP_GRACE_MS)));
