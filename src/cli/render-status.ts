@@ -3,6 +3,10 @@ import type { SystemStatus } from '../runtime/runtime.js';
 
 export function formatStatus(status: SystemStatus): string {
   const lines = [`${chalk.bold(status.project)} on the ${status.runtime} runtime`];
+  for (const { kind, url, instance } of status.infrastructure) {
+    const health = instance.healthy ? chalk.green('healthy') : chalk.red(instance.state);
+    lines.push(`  ${chalk.bold(kind.padEnd(16))} ${url.padEnd(24)} ${health}`);
+  }
   for (const service of status.services) {
     const healthy = service.instances.filter((instance) => instance.healthy).length;
     const health = healthy === service.instances.length && healthy > 0 ? chalk.green : chalk.red;

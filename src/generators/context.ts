@@ -91,6 +91,11 @@ const INFRASTRUCTURE: Record<InfrastructureKind, { image: (version: string) => s
   nats: { image: (version) => `nats:${version}-alpine`, port: 4222, urlVar: 'NATS_URL', url: (host, port) => `nats://${host}:${port}` },
 };
 
+/** An infrastructure server's URL as services see it, e.g. redis://127.0.0.1:6380. */
+export function infrastructureUrl(kind: InfrastructureKind, host: string, port: number, project: string): string {
+  return INFRASTRUCTURE[kind].url(host, port, project);
+}
+
 export function envPrefix(serviceName: string): string {
   return serviceName.toUpperCase().replaceAll('-', '_');
 }

@@ -66,10 +66,17 @@ export interface ServiceStatus {
   instances: InstanceStatus[];
 }
 
+export interface InfrastructureStatus {
+  kind: string;
+  url: string;
+  instance: InstanceStatus;
+}
+
 export interface SystemStatus {
   runtime: RuntimeName;
   project: string;
   services: ServiceStatus[];
+  infrastructure: InfrastructureStatus[];
 }
 
 export class UnsupportedError extends UserError {

@@ -7,7 +7,6 @@ const LIFELINE = fileURLToPath(new URL('./lifeline.js', import.meta.url));
 const CHECK_INTERVAL_MS = 250;
 /** While starting, checks come fast: readiness a few ms sooner is recovery a few ms sooner. */
 const STARTING_CHECK_INTERVAL_MS = 20;
-const CHECK_TIMEOUT_MS = 1_000;
 /** Failed checks in a row before a running instance loses its traffic: one slow answer on a
  * busy machine is not an outage (Kubernetes' failureThreshold, same default). */
 const FAILURE_THRESHOLD = 3;
@@ -16,14 +15,15 @@ const STABLE_MS = 10_000;
 
 export interface InstanceOptions {
   id: string;
-  service: string;
   port: number;
   cwd: string;
-  /** The script node runs, relative to cwd. */
+  /** The script node runs (relative to cwd) and its arguments. */
   entry: string;
+  args?: string[];
   env: Record<string, string>;
   logFile: string;
-  readinessPath: string;
+  /** Whether the instance is ready to take traffic now. */
+  probe: (port: number) => Promise<boolean>;
   restart: 'always' | 'on-failure' | 'no';
   /** Told every readiness result, so the balancer follows it. */
   onReadiness: (ready: boolean) => void;
@@ -65,9 +65,9 @@ export class Instance {
   }
 
   start(): void {
-    const { cwd, entry, env, logFile, port } = this.#options;
+    const { cwd, entry, args = [], env, logFile, port } = this.#options;
     const log = openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--import', LIFELINE, entry], {
+    const child = spawn(process.execPath, ['--import', LIFELINE, entry, ...args], {
       cwd,
       env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: ['ignore', log, log, 'pipe'],
@@ -140,17 +140,7 @@ export class Instance {
   async #check(): Promise<void> {
     if (this.#stopping || !this.#child) return;
     let ready = false;
-    if (this.state !== 'paused') {
-      try {
-        const response = await fetch(`http://127.0.0.1:${this.port}${this.#options.readinessPath}`, {
-          signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-        });
-        ready = response.ok;
-        await response.body?.cancel();
-      } catch {
-        ready = false;
-      }
-    }
+    if (this.state !== 'paused') ready = await this.#options.probe(this.port).catch(() => false);
     if (this.#stopping || !this.#child) return;
     if (ready && this.state === 'starting') this.state = 'running';
     this.#failedChecks = ready ? 0 : this.#failedChecks + 1;

@@ -9,6 +9,8 @@ export function runPaths(projectDir: string) {
   return {
     run,
     logs: path.join(run, 'logs'),
+    /** Infrastructure data outlives a run, like a named volume. */
+    data: path.join(projectDir, '.scaffold', 'data'),
     state: path.join(run, 'state.json'),
     supervisorLog: path.join(run, 'supervisor.log'),
     // unix socket paths are limited to ~107 bytes; deep projects use one in the temp dir

