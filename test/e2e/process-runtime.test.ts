@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProcessRuntime } from '../../src/runtime/process/process-runtime.js';
@@ -42,8 +42,8 @@ function steadyTraffic(url: string) {
       sent += 1;
       try {
         const response = await fetch(url);
-        await response.arrayBuffer();
-        if (!response.ok) failures.push(`status ${response.status}`);
+        const body = await response.text();
+        if (!response.ok) failures.push(`status ${response.status}: ${body.slice(0, 120)}`);
       } catch (error) {
         failures.push(String((error as Error).cause ?? error));
       }
@@ -150,6 +150,19 @@ describe('the process runtime', () => {
     expect((await fetch(`${users.url}/items`)).status).toBe(200);
   });
 
+  it('restarts a service one instance at a time without losing a request', async () => {
+    const before = (await status(project)).services.find((s) => s.name === 'orders')!;
+    const traffic = steadyTraffic(`${before.url}/items`);
+    const result = await scaffold(['restart', 'orders', '--json'], { cwd: project });
+    await traffic.stop();
+    expect(result.exitCode, result.stderr).toBe(0);
+    const after = JSON.parse(result.stdout);
+    expect(after.replicas).toBe(before.replicas);
+    const oldPids = before.instances.map((i) => i.pid);
+    expect(after.instances.every((i: { pid: number }) => !oldPids.includes(i.pid))).toBe(true);
+    expect(traffic.failures).toEqual([]);
+  });
+
   it('shows logs per instance', async () => {
     const logs = await scaffold(['logs', 'users'], { cwd: project });
     expect(logs.exitCode).toBe(0);
@@ -160,7 +173,6 @@ describe('the process runtime', () => {
     const other = await copyProject(shared);
     const spec = path.join(other, 'scaffold.yaml');
     const users = system.services.find((s) => s.name === 'users')!;
-    const { writeFileSync } = await import('node:fs');
     const text = readFileSync(spec, 'utf8').replace(/(users:\n(?:.*\n)*?\s+port: )\d+/, `$1${new URL(users.url).port}`);
     writeFileSync(spec, text);
     const result = await scaffold(['up'], { cwd: other, timeout: 60_000 });
@@ -177,6 +189,19 @@ describe('the process runtime', () => {
     expect(pids.filter(isAlive)).toEqual([]);
     expect(processesUnder(project)).toEqual([]);
     expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(2);
+  });
+});
+
+describe('a service that cannot start', () => {
+  it('fails up with exit 2 and the end of its log, leaving nothing running', async () => {
+    const project = await copyProject(shared);
+    const main = path.join(project, 'services/users/dist/main.js');
+    writeFileSync(main, `console.error('users: DATABASE_URL is missing'); process.exit(2);\n${readFileSync(main, 'utf8')}`);
+    const result = await scaffold(['up'], { cwd: project });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^error: users-1 exited before it was ready; its last log lines follow/m);
+    expect(result.stderr).toContain('users: DATABASE_URL is missing');
+    expect(processesUnder(project)).toEqual([]);
   });
 });
 

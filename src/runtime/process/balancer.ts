@@ -140,6 +140,7 @@ export class Balancer {
     let pendingBytes = 0;
     let upstream: net.Socket | undefined;
     let backend: Backend | undefined;
+    /** Instances that failed the current request: a replay goes elsewhere. */
     const failed = new Set<string>();
 
     const release = () => {
@@ -167,8 +168,10 @@ export class Balancer {
       const resumeUpstream = () => socket.resume();
       socket.on('connect', () => (established = true));
       socket.on('data', (chunk: Buffer) => {
+        // answered: the next request starts with a clean slate of failed instances
         pending = [];
         pendingBytes = 0;
+        failed.clear();
         if (!client.write(chunk)) socket.pause();
       });
       client.on('drain', resumeUpstream);
@@ -184,11 +187,13 @@ export class Balancer {
           failed.add(chosen.id);
           if (pendingBytes <= REPLAY_LIMIT && failed.size < MAX_ATTEMPTS) connect();
           else unavailable(client, this.service);
-        } else if (hadError || !chosen.draining) {
+        } else if (hadError) {
           client.end();
         }
-        // else: a draining instance closed an idle connection; the client keeps its
-        // connection and gets a new upstream when it speaks again
+        // else: the instance closed an idle connection (it drains, or it died): the client
+        // keeps its connection and gets a new upstream when it speaks again. Passing the
+        // FIN on would race the client's next request. HTTP/1.1 never ends a response by
+        // closing, so no client waits on this FIN to know a response is complete.
       });
     };
 
@@ -198,7 +203,6 @@ export class Balancer {
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (!upstream) {
-        failed.clear();
         connect();
       } else if (!upstream.write(chunk)) {
         client.pause();
