@@ -31,8 +31,8 @@ export function registerDemo(program: Command): void {
         `done in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         '',
         result.kept
-          ? `still running. Explore: cd ${relative} && npx scaffold status | logs orders | scale orders 3 | down`
-          : `stopped. Explore: cd ${relative} && npx scaffold up, then status, logs orders, scale orders 3, down`,
+          ? `still running. Explore: npx scaffold --cwd ${relative} status (then logs orders, scale orders 3, down)`
+          : `stopped. Explore: npx scaffold --cwd ${relative} up (then status, logs orders, scale orders 3, down)`,
       ];
       cli.output.data(result, lines.join('\n'));
     });

@@ -24,7 +24,7 @@ export function registerInit(program: Command): void {
       reportWrite(result, cli);
       if (result.applied) {
         const relative = path.relative(process.cwd(), target) || '.';
-        cli.output.info(`\nNext: cd ${relative} && npx scaffold new-service <name>`);
+        cli.output.info(`\nNext: npx scaffold --cwd ${relative} new-service <name>`);
       }
     });
 }
