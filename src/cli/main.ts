@@ -5,6 +5,7 @@ import { registerInit } from './commands/init.js';
 import { registerNewService } from './commands/new-service.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerValidate } from './commands/validate.js';
 import { handleErrors } from './handle-errors.js';
 import { createOutput } from './output.js';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (message, write) => write(`${message.trimEnd()} (see scaffold --help)\n`) })
     .exitOverride();
 
-  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerDemo]) {
+  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerSimulate, registerDemo]) {
     register(program);
   }
   return program;

@@ -163,6 +163,16 @@ describe('the process runtime', () => {
     expect(traffic.failures).toEqual([]);
   });
 
+  it('simulate load goes through the gateway by default, and to a service by name', async () => {
+    const viaGateway = await scaffold(['simulate', 'load', '--path', '/orders/items', '-d', '2s', '--rate', '200', '--slo', 'error_rate<1%', '--json'], { cwd: project });
+    expect(viaGateway.exitCode, viaGateway.stderr).toBe(0);
+    const gateway = system.services.find((s) => s.name === 'api-gateway')!;
+    expect(JSON.parse(viaGateway.stdout)).toMatchObject({ target: `${gateway.url}/orders/items`, passed: true });
+    const direct = await scaffold(['simulate', 'load', '--service', 'users', '--path', '/items', '-a', '200', '--json'], { cwd: project });
+    expect(direct.exitCode, direct.stderr).toBe(0);
+    expect(JSON.parse(direct.stdout).summary.statusCodes).toEqual({ 200: expect.any(Number) });
+  });
+
   it('shows logs per instance', async () => {
     const logs = await scaffold(['logs', 'users'], { cwd: project });
     expect(logs.exitCode).toBe(0);

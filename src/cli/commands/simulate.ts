@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import type { SecondSample } from '../../simulate/load/result.js';
+import { globals } from '../global-options.js';
+import { collect, duration, header, positiveNumber, wholeNumber } from '../parse.js';
+import { formatLoadResult } from '../render-load.js';
+
+interface LoadFlags {
+  service?: string;
+  path?: string;
+  method?: string;
+  header?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  duration?: number;
+  amount?: number;
+  timeout?: number;
+  rate?: number;
+  slo?: string[];
+  allowRemote?: boolean;
+}
+
+/** simulate load: traffic against the running system (or a URL) with SLO verdicts. */
+export function registerSimulate(program: Command): void {
+  const simulate = program.command('simulate').description('put the system under load');
+  simulate
+    .command('load')
+    .description('send a bounded load and judge it by SLOs; exit 1 when one fails')
+    .argument('[url]', 'target URL (default: the running system\'s gateway)')
+    .option('--service <name>', 'a service of the running system, through its front port')
+    .option('--path <path>', 'request path, e.g. /orders/items')
+    .option('--method <method>', 'HTTP method', 'GET')
+    .option('--header <header>', '"Name: value" (repeatable)', header)
+    .option('--body <body>', 'request body')
+    .option('-c, --connections <n>', 'concurrent connections', wholeNumber(1, 10_000), 10)
+    .option('-d, --duration <time>', 'how long, e.g. 30s (default 10s)', duration)
+    .option('-a, --amount <n>', 'stop after this many requests', wholeNumber(1, 100_000_000))
+    .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
+    .option('--rate <rps>', 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
+    .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable)', collect)
+    .option('--allow-remote', 'allow a target outside this machine')
+    .action(async (url: string | undefined, flags: LoadFlags, command: Command) => {
+      const cli = globals(command);
+      const { simulateLoad } = await import('../../simulate/load/simulate.js');
+      const { ProcessRuntime } = await import('../../runtime/process/process-runtime.js');
+      const controller = new AbortController();
+      const interrupt = () => controller.abort();
+      process.once('SIGINT', interrupt);
+      try {
+        const result = await simulateLoad({
+          projectDir: cli.cwd,
+          url,
+          service: flags.service,
+          runtime: new ProcessRuntime({ projectDir: cli.cwd }),
+          path: flags.path,
+          method: flags.method,
+          headers: flags.header,
+          body: flags.body,
+          connections: flags.connections,
+          durationMs: flags.duration,
+          amount: flags.amount,
+          timeoutMs: flags.timeout,
+          rate: flags.rate,
+          slos: flags.slo,
+          allowRemote: flags.allowRemote,
+          onSecond: cli.json ? undefined : progress(cli.output.info),
+          signal: controller.signal,
+        });
+        cli.output.data(result, formatLoadResult(result));
+        if (!result.passed) process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', interrupt);
+      }
+    });
+}
+
+/** A live line on a terminal; a plain line every 5 s elsewhere (CI logs). */
+function progress(info: (line: string) => void): (sample: SecondSample) => void {
+  const tty = process.stderr.isTTY === true;
+  return (sample) => {
+    const line = `${sample.second + 1}s  ${sample.requests} req/s  p99 ${sample.p99.toFixed(1)} ms  errors ${sample.errors}`;
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else if ((sample.second + 1) % 5 === 0) info(line);
+  };
+}
+

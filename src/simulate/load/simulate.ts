@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../errors.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { SPEC_FILE, loadSpec } from '../../spec/load.js';
+import { runLoad } from './engine.js';
+import { saveResult, type LoadResult, type SecondSample } from './result.js';
+import { evaluateSlos, parseSlo } from './slo.js';
+import { checkTarget } from './target.js';
+
+export interface SimulateLoadOptions {
+  projectDir: string;
+  /** A URL, or a service of the running system (default: its gateway). */
+  url?: string;
+  service?: string;
+  runtime?: Runtime;
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  durationMs?: number;
+  amount?: number;
+  timeoutMs?: number;
+  rate?: number;
+  slos?: string[];
+  allowRemote?: boolean;
+  onSecond?: (sample: SecondSample) => void;
+  signal?: AbortSignal;
+}
+
+export const MAX_DURATION_MS = 60 * 60 * 1000;
+
+/** A bounded load against one target, judged by its SLOs and saved with the project. */
+export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadResult & { file?: string }> {
+  const slos = (options.slos ?? []).map(parseSlo);
+  const url = await resolveTarget(options);
+  checkTarget(url, options.allowRemote === true);
+  const durationMs = options.amount === undefined ? (options.durationMs ?? 10_000) : options.durationMs;
+  if (durationMs !== undefined && !(durationMs > 0 && durationMs <= MAX_DURATION_MS)) {
+    throw new UserError('--duration must be more than 0 and at most 1h');
+  }
+  const config = {
+    url: url.href,
+    method: options.method ?? 'GET',
+    connections: options.connections ?? 10,
+    durationMs,
+    amount: options.amount,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    rate: options.rate,
+    headers: options.headers ?? {},
+    slos: slos.map((slo) => slo.expression),
+  };
+  const run = await runLoad({ ...config, url, body: options.body, onSecond: options.onSecond, signal: options.signal });
+  const verdicts = evaluateSlos(slos, run.summary);
+  const result: LoadResult = {
+    kind: 'load',
+    target: url.href,
+    startedAt: run.startedAt,
+    durationMs: Math.round(run.durationMs),
+    config,
+    summary: { ...run.summary, dropped: run.dropped },
+    series: run.series,
+    slos: verdicts,
+    passed: verdicts.every((verdict) => verdict.passed),
+  };
+  const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
+  return { ...result, file };
+}
+
+async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
+  if (options.url !== undefined && options.service !== undefined) throw new UserError('give a URL or --service, not both');
+  let url: URL;
+  if (options.url !== undefined) {
+    if (!URL.canParse(options.url)) throw new UserError(`"${options.url}" is not a URL (e.g. http://127.0.0.1:8080/items)`);
+    url = new URL(options.url);
+  } else {
+    if (!options.runtime) throw new UserError('give a URL, or run this in a project with a running system');
+    url = await options.runtime.endpoint(options.service ?? (await gatewayOf(options.projectDir)));
+  }
+  if (options.path !== undefined) url = new URL(options.path, url);
+  return url;
+}
+
+async function gatewayOf(projectDir: string): Promise<string> {
+  const { spec } = await loadSpec(projectDir);
+  const gateway = Object.entries(spec.services).find(([, service]) => service.pattern === 'gateway');
+  if (!gateway) throw new UserError('the system has no gateway: pass --service <name> or a URL');
+  return gateway[0];
+}

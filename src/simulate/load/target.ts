@@ -1,0 +1,24 @@
+import net from 'node:net';
+import { UserError } from '../../errors.js';
+
+/**
+ * Load goes to this machine unless the user opts in: the check happens on the URL alone,
+ * before any lookup or socket, so a refused target never sees a packet.
+ */
+export function checkTarget(url: URL, allowRemote: boolean): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError(`${url.href} is not an http(s) URL`);
+  }
+  if (allowRemote || isLoopback(url.hostname)) return;
+  throw new UserError(
+    `${url.host} is not on this machine: load goes to loopback (127.0.0.0/8, ::1, localhost) unless you pass --allow-remote`,
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost') return true;
+  if (net.isIPv4(host)) return host.startsWith('127.');
+  if (net.isIPv6(host)) return host === '::1' || /^::ffff:127\./.test(host);
+  return false;
+}

@@ -1,0 +1,140 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulateLoad } from '../../src/simulate/load/simulate.js';
+import { parseSlo } from '../../src/simulate/load/slo.js';
+import { scaffold, tempDir } from '../support/cli.js';
+
+/** A real server that counts what it receives; it can stall every other second. */
+async function countingServer(options: { stallMs?: number; everyMs?: number } = {}) {
+  let count = 0;
+  const started = Date.now();
+  const server = http.createServer((_request, response) => {
+    count += 1;
+    const phase = (Date.now() - started) % (options.everyMs ?? Infinity);
+    const stall = options.stallMs && phase < options.stallMs ? options.stallMs - phase : 0;
+    setTimeout(() => response.end('ok'), stall);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    get count() {
+      return count;
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+describe('simulateLoad against a real server', () => {
+  let server: Awaited<ReturnType<typeof countingServer>>;
+  const project = tempDir();
+  beforeAll(async () => {
+    server = await countingServer();
+  });
+  afterAll(() => server.close());
+
+  it('reports as many requests as the server received (±1%)', async () => {
+    const before = server.count;
+    const result = await simulateLoad({ projectDir: project, url: server.url, connections: 8, durationMs: 2_000 });
+    const received = server.count - before;
+    expect(Math.abs(result.summary.requests - received)).toBeLessThanOrEqual(received * 0.01);
+    expect(result.summary.errors).toBe(0);
+    expect(result.series.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('--rate 500 for 5 s delivers 2,500 requests (±5%)', async () => {
+    const before = server.count;
+    const result = await simulateLoad({ projectDir: project, url: server.url, connections: 10, durationMs: 5_000, rate: 500 });
+    expect(server.count - before).toBeGreaterThanOrEqual(2_375);
+    expect(server.count - before).toBeLessThanOrEqual(2_625);
+    expect(result.summary.requests).toBeGreaterThanOrEqual(2_375);
+  });
+
+  it('--amount stops after that many requests (autocannon lets each connection finish its last)', async () => {
+    const before = server.count;
+    const result = await simulateLoad({ projectDir: project, url: server.url, connections: 4, amount: 300 });
+    expect(result.summary.requests).toBeGreaterThanOrEqual(300);
+    expect(result.summary.requests).toBeLessThanOrEqual(304);
+    expect(server.count - before).toBe(result.summary.requests);
+  });
+});
+
+describe('coordinated omission', () => {
+  it('the open model shows stalls that a closed-model measurement hides', async () => {
+    const stalling = await countingServer({ stallMs: 500, everyMs: 2_000 });
+    try {
+      const open = await simulateLoad({ projectDir: tempDir(), url: stalling.url, connections: 10, durationMs: 4_000, rate: 200 });
+      const closed = await simulateLoad({ projectDir: tempDir(), url: stalling.url, connections: 10, durationMs: 4_000 });
+      expect(open.summary.latency.p99).toBeGreaterThanOrEqual(400);
+      expect(closed.summary.latency.p99).toBeLessThan(400);
+    } finally {
+      await stalling.close();
+    }
+  });
+});
+
+describe('SLOs', () => {
+  it.each([
+    ['p99<250ms', { metric: 'p99', operator: '<', threshold: 250 }],
+    ['p95 <= 1.5s', { metric: 'p95', operator: '<=', threshold: 1500 }],
+    ['error_rate<1%', { metric: 'error_rate', operator: '<', threshold: 0.01 }],
+    ['rps>1000', { metric: 'rps', operator: '>', threshold: 1000 }],
+  ])('parses %s', (expression, expected) => {
+    expect(parseSlo(expression)).toMatchObject(expected);
+  });
+
+  it.each(['p99<250', 'p42<1ms', 'error_rate<1', 'rps>10ms', 'latency is fine'])('refuses %s', (expression) => {
+    expect(() => parseSlo(expression)).toThrow(/SLO|unit|percentage|plain number/);
+  });
+});
+
+describe('scaffold simulate load', () => {
+  let server: Awaited<ReturnType<typeof countingServer>>;
+  beforeAll(async () => {
+    server = await countingServer();
+  });
+  afterAll(() => server.close());
+
+  it('exits 0 when every SLO holds, and saves the result in the project', async () => {
+    const parent = tempDir();
+    await scaffold(['init', 'shop', '--yes'], { cwd: parent });
+    const project = path.join(parent, 'shop');
+    const result = await scaffold(['simulate', 'load', server.url, '-d', '1s', '--slo', 'error_rate<1%', '--json'], { cwd: project });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ kind: 'load', passed: true, slos: [{ expression: 'error_rate<1%', passed: true }] });
+    const saved = readdirSync(path.join(project, '.scaffold/results'));
+    expect(saved).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(project, '.scaffold/results', saved[0]!), 'utf8')).summary.requests).toBe(report.summary.requests);
+  });
+
+  it('exits 1 when an SLO fails, with the verdict table', async () => {
+    const result = await scaffold(['simulate', 'load', server.url, '-d', '1s', '--slo', 'rps>100000000'], { cwd: tempDir() });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/FAIL\s+rps>100000000\s+actual \d+ req\/s/);
+  });
+
+  it.each([
+    [['--slo', 'p99<fast'], /is not an SLO: use p50\|p90/],
+    [['--duration', 'forever'], /expected a duration/],
+    [['--rate', '-5'], /expected a number above 0/],
+    [['--connections', '0'], /whole number from 1/],
+    [['--header', 'nocolon'], /is not a header/],
+  ])('refuses %j with exit 2 and one line', async (flags, message) => {
+    const result = await scaffold(['simulate', 'load', server.url, '-d', '1s', ...flags], { cwd: tempDir() });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses a target off this machine before opening any socket', async () => {
+    const cwd = tempDir();
+    const result = await scaffold(['simulate', 'load', 'http://example.invalid/', '-d', '1s'], { cwd });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/not on this machine.*--allow-remote/);
+    expect(existsSync(path.join(cwd, '.scaffold'))).toBe(false);
+  });
+});
