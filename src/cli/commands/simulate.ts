@@ -15,6 +15,7 @@ interface LoadFlags {
   amount?: number;
   timeout?: number;
   rate?: number;
+  stages?: string;
   slo?: string[];
   allowRemote?: boolean;
 }
@@ -36,6 +37,7 @@ export function registerSimulate(program: Command): void {
     .option('-a, --amount <n>', 'stop after this many requests', wholeNumber(1, 100_000_000))
     .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
     .option('--rate <rps>', 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
+    .option('--stages <stages>', 'ramps, e.g. "10s:100,30s:500,10s:0": arrival rates, or connections when -c is given instead')
     .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable)', collect)
     .option('--allow-remote', 'allow a target outside this machine')
     .action(async (url: string | undefined, flags: LoadFlags, command: Command) => {
@@ -60,6 +62,9 @@ export function registerSimulate(program: Command): void {
           amount: flags.amount,
           timeoutMs: flags.timeout,
           rate: flags.rate,
+          stages: flags.stages,
+          // "with --connections only, ramping connections": stages then count connections
+          model: flags.stages !== undefined && command.getOptionValueSource('connections') === 'cli' ? 'closed' : undefined,
           slos: flags.slo,
           allowRemote: flags.allowRemote,
           onSecond: cli.json ? undefined : progress(cli.output.info),

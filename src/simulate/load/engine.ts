@@ -2,18 +2,27 @@ import autocannon from 'autocannon';
 import hdr from 'hdr-histogram-js';
 import type { LatencySummary, LoadSummary, SecondSample } from './result.js';
 
+/** A stretch of the run whose target (a rate, or connections) ramps linearly to `target`. */
+export interface Stage {
+  durationMs: number;
+  target: number;
+}
+
 export interface LoadOptions {
   url: URL;
   method?: string;
   headers?: Record<string, string>;
   body?: string;
   connections: number;
-  /** One of duration or amount bounds the run; both may. */
+  /** One of duration, amount or stages bounds the run. */
   durationMs?: number;
   amount?: number;
   timeoutMs: number;
   /** Requests per second for the whole run (open model); absent: as fast as answers come. */
   rate?: number;
+  /** Ramps of the arrival rate (open model), or of connections with `model: 'closed'`. */
+  stages?: Stage[];
+  model?: 'open' | 'closed';
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -23,42 +32,64 @@ export interface LoadRun {
   durationMs: number;
   summary: LoadSummary;
   series: SecondSample[];
-  /** Open model only: requests the schedule called for that the generator never sent. */
-  dropped: number;
 }
 
 /** Latencies are recorded in microseconds: milliseconds with three decimals. */
 const MICROS = 1000;
+/** Stages advance in steps this long, each at the ramp's value for its middle. */
+const STEP_MS = 1000;
 
 /**
- * autocannon does the sending; this adds what it lacks: per-second samples and, in the
- * open model, latency corrected for coordinated omission (a stalled server delays the
- * requests that should have been sent meanwhile; HdrHistogram back-fills them, as wrk2
- * does), plus a count of requests the schedule called for but never left.
+ * autocannon does the sending; this adds what it lacks: per-second samples, stages (run as
+ * consecutive one-second autocannon steps feeding one recorder) and, in the open model,
+ * latency corrected for coordinated omission — a stalled server delays the requests that
+ * should have been sent meanwhile, and HdrHistogram back-fills them as wrk2 does — plus a
+ * count of requests the schedule called for but never left.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
-  const histogram = newHistogram();
-  const seconds: { requests: number; errors: number; histogram: hdr.Histogram }[] = [];
-  const statusCodes: Record<string, number> = {};
-  const errorsByKind: Record<string, number> = {};
-  let requests = 0;
-  let errors = 0;
+  const recorder = new Recorder(options.onSecond);
+  const startedAt = new Date();
+  const segments = options.stages ? stageSteps(options) : [{ durationMs: options.durationMs, amount: options.amount, rate: options.rate, connections: options.connections }];
+  for (const segment of segments) {
+    if (options.signal?.aborted) break;
+    if (segment.connections === 0 || segment.rate === 0) {
+      await sleep(segment.durationMs ?? 0, options.signal);
+      continue;
+    }
+    await runSegment(recorder, { ...options, ...segment }, options.signal);
+  }
+  return { startedAt: startedAt.toISOString(), ...recorder.finish() };
+}
+
+interface Segment {
+  durationMs?: number;
+  amount?: number;
+  rate?: number;
+  connections: number;
+}
+
+function stageSteps(options: LoadOptions): Segment[] {
+  const closed = options.model === 'closed';
+  const steps: Segment[] = [];
+  let from = 0;
+  for (const stage of options.stages!) {
+    const count = Math.max(1, Math.round(stage.durationMs / STEP_MS));
+    for (let step = 0; step < count; step += 1) {
+      const value = from + ((stage.target - from) * (step + 0.5)) / count;
+      steps.push(
+        closed
+          ? { durationMs: stage.durationMs / count, connections: Math.round(value) }
+          : { durationMs: stage.durationMs / count, rate: Math.round(value), connections: Math.max(1, Math.min(options.connections, Math.round(value))) },
+      );
+    }
+    from = stage.target;
+  }
+  return steps;
+}
+
+async function runSegment(recorder: Recorder, options: LoadOptions & Segment, signal?: AbortSignal): Promise<void> {
   // per connection, the gap between two intended sends
   const expectedIntervalUs = options.rate ? Math.round((options.connections / options.rate) * 1e6) : undefined;
-
-  const startedAt = new Date();
-  const start = performance.now();
-  const bucket = () => {
-    const index = Math.floor((performance.now() - start) / 1000);
-    while (seconds.length <= index) {
-      if (seconds.length > 0) options.onSecond?.(sample(seconds.length - 1, seconds.at(-1)!));
-      seconds.push({ requests: 0, errors: 0, histogram: newHistogram() });
-    }
-    return seconds[index]!;
-  };
-
-  let finished!: (error: Error | null) => void;
-  const done = new Promise<void>((resolve, reject) => (finished = (error) => (error ? reject(error) : resolve())));
   // autocannon validates keys that are present, even when undefined
   const settings = Object.fromEntries(
     Object.entries({
@@ -73,58 +104,96 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
       overallRate: options.rate,
     }).filter(([, value]) => value !== undefined),
   ) as unknown as autocannon.Options;
+
+  const sentBefore = recorder.requests;
+  const started = performance.now();
+  let finished!: (error: Error | null) => void;
+  const done = new Promise<void>((resolve, reject) => (finished = (error) => (error ? reject(error) : resolve())));
   const instance = autocannon(settings, (error) => finished(error));
-
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-    const second = bucket();
-    requests += 1;
-    second.requests += 1;
-    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
-    if (statusCode >= 400) {
-      errors += 1;
-      second.errors += 1;
-    }
-    const micros = Math.max(1, Math.round(responseTimeMs * MICROS));
-    if (expectedIntervalUs) histogram.recordValueWithExpectedInterval(micros, expectedIntervalUs);
-    else histogram.recordValue(micros);
-    second.histogram.recordValue(micros);
-  });
-  instance.on('reqError', (error: Error & { code?: string }) => {
-    const second = bucket();
-    requests += 1;
-    errors += 1;
-    second.requests += 1;
-    second.errors += 1;
-    const kind = error.message === 'request timed out' ? 'timeout' : (error.code ?? error.message);
-    errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
-  });
-
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => recorder.answer(status, ms, expectedIntervalUs));
+  instance.on('reqError', (error: Error & { code?: string }) =>
+    recorder.fail(error.message === 'request timed out' ? 'timeout' : (error.code ?? error.message)),
+  );
   const abort = () => instance.stop();
-  options.signal?.addEventListener('abort', abort, { once: true });
+  signal?.addEventListener('abort', abort, { once: true });
   try {
     await done;
   } finally {
-    options.signal?.removeEventListener('abort', abort);
+    signal?.removeEventListener('abort', abort);
+  }
+  if (options.rate && options.amount === undefined) {
+    const scheduled = Math.floor((options.rate * (performance.now() - started)) / 1000);
+    recorder.dropped += Math.max(0, scheduled - (recorder.requests - sentBefore));
+  }
+}
+
+/** Everything measured, across the segments of one run. */
+class Recorder {
+  requests = 0;
+  errors = 0;
+  dropped = 0;
+  readonly #start = performance.now();
+  readonly #histogram = newHistogram();
+  readonly #seconds: { requests: number; errors: number; histogram: hdr.Histogram }[] = [];
+  readonly #statusCodes: Record<string, number> = {};
+  readonly #errorsByKind: Record<string, number> = {};
+  readonly #onSecond?: (sample: SecondSample) => void;
+
+  constructor(onSecond?: (sample: SecondSample) => void) {
+    this.#onSecond = onSecond;
   }
 
-  const durationMs = performance.now() - start;
-  if (seconds.length > 0) options.onSecond?.(sample(seconds.length - 1, seconds.at(-1)!));
-  const scheduled = options.rate ? Math.floor((options.rate * durationMs) / 1000) : 0;
-  return {
-    startedAt: startedAt.toISOString(),
-    durationMs,
-    summary: {
-      requests,
-      ok: requests - errors,
-      errors,
-      rps: requests / (durationMs / 1000),
-      latency: latencySummary(histogram),
-      statusCodes,
-      errorsByKind,
-    },
-    series: seconds.map((second, index) => sample(index, second)),
-    dropped: options.amount === undefined ? Math.max(0, scheduled - requests) : 0,
-  };
+  answer(status: number, ms: number, expectedIntervalUs?: number): void {
+    const second = this.#second();
+    this.requests += 1;
+    second.requests += 1;
+    this.#statusCodes[status] = (this.#statusCodes[status] ?? 0) + 1;
+    if (status >= 400) {
+      this.errors += 1;
+      second.errors += 1;
+    }
+    const micros = Math.max(1, Math.round(ms * MICROS));
+    if (expectedIntervalUs) this.#histogram.recordValueWithExpectedInterval(micros, expectedIntervalUs);
+    else this.#histogram.recordValue(micros);
+    second.histogram.recordValue(micros);
+  }
+
+  fail(kind: string): void {
+    const second = this.#second();
+    this.requests += 1;
+    this.errors += 1;
+    second.requests += 1;
+    second.errors += 1;
+    this.#errorsByKind[kind] = (this.#errorsByKind[kind] ?? 0) + 1;
+  }
+
+  finish(): Omit<LoadRun, 'startedAt'> {
+    const durationMs = performance.now() - this.#start;
+    if (this.#seconds.length > 0) this.#onSecond?.(sample(this.#seconds.length - 1, this.#seconds.at(-1)!));
+    return {
+      durationMs,
+      summary: {
+        requests: this.requests,
+        ok: this.requests - this.errors,
+        errors: this.errors,
+        rps: this.requests / (durationMs / 1000),
+        latency: latencySummary(this.#histogram),
+        statusCodes: this.#statusCodes,
+        errorsByKind: this.#errorsByKind,
+        dropped: this.dropped,
+      },
+      series: this.#seconds.map((second, index) => sample(index, second)),
+    };
+  }
+
+  #second() {
+    const index = Math.floor((performance.now() - this.#start) / 1000);
+    while (this.#seconds.length <= index) {
+      if (this.#seconds.length > 0) this.#onSecond?.(sample(this.#seconds.length - 1, this.#seconds.at(-1)!));
+      this.#seconds.push({ requests: 0, errors: 0, histogram: newHistogram() });
+    }
+    return this.#seconds[index]!;
+  }
 }
 
 function newHistogram(): hdr.Histogram {
@@ -154,4 +223,14 @@ function sample(index: number, second: { requests: number; errors: number; histo
     p50: empty ? 0 : second.histogram.getValueAtPercentile(50) / MICROS,
     p99: empty ? 0 : second.histogram.getValueAtPercentile(99) / MICROS,
   };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
 }

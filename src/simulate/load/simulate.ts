@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../../errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
-import { runLoad } from './engine.js';
+import { runLoad, type Stage } from './engine.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
 import { evaluateSlos, parseSlo } from './slo.js';
 import { checkTarget } from './target.js';
@@ -23,6 +23,9 @@ export interface SimulateLoadOptions {
   amount?: number;
   timeoutMs?: number;
   rate?: number;
+  /** e.g. "10s:100,30s:500,10s:0": arrival rates, or connections with `model: 'closed'`. */
+  stages?: string;
+  model?: 'open' | 'closed';
   slos?: string[];
   allowRemote?: boolean;
   onSecond?: (sample: SecondSample) => void;
@@ -36,9 +39,17 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
   const slos = (options.slos ?? []).map(parseSlo);
   const url = await resolveTarget(options);
   checkTarget(url, options.allowRemote === true);
-  const durationMs = options.amount === undefined ? (options.durationMs ?? 10_000) : options.durationMs;
+  const stages = options.stages === undefined ? undefined : parseStages(options.stages);
+  if (stages && (options.durationMs !== undefined || options.amount !== undefined || options.rate !== undefined)) {
+    throw new UserError('--stages sets the length and the rate of the run: drop --duration, --amount and --rate');
+  }
+  const durationMs = stages
+    ? stages.reduce((total, stage) => total + stage.durationMs, 0)
+    : options.amount === undefined
+      ? (options.durationMs ?? 10_000)
+      : options.durationMs;
   if (durationMs !== undefined && !(durationMs > 0 && durationMs <= MAX_DURATION_MS)) {
-    throw new UserError('--duration must be more than 0 and at most 1h');
+    throw new UserError('a run lasts more than 0 and at most 1h');
   }
   const config = {
     url: url.href,
@@ -48,6 +59,8 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     amount: options.amount,
     timeoutMs: options.timeoutMs ?? 10_000,
     rate: options.rate,
+    stages,
+    model: options.model ?? (options.rate !== undefined || stages ? 'open' : 'closed'),
     headers: options.headers ?? {},
     slos: slos.map((slo) => slo.expression),
   };
@@ -59,13 +72,23 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     startedAt: run.startedAt,
     durationMs: Math.round(run.durationMs),
     config,
-    summary: { ...run.summary, dropped: run.dropped },
+    summary: run.summary,
     series: run.series,
     slos: verdicts,
     passed: verdicts.every((verdict) => verdict.passed),
   };
   const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
   return { ...result, file };
+}
+
+/** "10s:100,30s:500,10s:0" → stages; each ramps linearly from the previous target. */
+export function parseStages(text: string): Stage[] {
+  return text.split(',').map((part) => {
+    const match = /^\s*(\d+(?:\.\d+)?)(ms|s|m)\s*:\s*(\d+)\s*$/.exec(part);
+    if (!match) throw new UserError(`--stages: "${part}" is not a stage: use duration:target, e.g. "10s:100,30s:500,10s:0"`);
+    const unit = { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+    return { durationMs: Number(match[1]) * unit, target: Number(match[3]) };
+  });
 }
 
 async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
