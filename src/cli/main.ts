@@ -3,6 +3,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInit } from './commands/init.js';
 import { registerNewService } from './commands/new-service.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (message, write) => write(`${message.trimEnd()} (see scaffold --help)\n`) })
     .exitOverride();
 
-  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerSimulate, registerDemo]) {
+  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerSimulate, registerReport, registerDemo]) {
     register(program);
   }
   return program;

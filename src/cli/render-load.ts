@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { LoadResult } from '../simulate/load/result.js';
+import type { Delta } from '../simulate/report/compare.js';
 
 export function formatLoadResult(result: LoadResult & { file?: string }): string {
   const { summary } = result;
@@ -22,4 +23,15 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   }
   if (result.file) lines.push('', chalk.dim(`saved ${result.file}`));
   return lines.join('\n');
+}
+
+export function formatDeltas(deltas: Delta[]): string {
+  const number = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(3));
+  return deltas
+    .map(({ metric, before, after, change, better }) => {
+      const percent = change === null ? 'n/a' : `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%`;
+      const colour = change === null || change === 0 ? chalk.dim : better ? chalk.green : chalk.red;
+      return `${metric.padEnd(12)} ${number(before).padStart(12)} → ${number(after).padEnd(12)} ${colour(percent)}`;
+    })
+    .join('\n');
 }

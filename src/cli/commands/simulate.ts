@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { SecondSample } from '../../simulate/load/result.js';
 import { globals } from '../global-options.js';
@@ -17,6 +18,8 @@ interface LoadFlags {
   rate?: number;
   stages?: string;
   slo?: string[];
+  report?: string;
+  baseline?: string;
   allowRemote?: boolean;
 }
 
@@ -39,11 +42,16 @@ export function registerSimulate(program: Command): void {
     .option('--rate <rps>', 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
     .option('--stages <stages>', 'ramps, e.g. "10s:100,30s:500,10s:0": arrival rates, or connections when -c is given instead')
     .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable)', collect)
+    .option('--report <file>', 'also write a self-contained HTML report')
+    .option('--baseline <result>', 'a saved result to draw beside this run in the report')
     .option('--allow-remote', 'allow a target outside this machine')
     .action(async (url: string | undefined, flags: LoadFlags, command: Command) => {
       const cli = globals(command);
       const { simulateLoad } = await import('../../simulate/load/simulate.js');
       const { ProcessRuntime } = await import('../../runtime/process/process-runtime.js');
+      const { readResult } = await import('../../simulate/load/result.js');
+      // read before the run: a missing baseline should not cost a whole load test
+      const baseline = flags.baseline ? await readResult(path.resolve(cli.cwd, flags.baseline)) : undefined;
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);
@@ -70,6 +78,10 @@ export function registerSimulate(program: Command): void {
           onSecond: cli.json ? undefined : progress(cli.output.info),
           signal: controller.signal,
         });
+        if (flags.report) {
+          const { writeLoadReport } = await import('../../simulate/report/write.js');
+          await writeLoadReport(path.resolve(cli.cwd, flags.report), result, { baseline, projectDir: cli.cwd });
+        }
         cli.output.data(result, formatLoadResult(result));
         if (!result.passed) process.exitCode = 1;
       } finally {

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomic } from '../../atomic-write.js';
 import type { RunPaths } from './paths.js';
 
 /** What a live run leaves in .scaffold/run/state.json for later commands to find it. */
@@ -23,10 +22,7 @@ export function readState(paths: RunPaths): RunState | undefined {
 }
 
 export async function writeState(paths: RunPaths, state: RunState): Promise<void> {
-  await mkdir(path.dirname(paths.state), { recursive: true });
-  const temp = `${paths.state}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(state, null, 2));
-  await rename(temp, paths.state);
+  await writeFileAtomic(paths.state, JSON.stringify(state, null, 2));
 }
 
 export function clearState(paths: RunPaths): void {

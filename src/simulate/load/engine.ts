@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import hdr from 'hdr-histogram-js';
-import type { LatencySummary, LoadSummary, SecondSample } from './result.js';
+import type { LatencySummary, LoadSummary, PercentilePoint, SecondSample } from './result.js';
 
 /** A stretch of the run whose target (a rate, or connections) ramps linearly to `target`. */
 export interface Stage {
@@ -32,7 +32,10 @@ export interface LoadRun {
   durationMs: number;
   summary: LoadSummary;
   series: SecondSample[];
+  distribution: PercentilePoint[];
 }
+
+const DISTRIBUTION_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
 
 /** Latencies are recorded in microseconds: milliseconds with three decimals. */
 const MICROS = 1000;
@@ -183,6 +186,10 @@ class Recorder {
         dropped: this.dropped,
       },
       series: this.#seconds.map((second, index) => sample(index, second)),
+      distribution:
+        this.#histogram.totalCount === 0
+          ? []
+          : DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, ms: this.#histogram.getValueAtPercentile(percentile) / MICROS })),
     };
   }
 

@@ -1,5 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../atomic-write.js';
+import { UserError } from '../../errors.js';
 import type { SloVerdict } from './slo.js';
 
 export interface LatencySummary {
@@ -38,6 +40,12 @@ export interface SecondSample {
   p99: number;
 }
 
+/** The latency distribution: `ms` is the latency at `percentile`. */
+export interface PercentilePoint {
+  percentile: number;
+  ms: number;
+}
+
 export interface LoadResult {
   kind: 'load';
   target: string;
@@ -46,6 +54,7 @@ export interface LoadResult {
   config: Record<string, unknown>;
   summary: LoadSummary;
   series: SecondSample[];
+  distribution: PercentilePoint[];
   slos: SloVerdict[];
   passed: boolean;
 }
@@ -54,11 +63,23 @@ export const RESULTS_DIR = '.scaffold/results';
 
 /** Saves a result as JSON under the project's results folder; returns the file. */
 export async function saveResult(projectDir: string, result: LoadResult): Promise<string> {
-  const dir = path.join(projectDir, RESULTS_DIR);
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${result.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}-${result.kind}.json`);
-  const temp = `${file}.tmp`;
-  await writeFile(temp, `${JSON.stringify(result, null, 2)}\n`);
-  await rename(temp, file);
+  const name = `${result.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}-${result.kind}.json`;
+  const file = path.join(projectDir, RESULTS_DIR, name);
+  await writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
+}
+
+/** A saved result, checked enough to chart and compare. */
+export async function readResult(file: string): Promise<LoadResult> {
+  let parsed: Partial<LoadResult>;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LoadResult>;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON';
+    throw new UserError(`${file}: ${reason} (results are saved under ${RESULTS_DIR}/)`);
+  }
+  if (parsed.kind !== 'load' || !parsed.summary || !Array.isArray(parsed.series)) {
+    throw new UserError(`${file} is not a load result saved by scaffold simulate load`);
+  }
+  return { distribution: [], slos: [], ...parsed } as LoadResult;
 }

@@ -74,6 +74,7 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     config,
     summary: run.summary,
     series: run.series,
+    distribution: run.distribution,
     slos: verdicts,
     passed: verdicts.every((verdict) => verdict.passed),
   };

@@ -1,0 +1,62 @@
+// Draws the report's charts with uPlot from the JSON data embedded in the page. A
+// baseline run, when there is one, is drawn dashed beside this run.
+(function () {
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var width = Math.min(520, document.body.clientWidth - 40);
+  var COLORS = { run: '#2f6fdf', p99: '#c0262d', baseline: '#8a93a6', errors: '#c0262d' };
+
+  function bySecond(series, pick) {
+    return series.map(function (s) { return pick(s); });
+  }
+  function seconds(n) {
+    var xs = [];
+    for (var i = 0; i < n; i += 1) xs.push(i + 1);
+    return xs;
+  }
+  function pad(values, n) {
+    var out = values.slice(0, n);
+    while (out.length < n) out.push(null);
+    return out;
+  }
+  function chart(id, xs, lines, xLabel, xValues) {
+    var series = [{ label: xLabel }];
+    var columns = [xs];
+    lines.forEach(function (line) {
+      series.push({ label: line.label, stroke: line.color, width: 2, dash: line.dash, spanGaps: true });
+      columns.push(line.values);
+    });
+    var xAxis = { label: xLabel };
+    if (xValues) xAxis.values = xValues;
+    return new uPlot({ width: width, height: 240, series: series, scales: { x: { time: false } }, axes: [xAxis, {}] }, columns, document.getElementById(id));
+  }
+
+  var run = data.run;
+  var base = data.baseline;
+  var n = Math.max(run.series.length, base ? base.series.length : 0);
+  var xs = seconds(n);
+  function both(pick, label, color) {
+    var lines = [{ label: label, color: color, values: pad(bySecond(run.series, pick), n) }];
+    if (base) lines.push({ label: label + ' (baseline)', color: COLORS.baseline, dash: [6, 4], values: pad(bySecond(base.series, pick), n) });
+    return lines;
+  }
+
+  chart('throughput', xs, both(function (s) { return s.requests; }, 'req/s', COLORS.run), 'second');
+  chart('latency', xs, both(function (s) { return s.p50; }, 'p50', COLORS.run).concat(both(function (s) { return s.p99; }, 'p99', COLORS.p99)), 'second');
+  chart('errors', xs, both(function (s) { return s.errors; }, 'errors', COLORS.errors), 'second');
+
+  // x in "nines" (90% → 1, 99% → 2, 99.9% → 3), so the tail gets the room it deserves
+  var MAX_NINES = 5;
+  function nines(percentile) {
+    return percentile >= 100 ? MAX_NINES : Math.min(MAX_NINES, -Math.log10(1 - percentile / 100));
+  }
+  function percentLabel(value) {
+    return value >= MAX_NINES ? 'max' : Number((100 - 100 / Math.pow(10, value)).toPrecision(5)) + '%';
+  }
+  var lines = [{ label: 'latency', color: COLORS.run, values: run.distribution.map(function (p) { return p.ms; }) }];
+  if (base && base.distribution.length === run.distribution.length) {
+    lines.push({ label: 'latency (baseline)', color: COLORS.baseline, dash: [6, 4], values: base.distribution.map(function (p) { return p.ms; }) });
+  }
+  chart('distribution', run.distribution.map(function (p) { return nines(p.percentile); }), lines, 'percentile', function (u, splits) {
+    return splits.map(percentLabel);
+  });
+})();
