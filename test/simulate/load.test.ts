@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -70,6 +70,56 @@ describe('simulateLoad against a real server', () => {
     expect(result.summary.requests).toBeGreaterThanOrEqual(300);
     expect(result.summary.requests).toBeLessThanOrEqual(304);
     expect(Math.abs(server.count - before - result.summary.requests)).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('scenarios', () => {
+  it('sends weighted requests with their own methods, headers and bodies, and fills {{id}}', async () => {
+    const seen: { method: string; url: string; header?: string; body: string }[] = [];
+    const recorder = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        seen.push({ method: request.method!, url: request.url!, header: request.headers['x-kind'] as string | undefined, body });
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    const dir = tempDir();
+    const file = path.join(dir, 'scenario.yaml');
+    writeFileSync(
+      file,
+      [
+        'requests:',
+        '  - { weight: 3, path: /items }',
+        '  - weight: 1',
+        '    method: POST',
+        '    path: /items',
+        '    headers: { x-kind: create }',
+        '    body: { name: "item-{{id}}" }',
+      ].join('\n'),
+    );
+    try {
+      const url = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/ignored`;
+      const result = await simulateLoad({ projectDir: dir, url, connections: 4, amount: 400, scenario: 'scenario.yaml' });
+      expect(result.summary.errors).toBe(0);
+      const posts = seen.filter((request) => request.method === 'POST');
+      expect(seen.every((request) => request.url === '/items')).toBe(true);
+      expect(posts.length / seen.length).toBeGreaterThan(0.15);
+      expect(posts.length / seen.length).toBeLessThan(0.35);
+      expect(posts.every((post) => post.header === 'create' && /^\{"name":"item-\d+"\}$/.test(post.body))).toBe(true);
+      expect(new Set(posts.map((post) => post.body)).size).toBe(posts.length);
+    } finally {
+      await new Promise((resolve) => recorder.close(resolve));
+    }
+  });
+
+  it('refuses a malformed scenario with exit 2, naming the line and the field', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'bad.yaml'), 'requests:\n  - path: items\n    weight: 0\n');
+    const result = await scaffold(['simulate', 'load', 'http://127.0.0.1:9/', '-d', '1s', '--scenario', 'bad.yaml'], { cwd: dir });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/bad\.yaml:2:\d+: requests\.0\.path: a path starts with "\/"/);
   });
 });
 

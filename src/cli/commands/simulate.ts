@@ -17,6 +17,7 @@ interface LoadFlags {
   timeout?: number;
   rate?: number;
   stages?: string;
+  scenario?: string;
   slo?: string[];
   report?: string;
   baseline?: string;
@@ -41,6 +42,7 @@ export function registerSimulate(program: Command): void {
     .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
     .option('--rate <rps>', 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
     .option('--stages <stages>', 'ramps, e.g. "10s:100,30s:500,10s:0": arrival rates, or connections when -c is given instead')
+    .option('--scenario <file>', 'weighted requests from a YAML file (scaffold schema scenario)')
     .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable)', collect)
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--baseline <result>', 'a saved result to draw beside this run in the report')
@@ -71,6 +73,7 @@ export function registerSimulate(program: Command): void {
           timeoutMs: flags.timeout,
           rate: flags.rate,
           stages: flags.stages,
+          scenario: flags.scenario,
           // "with --connections only, ramping connections": stages then count connections
           model: flags.stages !== undefined && command.getOptionValueSource('connections') === 'cli' ? 'closed' : undefined,
           slos: flags.slo,

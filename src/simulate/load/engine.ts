@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import hdr from 'hdr-histogram-js';
+import type { PreparedRequest } from './scenario.js';
 import type { LatencySummary, LoadSummary, PercentilePoint, SecondSample } from './result.js';
 
 /** A stretch of the run whose target (a rate, or connections) ramps linearly to `target`. */
@@ -23,6 +24,8 @@ export interface LoadOptions {
   /** Ramps of the arrival rate (open model), or of connections with `model: 'closed'`. */
   stages?: Stage[];
   model?: 'open' | 'closed';
+  /** Each request drawn from here instead of method/url path/headers/body. */
+  nextRequest?: () => PreparedRequest;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -105,6 +108,7 @@ async function runSegment(recorder: Recorder, options: LoadOptions & Segment, si
       amount: options.amount,
       timeout: options.timeoutMs / 1000,
       overallRate: options.rate,
+      requests: options.nextRequest && [{ setupRequest: (request: object) => ({ ...request, ...options.nextRequest!() }) }],
     }).filter(([, value]) => value !== undefined),
   ) as unknown as autocannon.Options;
 

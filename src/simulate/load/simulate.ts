@@ -4,6 +4,7 @@ import { UserError } from '../../errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
 import { runLoad, type Stage } from './engine.js';
+import { loadScenario, requestPicker } from './scenario.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
 import { evaluateSlos, parseSlo } from './slo.js';
 import { checkTarget } from './target.js';
@@ -25,6 +26,8 @@ export interface SimulateLoadOptions {
   rate?: number;
   /** e.g. "10s:100,30s:500,10s:0": arrival rates, or connections with `model: 'closed'`. */
   stages?: string;
+  /** A YAML file of weighted requests; the target gives only the origin then. */
+  scenario?: string;
   model?: 'open' | 'closed';
   slos?: string[];
   allowRemote?: boolean;
@@ -37,6 +40,7 @@ export const MAX_DURATION_MS = 60 * 60 * 1000;
 /** A bounded load against one target, judged by its SLOs and saved with the project. */
 export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadResult & { file?: string }> {
   const slos = (options.slos ?? []).map(parseSlo);
+  const scenario = options.scenario === undefined ? undefined : await loadScenario(path.resolve(options.projectDir, options.scenario));
   const url = await resolveTarget(options);
   checkTarget(url, options.allowRemote === true);
   const stages = options.stages === undefined ? undefined : parseStages(options.stages);
@@ -63,8 +67,10 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     model: options.model ?? (options.rate !== undefined || stages ? 'open' : 'closed'),
     headers: options.headers ?? {},
     slos: slos.map((slo) => slo.expression),
+    scenario: scenario?.requests,
   };
-  const run = await runLoad({ ...config, url, body: options.body, onSecond: options.onSecond, signal: options.signal });
+  const nextRequest = scenario ? requestPicker(scenario) : undefined;
+  const run = await runLoad({ ...config, url, body: options.body, nextRequest, onSecond: options.onSecond, signal: options.signal });
   const verdicts = evaluateSlos(slos, run.summary);
   const result: LoadResult = {
     kind: 'load',

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { z } from 'zod';
+import { UserError } from '../errors.js';
+
+/**
+ * Parses YAML and validates it with a zod schema; every problem names file:line:column and
+ * the field, and says how to fix it where it can. Throws one UserError for all of them.
+ */
+export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T>): { value: T; document: Document } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const where = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${displayPath(file)}:${line}:${col}`;
+  };
+
+  if (document.errors.length > 0) {
+    const problems = document.errors.map((error) => `${where(error.pos[0])}: ${firstLine(error.message)}`);
+    throw invalid(problems);
+  }
+
+  const result = schema.safeParse(document.toJS() ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const { offset, found } = locate(document, issue.path, issue.code === 'invalid_key');
+      const field = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      const problem = found ? describeIssue(issue) : 'required: add it';
+      return `${where(offset)}: ${field}${problem}`;
+    });
+    throw invalid(problems);
+  }
+  return { value: result.data, document };
+}
+
+function invalid(problems: string[]): UserError {
+  const [first, ...rest] = problems;
+  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
+  return new UserError(`${first}${more}`, rest);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') return issue.issues.map((inner) => inner.message).join('; ');
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling`;
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return issue.message;
+}
+
+/**
+ * Where in the text `issuePath` points: the deepest node that exists (so a missing field
+ * points at its parent, `found` false), or the key itself when the key is the problem.
+ */
+function locate(document: Document, issuePath: PropertyKey[], atKey: boolean): { offset: number; found: boolean } {
+  let node: unknown = document.contents;
+  let offset = (node as Node | null)?.range?.[0] ?? 0;
+  for (const [index, segment] of issuePath.entries()) {
+    const last = index === issuePath.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === segment);
+      if (!pair) return { offset, found: false };
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      if (last && atKey) return { offset, found: true };
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+      node = node.items[segment];
+    } else {
+      return { offset, found: false };
+    }
+    offset = (node as Node | null)?.range?.[0] ?? offset;
+  }
+  return { offset, found: true };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative || file;
+}
