@@ -22,9 +22,15 @@ export interface ActiveFault {
 
 export const MAX_FAULT_MS = 60 * 60 * 1000;
 
+/** Every fault is bounded: more than nothing, at most an hour. */
+export function durationProblem(durationMs: number): string | undefined {
+  return durationMs > 0 && durationMs <= MAX_FAULT_MS ? undefined : `a fault lasts more than 0 and at most ${MAX_FAULT_MS / 60_000} minutes`;
+}
+
 /** What is wrong with a fault, in words for the user; undefined when it is fine. */
 export function faultProblem(fault: Fault, durationMs: number): string | undefined {
-  if (!(durationMs > 0 && durationMs <= MAX_FAULT_MS)) return `a fault lasts more than 0 and at most ${MAX_FAULT_MS / 60_000} minutes`;
+  const tooLong = durationProblem(durationMs);
+  if (tooLong) return tooLong;
   switch (fault.kind) {
     case 'latency':
       return fault.ms >= 0 && (fault.jitterMs ?? 0) >= 0 ? undefined : 'latency and jitter are milliseconds, 0 or more';

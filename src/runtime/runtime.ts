@@ -19,7 +19,8 @@ export interface Runtime {
   /** Where load and probes go for a service: its front door. */
   endpoint(service: string): Promise<URL>;
   kill(service: string, options?: KillOptions): Promise<InstanceStatus[]>;
-  pause(service: string, options?: { instance?: string }): Promise<InstanceStatus[]>;
+  /** Freezes a service (every instance, or one) until `durationMs` has passed. */
+  pause(service: string, options: { instance?: string; durationMs: number }): Promise<InstanceStatus[]>;
   resume(service: string, options?: { instance?: string }): Promise<InstanceStatus[]>;
   restart(service: string): Promise<ServiceStatus>;
   scale(service: string, replicas: number): Promise<ServiceStatus>;

@@ -1,19 +1,11 @@
 import { Option, type Command } from 'commander';
 import { RUNTIME_NAMES, type SystemStatus } from '../../runtime/runtime.js';
-import { globals } from '../global-options.js';
 import { wholeNumber } from '../parse.js';
 import { formatStatus } from '../render-status.js';
+import { runtimeFor } from '../runtime-for.js';
 
 const runtimeOption = () => new Option('--runtime <name>', 'where the system runs').choices(RUNTIME_NAMES).default('process');
 
-async function runtimeFor(command: Command) {
-  const cli = globals(command);
-  const { createRuntime } = await import('../../runtime/select.js');
-  const { createExec } = await import('../../runtime/exec.js');
-  const exec = createExec(cli.verbose ? (line) => cli.output.info(line) : undefined);
-  const runtime = createRuntime(command.opts().runtime ?? 'process', { projectDir: cli.cwd, exec });
-  return { cli, runtime };
-}
 
 /** up, down, status, logs, scale, restart: the lifecycle of a running system. */
 export function registerRun(program: Command): void {

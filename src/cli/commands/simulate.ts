@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { SecondSample } from '../../simulate/load/result.js';
-import { globals } from '../global-options.js';
+import { runtimeFor } from '../runtime-for.js';
 import { collect, duration, header, positiveNumber, wholeNumber } from '../parse.js';
 import { formatLoadResult } from '../render-load.js';
 
@@ -48,9 +48,8 @@ export function registerSimulate(program: Command): void {
     .option('--baseline <result>', 'a saved result to draw beside this run in the report')
     .option('--allow-remote', 'allow a target outside this machine')
     .action(async (url: string | undefined, flags: LoadFlags, command: Command) => {
-      const cli = globals(command);
+      const { cli, runtime } = await runtimeFor(command);
       const { simulateLoad } = await import('../../simulate/load/simulate.js');
-      const { ProcessRuntime } = await import('../../runtime/process/process-runtime.js');
       const { readResult } = await import('../../simulate/load/result.js');
       // read before the run: a missing baseline should not cost a whole load test
       const baseline = flags.baseline ? await readResult(path.resolve(cli.cwd, flags.baseline)) : undefined;
@@ -62,7 +61,7 @@ export function registerSimulate(program: Command): void {
           projectDir: cli.cwd,
           url,
           service: flags.service,
-          runtime: new ProcessRuntime({ projectDir: cli.cwd }),
+          runtime,
           path: flags.path,
           method: flags.method,
           headers: flags.header,

@@ -43,13 +43,12 @@ export class Balancer {
   readonly host: string;
   readonly #strategy: Strategy;
   readonly #backends = new Map<string, Backend>();
-  readonly #clients = new Set<net.Socket>();
+  /** Open client connections, each with the way to silence it for a blackhole. */
+  readonly #clients = new Map<net.Socket, () => void>();
   readonly #drained = new Map<string, () => void>();
   readonly #server: net.Server;
   #turn = 0;
-  /** Faults in force on this front port; the supervisor adds them and takes them away at
-   * their deadline. Read per request, so an empty list costs one length check. */
-  faults: Fault[] = [];
+  #faults: Fault[] = [];
 
   constructor(options: BalancerOptions) {
     this.service = options.service;
@@ -77,8 +76,27 @@ export class Balancer {
   }
 
   async close(): Promise<void> {
-    for (const client of this.#clients) client.destroy();
+    for (const client of this.#clients.keys()) client.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Faults in force on this front port; the supervisor adds them and takes them away at
+   * their deadline. Read per request, so an empty list costs one length check. */
+  get faults(): Fault[] {
+    return this.#faults;
+  }
+
+  set faults(faults: Fault[]) {
+    const partition = faults.find((fault) => fault.kind === 'partition');
+    if (partition && !this.#faults.some((fault) => fault.kind === 'partition')) {
+      // a partition cuts what is already connected too: refused connections are reset,
+      // blackholed ones go silent until their clients give up
+      for (const [client, blackhole] of this.#clients) {
+        if (partition.mode === 'refuse') client.resetAndDestroy();
+        else blackhole();
+      }
+    }
+    this.#faults = faults;
   }
 
   add(id: string, port: number): Backend {
@@ -135,7 +153,6 @@ export class Balancer {
       else client.on('error', () => undefined).resume(); // swallowed, never answered
       return;
     }
-    this.#clients.add(client);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let upstream: net.Socket | undefined;
@@ -223,6 +240,13 @@ export class Balancer {
       // later chunks of a delayed request wait their turn, so bytes keep their order
       if (delayedUntil > Date.now()) setTimeout(forward, delayedUntil - Date.now(), chunk);
       else forward(chunk);
+    });
+    this.#clients.set(client, () => {
+      const socket = upstream;
+      upstream = undefined;
+      socket?.destroy();
+      client.removeAllListeners('data');
+      client.resume(); // read and drop whatever comes
     });
     client.on('error', () => undefined);
     client.on('close', () => {

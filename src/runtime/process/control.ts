@@ -23,6 +23,8 @@ export function serveControl(supervisor: Supervisor, socket: string, onDown: () 
       supervisor.clearFaults(body.id as string | undefined);
       return { cleared: true };
     },
+    'POST /pause': (body, service) =>
+      supervisor.pause(service, { instance: body.instance as string | undefined, all: body.instance === undefined }, Number(body.durationMs)),
     'POST /signal': (body, service) =>
       supervisor.signal(service, body.signal as NodeJS.Signals, { instance: body.instance as string | undefined, all: body.all === true }),
   };

@@ -76,8 +76,8 @@ export class ProcessRuntime implements Runtime {
     return this.#signal(service, options.signal ?? 'SIGKILL', options);
   }
 
-  pause(service: string, options: { instance?: string } = {}): Promise<InstanceStatus[]> {
-    return this.#signal(service, 'SIGSTOP', { ...options, all: !options.instance });
+  pause(service: string, options: { instance?: string; durationMs: number }): Promise<InstanceStatus[]> {
+    return this.#call('POST', `/pause?service=${encodeURIComponent(service)}`, options);
   }
 
   resume(service: string, options: { instance?: string } = {}): Promise<InstanceStatus[]> {

@@ -6,7 +6,7 @@ import { EnvironmentError, UserError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
 import { infrastructureUrl, projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
 import type { Spec } from '../../spec/schema.js';
-import { faultProblem, type ActiveFault, type Fault } from '../faults.js';
+import { durationProblem, faultProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer } from './balancer.js';
@@ -61,6 +61,7 @@ export class Supervisor {
   readonly #project: string;
   readonly #faults = new Map<string, { active: ActiveFault; timer: NodeJS.Timeout }>();
   #faultCount = 0;
+  readonly #thawTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -128,6 +129,20 @@ export class Supervisor {
     return targets.map((instance) => instance.status());
   }
 
+  /** Freezes instances (SIGSTOP) and thaws them itself when the time is up. */
+  pause(name: string, selector: { instance?: string; all?: boolean }, durationMs: number): InstanceStatus[] {
+    const problem = durationProblem(durationMs);
+    if (problem) throw new UserError(problem);
+    const targets = this.#select(this.#get(name), selector);
+    for (const instance of targets) instance.signal('SIGSTOP');
+    const timer = setTimeout(() => {
+      this.#thawTimers.delete(timer);
+      for (const instance of targets) if (instance.state === 'paused') instance.signal('SIGCONT');
+    }, durationMs);
+    this.#thawTimers.add(timer);
+    return targets.map((instance) => instance.status());
+  }
+
   /** Puts a fault on a service's front port; the supervisor itself removes it on time. */
   inject(name: string, fault: Fault, durationMs: number): ActiveFault {
     const service = this.#get(name);
@@ -161,6 +176,7 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     this.clearFaults();
+    for (const timer of this.#thawTimers) clearTimeout(timer);
     const services = [...this.#services.values()].reverse();
     for (const service of services) {
       await Promise.all(service.instances.map((instance) => instance.stop(STOP_GRACE_MS)));

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SystemStatus } from '../../src/runtime/runtime.js';
+import { scaffold } from '../support/cli.js';
+import { copyProject } from '../support/project-copy.js';
+import { waitUntil } from '../support/services.js';
+
+const shared = inject('sampleProject');
+
+describe('chaos on the process runtime', () => {
+  let project: string;
+  let users: string;
+  const chaos = (...args: string[]) => scaffold(['chaos', ...args], { cwd: project });
+  const p50 = async () => {
+    const load = await scaffold(['simulate', 'load', '--service', 'users', '--path', '/items', '-d', '2s', '-c', '4', '--json'], { cwd: project });
+    expect(load.exitCode, load.stderr).toBe(0);
+    return JSON.parse(load.stdout).summary.latency.p50 as number;
+  };
+
+  beforeAll(async () => {
+    project = await copyProject(shared);
+    const up = await scaffold(['up', '--json'], { cwd: project });
+    expect(up.exitCode, up.stderr).toBe(0);
+    users = (JSON.parse(up.stdout) as SystemStatus).services.find((s) => s.name === 'users')!.url;
+  });
+  afterAll(async () => {
+    await scaffold(['down'], { cwd: project });
+  });
+
+  it('latency 200 ms shows in p50 while it lasts, and is gone after', async () => {
+    expect((await chaos('latency', 'users', '--ms', '200', '--for', '20s')).exitCode).toBe(0);
+    expect(await p50()).toBeGreaterThanOrEqual(200);
+    expect((await chaos('clear')).exitCode).toBe(0);
+    expect(await p50()).toBeLessThan(20);
+  });
+
+  it('errors at 30% answer 25–35% of requests with the status', async () => {
+    expect((await chaos('errors', 'users', '--rate', '0.3', '--status', '503', '--for', '20s')).exitCode).toBe(0);
+    const statuses: number[] = [];
+    for (let i = 0; i < 400; i += 1) statuses.push((await fetch(`${users}/items`)).status);
+    await chaos('clear');
+    const injected = statuses.filter((status) => status === 503).length / statuses.length;
+    expect(injected).toBeGreaterThanOrEqual(0.25);
+    expect(injected).toBeLessThanOrEqual(0.35);
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+  });
+
+  it('a partition makes requests fail fast', async () => {
+    expect((await chaos('partition', 'users', '--for', '20s')).exitCode).toBe(0);
+    const started = Date.now();
+    await expect(fetch(`${users}/items`)).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await chaos('clear');
+    expect((await fetch(`${users}/items`)).status).toBe(200);
+  });
+
+  it('pause stalls requests, which complete once the service is thawed', async () => {
+    expect((await chaos('pause', 'users', '--for', '1500ms')).exitCode).toBe(0);
+    const started = Date.now();
+    const response = await fetch(`${users}/items`, { signal: AbortSignal.timeout(10_000) });
+    expect(response.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('kill-service reports the recovery time', async () => {
+    const result = await chaos('kill-service', 'orders', '--json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.killed).toHaveLength(1);
+    expect(report.recoveredInMs).toBeGreaterThan(0);
+    expect(report.recoveredInMs).toBeLessThan(10_000);
+  });
+
+  it('a fault outlives a SIGKILLed CLI and still ends on time', async () => {
+    const cli = chaos('latency', 'users', '--ms', '50', '--for', '2s', '--wait');
+    await waitUntil(async () => JSON.parse((await chaos('list', '--json')).stdout).length === 1, 5_000);
+    cli.kill('SIGKILL');
+    await cli;
+    expect(JSON.parse((await chaos('list', '--json')).stdout)).toHaveLength(1);
+    await waitUntil(async () => JSON.parse((await chaos('list', '--json')).stdout).length === 0, 5_000);
+  });
+
+  it.each([
+    [['errors', 'users', '--rate', '3'], /a rate is a share between 0 and 1/],
+    [['latency', 'users', '--ms', '100', '--from', 'api-gateway'], /cannot put a fault on one caller→callee link/],
+    [['latency', 'nobody', '--ms', '100'], /no service "nobody"/],
+    [['pause', 'users', '--for', '2h'], /at most 60 minutes/],
+  ])('refuses %j with exit 2 and one line', async (args, message) => {
+    const result = await chaos(...args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+  });
+});
