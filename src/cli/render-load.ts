@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { LoadResult } from '../simulate/load/result.js';
+import type { UnderLoadResult } from '../simulate/chaos/under-load.js';
 import type { Delta } from '../simulate/report/compare.js';
 
 export function formatLoadResult(result: LoadResult & { file?: string }): string {
@@ -34,4 +35,22 @@ export function formatDeltas(deltas: Delta[]): string {
       return `${metric.padEnd(12)} ${number(before).padStart(12)} → ${number(after).padEnd(12)} ${colour(percent)}`;
     })
     .join('\n');
+}
+
+/** The phases of a fault under load, then detection, recovery and restarts. */
+export function formatUnderLoad(result: UnderLoadResult): string {
+  const rows = (['before', 'during', 'after'] as const).map((name) => {
+    const phase = result.phases[name];
+    const errors = Object.entries(phase.errorsByKind).map(([kind, count]) => `${kind}: ${count}`).join(' ');
+    return `  ${name.padEnd(7)} ${String(phase.requests).padStart(8)} ${`${(phase.availability * 100).toFixed(2)}%`.padStart(9)} ${phase.p50.toFixed(1).padStart(8)} ${phase.p99.toFixed(1).padStart(8)}  ${errors}`;
+  });
+  const ms = (value: number | null, never: string) => (value === null ? never : `${value} ms`);
+  const restarts = Object.entries(result.restarts).filter(([, count]) => count > 0).map(([name, count]) => `${name} +${count}`).join(', ') || 'none';
+  const slos = result.load.slos.map((slo) => `  ${slo.passed ? chalk.green('pass') : chalk.red('FAIL')}  ${slo.expression.padEnd(20)} actual ${slo.shown}`);
+  return [
+    `  phase   requests available  p50 ms   p99 ms  errors`,
+    ...rows,
+    `time to detect: ${ms(result.timeToDetectMs, 'no failed request')} · time to recover: ${ms(result.timeToRecoverMs, 'not within the run')} · restarts: ${restarts}`,
+    ...(slos.length > 0 ? ['SLO', ...slos] : []),
+  ].join('\n');
 }

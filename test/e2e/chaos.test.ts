@@ -70,6 +70,33 @@ describe('chaos on the process runtime', () => {
     expect(report.recoveredInMs).toBeLessThan(10_000);
   });
 
+  it('killing one of 2 replicas under load keeps availability ≥ 99.9%, measured per phase', async () => {
+    const result = await chaos(
+      'kill-service', 'orders', '--with-load', '--path', '/orders/items', '--load-rate', '200', '--before', '2s', '--after', '3s', '--slo', 'error_rate<0.1%', '--json',
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { underLoad, recoveredInMs } = JSON.parse(result.stdout);
+    expect(underLoad.load.target).toMatch(/\/orders\/items$/);
+    for (const phase of ['before', 'during', 'after']) {
+      expect(underLoad.phases[phase].requests).toBeGreaterThan(100);
+      expect(underLoad.phases[phase].availability).toBeGreaterThanOrEqual(0.999);
+    }
+    expect(underLoad.restarts.orders).toBe(1);
+    expect(recoveredInMs).toBeGreaterThan(0);
+    expect(underLoad.timeToRecoverMs).toEqual(expect.any(Number));
+  });
+
+  it('latency under load: the during phase is slow, the after phase is not', async () => {
+    const result = await chaos(
+      'latency', 'users', '--ms', '150', '--for', '2s', '--with-load', '--target', `${users}/items`, '--load-rate', '100', '--before', '2s', '--after', '2s', '--json',
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { underLoad } = JSON.parse(result.stdout);
+    expect(underLoad.phases.during.p50).toBeGreaterThanOrEqual(150);
+    expect(underLoad.phases.after.p50).toBeLessThan(20);
+    expect(underLoad.timeToRecoverMs).toEqual(expect.any(Number));
+  });
+
   it('a fault outlives a SIGKILLed CLI and still ends on time', async () => {
     const cli = chaos('latency', 'users', '--ms', '50', '--for', '2s', '--wait');
     await waitUntil(async () => JSON.parse((await chaos('list', '--json')).stdout).length === 1, 5_000);

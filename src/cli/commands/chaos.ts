@@ -1,9 +1,54 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Fault } from '../../runtime/faults.js';
+import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
 import { duration, positiveNumber, wholeNumber } from '../parse.js';
+import { formatUnderLoad } from '../render-load.js';
 import { runtimeFor } from '../runtime-for.js';
 
 const DEFAULT_FOR = '30s';
+/** Under load, a kill's "during" phase: the time it takes to notice and heal. */
+const KILL_WINDOW_MS = 5_000;
+
+interface WithLoadFlags extends LoadFlags {
+  withLoad?: boolean;
+  target?: string;
+  before: number;
+  after: number;
+}
+
+/** --with-load and the load options: traffic before, during and after the fault. */
+function withLoadOptions(command: Command): Command {
+  return addLoadOptions(
+    command
+      .option('--with-load', 'send traffic before, during and after the fault, and measure each phase')
+      .option('--target <url>', 'where the traffic goes (default: the gateway)')
+      .option('--before <time>', 'steady state measured before the fault', duration, 5_000)
+      .option('--after <time>', 'measured after the fault', duration, 10_000),
+    '--load-rate',
+  );
+}
+
+/** Runs `act` on its own, or inside a measured load when --with-load is given. */
+async function maybeUnderLoad(
+  { cli, runtime }: Awaited<ReturnType<typeof runtimeFor>>,
+  flags: WithLoadFlags,
+  faultMs: number,
+  act: () => Promise<unknown>,
+  options: { recoverFromStart?: boolean } = {},
+): Promise<{ acted: unknown; measured?: import('../../simulate/chaos/under-load.js').UnderLoadResult }> {
+  if (!flags.withLoad) return { acted: await act() };
+  const { runUnderLoad } = await import('../../simulate/chaos/under-load.js');
+  const measured = await runUnderLoad({
+    runtime,
+    load: { projectDir: cli.cwd, url: flags.target, ...loadSettings(flags) },
+    beforeMs: flags.before,
+    faultMs,
+    afterMs: flags.after,
+    act,
+    recoverFromStart: options.recoverFromStart,
+  });
+  return { acted: measured.acted, measured };
+}
 
 
 /** A share of requests: above 0, at most 1. */
@@ -17,21 +62,27 @@ function rate(value: string): number {
 export function registerChaos(program: Command): void {
   const chaos = program.command('chaos').description('inject failures into the running system (every fault ends by itself)');
 
-  chaos
-    .command('kill-service')
-    .description('kill instances the way a crash would, and measure the recovery')
-    .argument('<service>')
-    .option('--instance <id>', 'one instance (default: one at random)')
-    .option('--all', 'every instance')
-    .addOption(new Option('--signal <signal>', 'the signal sent').default('SIGKILL'))
-    .action(async (service: string, options: { instance?: string; all?: boolean; signal: NodeJS.Signals }, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
-      const { killService } = await import('../../simulate/chaos/kill.js');
-      const result = await killService(runtime, service, { instance: options.instance, all: options.all, signal: options.signal });
-      const names = result.killed.map((instance) => `${instance.id} (pid ${instance.pid})`).join(', ');
-      const recovery = result.recoveredInMs === null ? 'not healthy again within 30 s' : `healthy again in ${result.recoveredInMs} ms`;
-      cli.output.data(result, `${options.signal} → ${names || 'no instance'}; ${recovery}`);
-    });
+  withLoadOptions(
+    chaos
+      .command('kill-service')
+      .description('kill instances the way a crash would, and measure the recovery')
+      .argument('<service>')
+      .option('--instance <id>', 'one instance (default: one at random)')
+      .option('--all', 'every instance')
+      .addOption(new Option('--signal <signal>', 'the signal sent').default('SIGKILL')),
+  ).action(async (service: string, options: WithLoadFlags & { instance?: string; all?: boolean; signal: NodeJS.Signals }, command: Command) => {
+    const context = await runtimeFor(command);
+    const { cli, runtime } = context;
+    const { killService } = await import('../../simulate/chaos/kill.js');
+    const kill = () => killService(runtime, service, { instance: options.instance, all: options.all, signal: options.signal });
+    const { acted, measured } = await maybeUnderLoad(context, options, KILL_WINDOW_MS, kill, { recoverFromStart: true });
+    const result = acted as Awaited<ReturnType<typeof kill>>;
+    const names = result.killed.map((instance) => `${instance.id} (pid ${instance.pid})`).join(', ');
+    const recovery = result.recoveredInMs === null ? 'not healthy again within 30 s' : `healthy again in ${result.recoveredInMs} ms`;
+    const line = `${options.signal} → ${names || 'no instance'}; ${recovery}`;
+    cli.output.data(measured ? { ...result, underLoad: measured } : result, measured ? `${line}\n${formatUnderLoad(measured)}` : line);
+    if (measured && !measured.load.passed) process.exitCode = 1;
+  });
 
   chaos
     .command('pause')
@@ -46,23 +97,30 @@ export function registerChaos(program: Command): void {
     });
 
   const fault = (name: string, description: string, configure: (command: Command) => Command, build: (options: Record<string, unknown>) => Fault) => {
-    configure(
-      chaos
-        .command(name)
-        .description(description)
-        .argument('<service>')
-        .option('--for <time>', 'how long the fault lasts', duration, duration(DEFAULT_FOR))
-        .option('--from <caller>', 'only calls from this service (a single link)')
-        .option('--wait', 'stay until the fault is over'),
-    ).action(async (service: string, options: Record<string, unknown>, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
+    withLoadOptions(
+      configure(
+        chaos
+          .command(name)
+          .description(description)
+          .argument('<service>')
+          .option('--for <time>', 'how long the fault lasts', duration, duration(DEFAULT_FOR))
+          .option('--from <caller>', 'only calls from this service (a single link)')
+          .option('--wait', 'stay until the fault is over'),
+      ),
+    ).action(async (service: string, options: WithLoadFlags & Record<string, unknown>, command: Command) => {
+      const context = await runtimeFor(command);
+      const { cli, runtime } = context;
       if (options.from !== undefined) {
         const { UnsupportedError } = await import('../../runtime/runtime.js');
         throw new UnsupportedError(runtime.name, 'put a fault on one caller→callee link yet (--from); faults act on the service\'s front port');
       }
-      const active = await runtime.inject(service, build(options), options.for as number);
-      cli.output.data(active, `${active.id}: ${name} on ${service} until ${active.expiresAt} (scaffold chaos clear ${active.id} ends it sooner)`);
-      if (options.wait) await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(active.expiresAt) - Date.now())));
+      const inject = () => runtime.inject(service, build(options), options.for as number);
+      const { acted, measured } = await maybeUnderLoad(context, options, options.for as number, inject);
+      const active = acted as Awaited<ReturnType<typeof inject>>;
+      const line = `${active.id}: ${name} on ${service} until ${active.expiresAt} (scaffold chaos clear ${active.id} ends it sooner)`;
+      cli.output.data(measured ? { ...active, underLoad: measured } : active, measured ? `${line}\n${formatUnderLoad(measured)}` : line);
+      if (measured && !measured.load.passed) process.exitCode = 1;
+      if (options.wait && !measured) await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(active.expiresAt) - Date.now())));
     });
   };
 

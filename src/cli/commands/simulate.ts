@@ -2,52 +2,37 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { SecondSample } from '../../simulate/load/result.js';
 import { runtimeFor } from '../runtime-for.js';
-import { collect, duration, header, positiveNumber, wholeNumber } from '../parse.js';
+import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
+import { duration, wholeNumber } from '../parse.js';
 import { formatLoadResult } from '../render-load.js';
 
-interface LoadFlags {
+interface SimulateFlags extends LoadFlags {
   service?: string;
-  path?: string;
-  method?: string;
-  header?: Record<string, string>;
-  body?: string;
-  connections?: number;
   duration?: number;
   amount?: number;
-  timeout?: number;
-  rate?: number;
   stages?: string;
   scenario?: string;
-  slo?: string[];
   report?: string;
   baseline?: string;
-  allowRemote?: boolean;
 }
 
 /** simulate load: traffic against the running system (or a URL) with SLO verdicts. */
 export function registerSimulate(program: Command): void {
   const simulate = program.command('simulate').description('put the system under load');
-  simulate
-    .command('load')
-    .description('send a bounded load and judge it by SLOs; exit 1 when one fails')
-    .argument('[url]', 'target URL (default: the running system\'s gateway)')
-    .option('--service <name>', 'a service of the running system, through its front port')
-    .option('--path <path>', 'request path, e.g. /orders/items')
-    .option('--method <method>', 'HTTP method', 'GET')
-    .option('--header <header>', '"Name: value" (repeatable)', header)
-    .option('--body <body>', 'request body')
-    .option('-c, --connections <n>', 'concurrent connections', wholeNumber(1, 10_000), 10)
+  addLoadOptions(
+    simulate
+      .command('load')
+      .description('send a bounded load and judge it by SLOs; exit 1 when one fails')
+      .argument('[url]', 'target URL (default: the running system\'s gateway)')
+      .option('--service <name>', 'a service of the running system, through its front port'),
+  )
     .option('-d, --duration <time>', 'how long, e.g. 30s (default 10s)', duration)
     .option('-a, --amount <n>', 'stop after this many requests', wholeNumber(1, 100_000_000))
-    .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
-    .option('--rate <rps>', 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
     .option('--stages <stages>', 'ramps, e.g. "10s:100,30s:500,10s:0": arrival rates, or connections when -c is given instead')
     .option('--scenario <file>', 'weighted requests from a YAML file (scaffold schema scenario)')
-    .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable)', collect)
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--baseline <result>', 'a saved result to draw beside this run in the report')
-    .option('--allow-remote', 'allow a target outside this machine')
-    .action(async (url: string | undefined, flags: LoadFlags, command: Command) => {
+    .action(async (url: string | undefined, flags: SimulateFlags, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       const { simulateLoad } = await import('../../simulate/load/simulate.js');
       const { readResult } = await import('../../simulate/load/result.js');
@@ -62,21 +47,13 @@ export function registerSimulate(program: Command): void {
           url,
           service: flags.service,
           runtime,
-          path: flags.path,
-          method: flags.method,
-          headers: flags.header,
-          body: flags.body,
-          connections: flags.connections,
+          ...loadSettings(flags),
           durationMs: flags.duration,
           amount: flags.amount,
-          timeoutMs: flags.timeout,
-          rate: flags.rate,
           stages: flags.stages,
           scenario: flags.scenario,
           // "with --connections only, ramping connections": stages then count connections
           model: flags.stages !== undefined && command.getOptionValueSource('connections') === 'cli' ? 'closed' : undefined,
-          slos: flags.slo,
-          allowRemote: flags.allowRemote,
           onSecond: cli.json ? undefined : progress(cli.output.info),
           signal: controller.signal,
         });

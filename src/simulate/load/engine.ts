@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import hdr from 'hdr-histogram-js';
 import type { PreparedRequest } from './scenario.js';
-import type { LatencySummary, LoadSummary, PercentilePoint, SecondSample } from './result.js';
+import type { LatencySummary, LoadSummary, PercentilePoint, PhaseSummary, SecondSample } from './result.js';
 
 /** A stretch of the run whose target (a rate, or connections) ramps linearly to `target`. */
 export interface Stage {
@@ -24,6 +24,9 @@ export interface LoadOptions {
   /** Ramps of the arrival rate (open model), or of connections with `model: 'closed'`. */
   stages?: Stage[];
   model?: 'open' | 'closed';
+  /** Names the phase a moment of the run belongs to (ms since the start): requests are
+   * summed per phase too, e.g. before / during / after a fault. */
+  phaseOf?: (elapsedMs: number) => string;
   /** Each request drawn from here instead of method/url path/headers/body. */
   nextRequest?: () => PreparedRequest;
   onSecond?: (sample: SecondSample) => void;
@@ -36,6 +39,7 @@ export interface LoadRun {
   summary: LoadSummary;
   series: SecondSample[];
   distribution: PercentilePoint[];
+  phases: Record<string, PhaseSummary>;
 }
 
 const DISTRIBUTION_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
@@ -53,7 +57,7 @@ const STEP_MS = 1000;
  * count of requests the schedule called for but never left.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
-  const recorder = new Recorder(options.onSecond);
+  const recorder = new Recorder(options.onSecond, options.phaseOf);
   const startedAt = new Date();
   const segments = options.stages ? stageSteps(options) : [{ durationMs: options.durationMs, amount: options.amount, rate: options.rate, connections: options.connections }];
   for (const segment of segments) {
@@ -145,13 +149,17 @@ class Recorder {
   readonly #statusCodes: Record<string, number> = {};
   readonly #errorsByKind: Record<string, number> = {};
   readonly #onSecond?: (sample: SecondSample) => void;
+  readonly #phaseOf?: (elapsedMs: number) => string;
+  readonly #phases = new Map<string, Phase>();
 
-  constructor(onSecond?: (sample: SecondSample) => void) {
+  constructor(onSecond?: (sample: SecondSample) => void, phaseOf?: (elapsedMs: number) => string) {
     this.#onSecond = onSecond;
+    this.#phaseOf = phaseOf;
   }
 
   answer(status: number, ms: number, expectedIntervalUs?: number): void {
     const second = this.#second();
+    const phase = this.#phase();
     this.requests += 1;
     second.requests += 1;
     this.#statusCodes[status] = (this.#statusCodes[status] ?? 0) + 1;
@@ -160,6 +168,11 @@ class Recorder {
       second.errors += 1;
     }
     const micros = Math.max(1, Math.round(ms * MICROS));
+    if (phase) {
+      phase.requests += 1;
+      phase.histogram.recordValue(micros);
+      if (status >= 400) phase.failed(String(status), this.#elapsed());
+    }
     if (expectedIntervalUs) this.#histogram.recordValueWithExpectedInterval(micros, expectedIntervalUs);
     else this.#histogram.recordValue(micros);
     second.histogram.recordValue(micros);
@@ -167,6 +180,11 @@ class Recorder {
 
   fail(kind: string): void {
     const second = this.#second();
+    const phase = this.#phase();
+    if (phase) {
+      phase.requests += 1;
+      phase.failed(kind, this.#elapsed());
+    }
     this.requests += 1;
     this.errors += 1;
     second.requests += 1;
@@ -190,11 +208,24 @@ class Recorder {
         dropped: this.dropped,
       },
       series: this.#seconds.map((second, index) => sample(index, second)),
+      phases: Object.fromEntries([...this.#phases].map(([name, phase]) => [name, phase.summary()])),
       distribution:
         this.#histogram.totalCount === 0
           ? []
           : DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, ms: this.#histogram.getValueAtPercentile(percentile) / MICROS })),
     };
+  }
+
+  #elapsed(): number {
+    return performance.now() - this.#start;
+  }
+
+  #phase(): Phase | undefined {
+    if (!this.#phaseOf) return undefined;
+    const name = this.#phaseOf(this.#elapsed());
+    let phase = this.#phases.get(name);
+    if (!phase) this.#phases.set(name, (phase = new Phase()));
+    return phase;
   }
 
   #second() {
@@ -204,6 +235,33 @@ class Recorder {
       this.#seconds.push({ requests: 0, errors: 0, histogram: newHistogram() });
     }
     return this.#seconds[index]!;
+  }
+}
+
+class Phase {
+  requests = 0;
+  errors = 0;
+  firstErrorAtMs: number | null = null;
+  readonly histogram = newHistogram();
+  readonly errorsByKind: Record<string, number> = {};
+
+  failed(kind: string, atMs: number): void {
+    this.errors += 1;
+    this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
+    this.firstErrorAtMs ??= Math.round(atMs);
+  }
+
+  summary(): PhaseSummary {
+    const at = (percentile: number) => (this.histogram.totalCount === 0 ? 0 : this.histogram.getValueAtPercentile(percentile) / MICROS);
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      availability: this.requests === 0 ? 1 : (this.requests - this.errors) / this.requests,
+      p50: at(50),
+      p99: at(99),
+      errorsByKind: this.errorsByKind,
+      firstErrorAtMs: this.firstErrorAtMs,
+    };
   }
 }
 

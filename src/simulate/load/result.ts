@@ -40,6 +40,19 @@ export interface SecondSample {
   p99: number;
 }
 
+/** One phase of a run (e.g. before, during and after a fault). */
+export interface PhaseSummary {
+  requests: number;
+  errors: number;
+  /** Share of requests answered without error. */
+  availability: number;
+  p50: number;
+  p99: number;
+  errorsByKind: Record<string, number>;
+  /** ms since the start of the run of its first failure, or null. */
+  firstErrorAtMs: number | null;
+}
+
 /** The latency distribution: `ms` is the latency at `percentile`. */
 export interface PercentilePoint {
   percentile: number;
@@ -55,6 +68,8 @@ export interface LoadResult {
   summary: LoadSummary;
   series: SecondSample[];
   distribution: PercentilePoint[];
+  /** Only when the run was split into phases. */
+  phases?: Record<string, PhaseSummary>;
   slos: SloVerdict[];
   passed: boolean;
 }

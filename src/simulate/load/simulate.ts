@@ -31,6 +31,7 @@ export interface SimulateLoadOptions {
   model?: 'open' | 'closed';
   slos?: string[];
   allowRemote?: boolean;
+  phaseOf?: (elapsedMs: number) => string;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -70,7 +71,7 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     scenario: scenario?.requests,
   };
   const nextRequest = scenario ? requestPicker(scenario) : undefined;
-  const run = await runLoad({ ...config, url, body: options.body, nextRequest, onSecond: options.onSecond, signal: options.signal });
+  const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
   const verdicts = evaluateSlos(slos, run.summary);
   const result: LoadResult = {
     kind: 'load',
@@ -81,6 +82,7 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     summary: run.summary,
     series: run.series,
     distribution: run.distribution,
+    ...(options.phaseOf ? { phases: run.phases } : {}),
     slos: verdicts,
     passed: verdicts.every((verdict) => verdict.passed),
   };

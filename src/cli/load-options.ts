@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { collect, duration, header, positiveNumber, wholeNumber } from './parse.js';
+
+/** The load options `simulate load` and `chaos … --with-load` share. */
+export interface LoadFlags {
+  path?: string;
+  method?: string;
+  header?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  timeout?: number;
+  rate?: number;
+  /** --rate under its chaos name. */
+  loadRate?: number;
+  slo?: string[];
+  allowRemote?: boolean;
+}
+
+/** `rateFlag` renames --rate where the command has a --rate of its own (chaos errors). */
+export function addLoadOptions(command: Command, rateFlag = '--rate'): Command {
+  return command
+    .option('--path <path>', 'request path, e.g. /orders/items')
+    .option('--method <method>', 'HTTP method', 'GET')
+    .option('--header <header>', '"Name: value" (repeatable)', header)
+    .option('--body <body>', 'request body')
+    .option('-c, --connections <n>', 'concurrent connections', wholeNumber(1, 10_000), 10)
+    .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
+    .option(`${rateFlag} <rps>`, 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
+    .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable); a failing one exits 1', collect)
+    .option('--allow-remote', 'allow a target outside this machine');
+}
+
+/** The shared flags as `simulateLoad` takes them. */
+export function loadSettings(flags: LoadFlags) {
+  return {
+    path: flags.path,
+    method: flags.method,
+    headers: flags.header,
+    body: flags.body,
+    connections: flags.connections,
+    timeoutMs: flags.timeout,
+    rate: flags.loadRate ?? flags.rate,
+    slos: flags.slo,
+    allowRemote: flags.allowRemote,
+  };
+}
