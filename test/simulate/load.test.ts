@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simulateLoad } from '../../src/simulate/load/simulate.js';
 import { parseSlo } from '../../src/simulate/load/slo.js';
 import { scaffold, tempDir } from '../support/cli.js';
@@ -31,10 +31,12 @@ async function countingServer(options: { stallMs?: number; everyMs?: number } = 
 describe('simulateLoad against a real server', () => {
   let server: Awaited<ReturnType<typeof countingServer>>;
   const project = tempDir();
-  beforeAll(async () => {
+  // a server of its own per test: requests still in flight when a run ends must not be
+  // counted by the next one
+  beforeEach(async () => {
     server = await countingServer();
+    return () => server.close();
   });
-  afterAll(() => server.close());
 
   it('reports as many requests as the server received (±1%)', async () => {
     const before = server.count;
