@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Stage } from '../../simulate/load/engine.js';
 import type { SecondSample } from '../../simulate/load/result.js';
 import { runtimeFor } from '../runtime-for.js';
 import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
@@ -34,7 +35,7 @@ export function registerSimulate(program: Command): void {
     .option('--baseline <result>', 'a saved result to draw beside this run in the report')
     .action(async (url: string | undefined, flags: SimulateFlags, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
-      const { simulateLoad } = await import('../../simulate/load/simulate.js');
+      const { simulateLoad, parseStages } = await import('../../simulate/load/simulate.js');
       const { readResult } = await import('../../simulate/load/result.js');
       // read before the run: a missing baseline should not cost a whole load test
       const baseline = flags.baseline ? await readResult(path.resolve(cli.cwd, flags.baseline)) : undefined;
@@ -54,7 +55,7 @@ export function registerSimulate(program: Command): void {
           scenario: flags.scenario,
           // "with --connections only, ramping connections": stages then count connections
           model: flags.stages !== undefined && command.getOptionValueSource('connections') === 'cli' ? 'closed' : undefined,
-          onSecond: cli.json ? undefined : progress(cli.output.info),
+          onSecond: cli.json ? undefined : progress(cli.output.info, flags.stages === undefined ? undefined : parseStages(flags.stages)),
           signal: controller.signal,
         });
         if (flags.report) {
@@ -70,10 +71,15 @@ export function registerSimulate(program: Command): void {
 }
 
 /** A live line on a terminal; a plain line every 5 s elsewhere (CI logs). */
-function progress(info: (line: string) => void): (sample: SecondSample) => void {
+function progress(info: (line: string) => void, stages: Stage[] = []): (sample: SecondSample) => void {
   const tty = process.stderr.isTTY === true;
+  // the second each stage ends at, to name the current one
+  let end = 0;
+  const stageEnds = stages.map((stage) => (end += stage.durationMs / 1000));
   return (sample) => {
-    const line = `${sample.second + 1}s  ${sample.requests} req/s  p99 ${sample.p99.toFixed(1)} ms  errors ${sample.errors}`;
+    const stage = stageEnds.findIndex((ends) => sample.second < ends);
+    const where = stage >= 0 ? `  stage ${stage + 1}/${stageEnds.length}` : '';
+    const line = `${sample.second + 1}s${where}  ${sample.requests} req/s  p99 ${sample.p99.toFixed(1)} ms  errors ${sample.errors}`;
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
     else if ((sample.second + 1) % 5 === 0) info(line);
   };
