@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { LoadResult } from '../simulate/load/result.js';
+import type { Journal, ProbeResult } from '../simulate/chaos/experiment.js';
 import type { UnderLoadResult } from '../simulate/chaos/under-load.js';
 import type { Delta } from '../simulate/report/compare.js';
 
@@ -52,5 +53,21 @@ export function formatUnderLoad(result: UnderLoadResult): string {
     ...rows,
     `time to detect: ${ms(result.timeToDetectMs, 'no failed request')} · time to recover: ${ms(result.timeToRecoverMs, 'not within the run')} · restarts: ${restarts}`,
     ...(slos.length > 0 ? ['SLO', ...slos] : []),
+  ].join('\n');
+}
+
+/** An experiment's journal: the hypothesis before and after, what was done, the verdict. */
+export function formatJournal(journal: Journal): string {
+  const probes = (results: ProbeResult[]) =>
+    results.map((probe) => `    ${probe.ok ? chalk.green('ok  ') : chalk.red('FAIL')}  ${probe.name}: ${probe.detail}`);
+  const verdict = journal.status === 'held' ? chalk.green('held') : chalk.red('deviated');
+  return [
+    chalk.bold(journal.title),
+    '  hypothesis before',
+    ...probes(journal.before),
+    ...(journal.method.length > 0 ? ['  method', ...journal.method.map((step) => `    +${(step.atMs / 1000).toFixed(1)}s  ${step.activity.type}: ${step.outcome}`)] : []),
+    ...(journal.after ? ['  hypothesis after', ...probes(journal.after)] : ['  the method did not run: the hypothesis did not hold to begin with']),
+    ...journal.rollbacks.map((rollback) => `  rollback ${rollback.type}: ${rollback.outcome}`),
+    `verdict: ${verdict} (${(journal.durationMs / 1000).toFixed(1)} s)${journal.file ? chalk.dim(`, journal ${journal.file}`) : ''}`,
   ].join('\n');
 }

@@ -1,3 +1,5 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold } from '../support/cli.js';
@@ -106,6 +108,51 @@ describe('chaos on the process runtime', () => {
     await waitUntil(async () => JSON.parse((await chaos('list', '--json')).stdout).length === 0, 5_000);
   });
 
+  describe('experiments', () => {
+    const write = (name: string, lines: string[]) => writeFileSync(path.join(project, name), lines.join('\n'));
+    const hypothesis = [
+      'steady-state-hypothesis:',
+      '  title: users answer through the gateway',
+      '  probes:',
+      '    - { name: gateway routes to users, type: http, service: api-gateway, path: /users/items, status: 200 }',
+      '    - { name: users under load, type: load, service: users, path: /items, duration: 1s, rate: 50, slos: ["error_rate<1%"] }',
+    ];
+
+    it('holds: exit 0, and the journal is saved', async () => {
+      write('holds.yaml', [
+        'title: users ride out a short slowdown',
+        ...hypothesis,
+        'method:',
+        '  - { type: fault, service: users, fault: { kind: latency, ms: 100 }, for: 1s }',
+        '  - { type: wait, for: 1500ms }',
+      ]);
+      const result = await chaos('run', 'holds.yaml', '--json');
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      const journal = JSON.parse(result.stdout);
+      expect(journal).toMatchObject({ status: 'held', method: [{ activity: { type: 'fault' } }, { activity: { type: 'wait' } }] });
+      expect(journal.before.every((probe: { ok: boolean }) => probe.ok)).toBe(true);
+      expect(existsSync(journal.file)).toBe(true);
+    });
+
+    it('deviates: exit 1, and the rollbacks still clear the fault', async () => {
+      write('deviates.yaml', ['title: users fail while erroring', ...hypothesis, 'method:', '  - { type: fault, service: users, fault: { kind: errors, rate: 1 }, for: 30s }']);
+      const result = await chaos('run', 'deviates.yaml', '--json');
+      expect(result.exitCode).toBe(1);
+      const journal = JSON.parse(result.stdout);
+      expect(journal.status).toBe('deviated');
+      expect(journal.after.find((probe: { name: string }) => probe.name === 'gateway routes to users')).toMatchObject({ ok: false, detail: 'status 503' });
+      expect(journal.rollbacks).toEqual([{ type: 'clear-faults', outcome: 'done' }]);
+      expect(JSON.parse((await chaos('list', '--json')).stdout)).toEqual([]);
+    });
+
+    it('a malformed experiment is exit 2 naming the field', async () => {
+      write('bad.yaml', ['title: broken', ...hypothesis, 'method:', '  - { type: fault, service: users, fault: { kind: gremlins }, for: 1s }']);
+      const result = await chaos('run', 'bad.yaml');
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(/bad\.yaml:\d+:\d+: method\.0\.fault\.kind/);
+    });
+  });
+
   it.each([
     [['errors', 'users', '--rate', '3'], /a rate is a share between 0 and 1/],
     [['latency', 'users', '--ms', '100', '--from', 'api-gateway'], /cannot put a fault on one caller→callee link/],
@@ -117,4 +164,15 @@ describe('chaos on the process runtime', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
   });
+});
+
+it('an experiment against a system that is not running cannot run: exit 3', async () => {
+  const project = await copyProject(shared);
+  writeFileSync(
+    path.join(project, 'x.yaml'),
+    ['title: x', 'steady-state-hypothesis:', '  title: t', '  probes:', '    - { name: p, type: http, service: users }', 'method:', '  - { type: wait, for: 1s }'].join('\n'),
+  );
+  const result = await scaffold(['chaos', 'run', 'x.yaml'], { cwd: project });
+  expect(result.exitCode).toBe(3);
+  expect(result.stderr).toMatch(/cannot run: nothing is running here/);
 });

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Fault } from '../../runtime/faults.js';
 import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
 import { duration, positiveNumber, wholeNumber } from '../parse.js';
-import { formatUnderLoad } from '../render-load.js';
+import { formatJournal, formatUnderLoad } from '../render-load.js';
 import { runtimeFor } from '../runtime-for.js';
 
 const DEFAULT_FOR = '30s';
@@ -142,6 +142,18 @@ export function registerChaos(program: Command): void {
     kind: 'reset',
     rate: o.rate as number,
   }));
+
+  chaos
+    .command('run')
+    .description('run an experiment: hypothesis, method, hypothesis again, rollbacks; exit 1 when it deviated')
+    .argument('<experiment>', 'a YAML file (scaffold schema experiment)')
+    .action(async (file: string, _options: object, command: Command) => {
+      const { cli, runtime } = await runtimeFor(command);
+      const { runExperiment } = await import('../../simulate/chaos/experiment.js');
+      const journal = await runExperiment({ projectDir: cli.cwd, file, runtime });
+      cli.output.data(journal, formatJournal(journal));
+      if (journal.status !== 'held') process.exitCode = 1;
+    });
 
   chaos
     .command('list')

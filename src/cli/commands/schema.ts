@@ -5,12 +5,13 @@ import { globals } from '../global-options.js';
 const SCHEMAS: Record<string, () => Promise<Record<string, unknown>>> = {
   spec: async () => (await import('../../spec/schema.js')).specJsonSchema(),
   scenario: async () => (await import('../../simulate/load/scenario.js')).scenarioJsonSchema(),
+  experiment: async () => (await import('../../simulate/chaos/experiment.js')).experimentJsonSchema(),
 };
 
 export function registerSchema(program: Command): void {
   program
     .command('schema')
-    .description('print a JSON Schema: of scaffold.yaml (default) or of a load scenario')
+    .description('print a JSON Schema: of scaffold.yaml (default), a load scenario or a chaos experiment')
     .argument('[file]', `which: ${Object.keys(SCHEMAS).join(', ')}`, 'spec')
     .action(async (name: string, _options: object, command: Command) => {
       const cli = globals(command);
