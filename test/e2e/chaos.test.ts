@@ -153,6 +153,35 @@ describe('chaos on the process runtime', () => {
     });
   });
 
+  describe('built-in scenarios', () => {
+    it('lists what the topology suggests', async () => {
+      const result = await chaos('scenarios', '--json');
+      expect(result.exitCode).toBe(0);
+      const plans = JSON.parse(result.stdout);
+      expect(plans.map((plan: { name: string }) => plan.name)).toEqual(['replica-loss', 'outage-and-recovery', 'slow-dependency']);
+      expect(plans[0].description).toMatch(/one of 2 orders replicas/);
+    });
+
+    it.each(['replica-loss', 'outage-and-recovery'])('%s passes on the classic system', async (name) => {
+      const result = await chaos('scenario', name, '--json');
+      expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+      const outcome = JSON.parse(result.stdout);
+      expect(outcome).toMatchObject({ scenario: name, passed: true });
+      // replica-loss kills one orders replica; the outage takes every users instance
+      const victim = name === 'replica-loss' ? 'orders' : 'users';
+      expect(outcome.measured.restarts[victim]).toBe(1);
+      // an outage must show, as clear 502/503s; losing one replica must not
+      if (name === 'outage-and-recovery') expect(outcome.measured.phases.during.errors).toBeGreaterThan(0);
+      else expect(outcome.measured.phases.during.errors).toBe(0);
+    });
+
+    it('an unknown scenario is exit 2', async () => {
+      const result = await chaos('scenario', 'meteor-strike');
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(/no scenario "meteor-strike": choose replica-loss/);
+    });
+  });
+
   it.each([
     [['errors', 'users', '--rate', '3'], /a rate is a share between 0 and 1/],
     [['latency', 'users', '--ms', '100', '--from', 'api-gateway'], /cannot put a fault on one caller→callee link/],

@@ -156,6 +156,36 @@ export function registerChaos(program: Command): void {
     });
 
   chaos
+    .command('scenarios')
+    .description('the experiments this system\'s topology suggests')
+    .action(async (_options: object, command: Command) => {
+      const { cli } = await runtimeFor(command);
+      const { scenariosFor } = await import('../../simulate/chaos/scenarios.js');
+      const plans = await scenariosFor(cli.cwd);
+      const lines = plans.map((plan) => `${plan.name.padEnd(22)} ${plan.notApplicable ? `(not applicable: ${plan.notApplicable})` : `${plan.description}; expects ${plan.expectation}`}`);
+      cli.output.data(plans.map(({ run: _run, ...plan }) => plan), lines.join('\n'));
+    });
+
+  chaos
+    .command('scenario')
+    .description('run a built-in scenario; exit 1 when its expectation fails')
+    .argument('<name>', 'see scaffold chaos scenarios')
+    .action(async (name: string, _options: object, command: Command) => {
+      const { cli, runtime } = await runtimeFor(command);
+      const { scenariosFor } = await import('../../simulate/chaos/scenarios.js');
+      const { UserError } = await import('../../errors.js');
+      const plans = await scenariosFor(cli.cwd);
+      const plan = plans.find((candidate) => candidate.name === name);
+      if (!plan) throw new UserError(`no scenario "${name}": choose ${plans.map((p) => p.name).join(', ')}`);
+      if (!plan.run) throw new UserError(`${name} does not apply to this system: ${plan.notApplicable}`);
+      cli.output.info(`${plan.name}: ${plan.description}; expects ${plan.expectation}`);
+      const outcome = await plan.run(runtime, cli.cwd);
+      const verdict = outcome.passed ? 'passed' : `FAILED: ${outcome.reasons.join('; ')}`;
+      cli.output.data({ scenario: plan.name, ...outcome }, `${formatUnderLoad(outcome.measured)}\n${plan.name} ${verdict}`);
+      if (!outcome.passed) process.exitCode = 1;
+    });
+
+  chaos
     .command('list')
     .description('the faults in force')
     .action(async (_options: object, command: Command) => {

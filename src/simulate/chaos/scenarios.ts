@@ -1,0 +1,117 @@
+import type { Runtime } from '../../runtime/runtime.js';
+import { loadSpec } from '../../spec/load.js';
+import type { Spec } from '../../spec/schema.js';
+import { killService } from './kill.js';
+import { runUnderLoad, type UnderLoadResult } from './under-load.js';
+
+/** An experiment the system's own topology suggests. */
+export interface ScenarioPlan {
+  name: string;
+  description: string;
+  /** What it checks, in words. */
+  expectation: string;
+  /** Why it does not apply to this system, when it does not. */
+  notApplicable?: string;
+  run?: (runtime: Runtime, projectDir: string) => Promise<ScenarioOutcome>;
+}
+
+export interface ScenarioOutcome {
+  passed: boolean;
+  reasons: string[];
+  measured: UnderLoadResult;
+}
+
+const LOAD = { rate: 100, connections: 10, before: 3_000, after: 5_000 };
+
+export async function scenariosFor(projectDir: string): Promise<ScenarioPlan[]> {
+  const { spec } = await loadSpec(projectDir);
+  return [replicaLoss(spec), outageAndRecovery(spec), slowDependency(spec)];
+}
+
+/** The gateway and the prefix that reaches `service` through it, if any. */
+function routeTo(spec: Spec, service: string): { gateway: string; prefix: string } | undefined {
+  for (const [gateway, definition] of Object.entries(spec.services)) {
+    const prefix = Object.entries(definition.routes ?? {}).find(([, target]) => target === service)?.[0];
+    if (prefix) return { gateway, prefix };
+  }
+  return undefined;
+}
+
+function replicaLoss(spec: Spec): ScenarioPlan {
+  const plan = { name: 'replica-loss', description: 'SIGKILL one of N replicas under load', expectation: '≥ 99.9% of requests succeed in every phase' };
+  const target = Object.entries(spec.services).find(([name, service]) => service.replicas >= 2 && routeTo(spec, name));
+  if (!target) return { ...plan, notApplicable: 'no service with 2 or more replicas behind a gateway' };
+  const [service] = target;
+  const route = routeTo(spec, service)!;
+  return {
+    ...plan,
+    description: `SIGKILL one of ${spec.services[service]!.replicas} ${service} replicas under load through ${route.gateway}`,
+    run: async (runtime, projectDir) => {
+      const measured = await underLoad(runtime, projectDir, route, () => killService(runtime, service), 5_000, true);
+      const reasons = (['before', 'during', 'after'] as const)
+        .filter((phase) => measured.phases[phase].availability < 0.999)
+        .map((phase) => `${phase}: ${(measured.phases[phase].availability * 100).toFixed(2)}% available`);
+      return { passed: reasons.length === 0, reasons, measured };
+    },
+  };
+}
+
+function outageAndRecovery(spec: Spec): ScenarioPlan {
+  const plan = { name: 'outage-and-recovery', description: 'SIGKILL every instance of a service behind the gateway', expectation: 'the gateway answers clear 502/503 (no hangs), and the service is back within 10 s' };
+  const service = Object.keys(spec.services).find((name) => routeTo(spec, name) && spec.services[name]!.restart !== 'no');
+  if (!service) return { ...plan, notApplicable: 'no restartable service behind a gateway' };
+  const route = routeTo(spec, service)!;
+  return {
+    ...plan,
+    description: `SIGKILL every ${service} instance under load through ${route.gateway}`,
+    run: async (runtime, projectDir) => {
+      const measured = await underLoad(runtime, projectDir, route, () => killService(runtime, service, { all: true }), 5_000, true);
+      const reasons: string[] = [];
+      const unclear = Object.keys(measured.phases.during.errorsByKind).filter((kind) => kind !== '502' && kind !== '503');
+      if (unclear.length > 0) reasons.push(`failures other than 502/503 during the outage: ${unclear.join(', ')}`);
+      if (measured.timeToRecoverMs === null || measured.timeToRecoverMs > 10_000) reasons.push('not recovered within 10 s');
+      return { passed: reasons.length === 0, reasons, measured };
+    },
+  };
+}
+
+function slowDependency(spec: Spec): ScenarioPlan {
+  const plan = {
+    name: 'slow-dependency',
+    description: 'add latency beyond the caller\'s upstream timeout to a dependency',
+    expectation: 'the caller\'s p99 stays bounded by its timeout (UPSTREAM_TIMEOUT_MS, 5 s by default)',
+  };
+  const caller = Object.entries(spec.services).find(([name, service]) => service.dependsOn.length > 0 && routeTo(spec, name));
+  if (!caller) return { ...plan, notApplicable: 'no service with dependsOn behind a gateway' };
+  const [name, service] = caller;
+  const dependency = service.dependsOn[0]!;
+  const route = routeTo(spec, name)!;
+  return {
+    ...plan,
+    description: `6 s of latency on ${dependency} while ${name}'s /upstreams calls it`,
+    run: async (runtime, projectDir) => {
+      const measured = await runUnderLoad({
+        runtime,
+        load: { projectDir, service: route.gateway, path: `${route.prefix}/upstreams`, rate: 10, connections: 40, timeoutMs: 20_000 },
+        beforeMs: LOAD.before,
+        faultMs: 8_000,
+        afterMs: LOAD.after,
+        act: () => runtime.inject(dependency, { kind: 'latency', ms: 6_000 }, 8_000),
+      });
+      const p99 = measured.phases.during.p99;
+      return { passed: p99 < 6_000, reasons: p99 < 6_000 ? [] : [`${name}'s p99 reached ${Math.round(p99)} ms: its timeout did not bound it`], measured };
+    },
+  };
+}
+
+function underLoad(runtime: Runtime, projectDir: string, route: { gateway: string; prefix: string }, act: () => Promise<unknown>, faultMs: number, recoverFromStart: boolean) {
+  return runUnderLoad({
+    runtime,
+    load: { projectDir, service: route.gateway, path: `${route.prefix}/healthz`, rate: LOAD.rate, connections: LOAD.connections },
+    beforeMs: LOAD.before,
+    faultMs,
+    afterMs: LOAD.after,
+    act,
+    recoverFromStart,
+  });
+}
