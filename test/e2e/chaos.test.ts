@@ -170,9 +170,11 @@ describe('chaos on the process runtime', () => {
       // replica-loss kills one orders replica; the outage takes every users instance
       const victim = name === 'replica-loss' ? 'orders' : 'users';
       expect(outcome.measured.restarts[victim]).toBe(1);
-      // an outage must show, as clear 502/503s; losing one replica must not
-      if (name === 'outage-and-recovery') expect(outcome.measured.phases.during.errors).toBeGreaterThan(0);
-      else expect(outcome.measured.phases.during.errors).toBe(0);
+      // losing one replica shows nowhere; a whole outage may show only as clear 502/503s
+      // (the gateway retries a GET answered 503 — @fastify/reply-from's default — so a
+      // quick restart is often masked) and never as a hang
+      if (name === 'replica-loss') expect(outcome.measured.phases.during.errors).toBe(0);
+      expect(Object.keys(outcome.measured.phases.during.errorsByKind).filter((kind) => kind !== '502' && kind !== '503')).toEqual([]);
     });
 
     it('an unknown scenario is exit 2', async () => {
