@@ -177,6 +177,14 @@ describe('chaos on the process runtime', () => {
       expect(Object.keys(outcome.measured.phases.during.errorsByKind).filter((kind) => kind !== '502' && kind !== '503')).toEqual([]);
     });
 
+    it("slow-dependency: the caller's timeout bounds its p99", async () => {
+      const result = await chaos('scenario', 'slow-dependency', '--json');
+      expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+      const { measured } = JSON.parse(result.stdout);
+      expect(measured.phases.during.p99).toBeGreaterThanOrEqual(4_900); // waited for the timeout...
+      expect(measured.phases.during.p99).toBeLessThan(6_000); // ...and not for the 6 s of latency
+    });
+
     it('an unknown scenario is exit 2', async () => {
       const result = await chaos('scenario', 'meteor-strike');
       expect(result.exitCode).toBe(2);
