@@ -1,7 +1,19 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
+
+/** Reads a YAML file of a given kind (`what` names it in the message when it is missing). */
+export async function readYamlFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new UserError(`${file}: no such ${what} file`);
+  }
+  return parseYamlFile(text, file, schema).value;
+}
 
 /**
  * Parses YAML and validates it with a zod schema; every problem names file:line:column and

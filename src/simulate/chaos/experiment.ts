@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
 import type { Fault } from '../../runtime/faults.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { parseYamlFile } from '../../spec/yaml-file.js';
+import { readYamlFile } from '../../spec/yaml-file.js';
 import { RESULTS_DIR } from '../load/result.js';
 import { simulateLoad } from '../load/simulate.js';
 import { parseSlo } from '../load/slo.js';
@@ -79,14 +78,8 @@ export function experimentJsonSchema(): Record<string, unknown> {
   return { ...z.toJSONSchema(experimentSchema, { io: 'input' }), title: 'scaffold chaos experiment' };
 }
 
-export async function loadExperiment(file: string): Promise<Experiment> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: no such experiment file`);
-  }
-  return parseYamlFile(text, file, experimentSchema).value;
+export function loadExperiment(file: string): Promise<Experiment> {
+  return readYamlFile(file, experimentSchema, 'experiment');
 }
 
 export interface ProbeResult {

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { UserError } from '../../errors.js';
-import { parseYamlFile } from '../../spec/yaml-file.js';
+import { readYamlFile } from '../../spec/yaml-file.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -29,14 +27,8 @@ export function scenarioJsonSchema(): Record<string, unknown> {
   return { ...z.toJSONSchema(scenarioSchema, { io: 'input' }), title: 'scaffold load scenario' };
 }
 
-export async function loadScenario(file: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`--scenario ${file}: no such file`);
-  }
-  return parseYamlFile(text, file, scenarioSchema).value;
+export function loadScenario(file: string): Promise<Scenario> {
+  return readYamlFile(file, scenarioSchema, 'scenario');
 }
 
 export interface PreparedRequest {
