@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // One file at a time. The e2e files never collide on ports or folders, but many of
+    // them measure latency and availability under load; on a 2-core machine a load test
+    // in one file (autocannon flat out) starves the system another file is timing, which
+    // shows up as 5-second stalls that are the machine's, not the code's.
+    fileParallelism: false,
     projects: [
       {
         test: {
