@@ -19,7 +19,7 @@ export function buildProgram(): Command {
   const program = new Command('scaffold')
     .description('Describe a service architecture, generate it, run it, and stress it.')
     .version(version(), '-V, --version')
-    .option('--cwd <dir>', 'project directory', process.cwd())
+    .option('--cwd <dir>', 'project directory (default: the current one)')
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--verbose', 'show stacks and every external command')
     .option('--no-color', 'plain output (NO_COLOR works too)')

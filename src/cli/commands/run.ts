@@ -50,7 +50,7 @@ export function registerRun(program: Command): void {
 
   program
     .command('logs')
-    .description("a service's logs, every instance interleaved")
+    .description("a service's logs, each line prefixed by its instance")
     .argument('<service>')
     .option('-f, --follow', 'keep printing new lines')
     .addOption(runtimeOption())
