@@ -5,6 +5,8 @@ import { UserError } from '../errors.js';
 import { createExec } from '../runtime/exec.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import type { SystemStatus } from '../runtime/runtime.js';
+import { killService, type KillResult } from '../simulate/chaos/kill.js';
+import { runUnderLoad } from '../simulate/chaos/under-load.js';
 import { SPEC_FILE } from '../spec/load.js';
 
 export interface DemoOptions {
@@ -30,30 +32,41 @@ export interface TrafficSummary {
   failures: Record<string, number>;
 }
 
-const TRAFFIC_MS = 3_000;
+/** Gateway traffic, paced below its per-client rate limit (1000/s) so every failure
+ * counted is the system's, not the limiter's. */
+const TRAFFIC = { rate: 400, connections: 8, beforeMs: 3_000, afterMs: 3_000 };
 
 /**
  * The main job on a fresh machine: the classic architecture generated, installed, built,
  * started, sent traffic through its gateway while one orders replica is SIGKILLed, and
- * summed up.
+ * summed up — with the same load engine and kill as `simulate load` and `chaos`.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { dir, onProgress } = options;
   await createClassicSystem(dir, onProgress);
   const runtime = new ProcessRuntime({ projectDir: dir, exec: createExec() });
-  const status = await runtime.up({ onProgress });
+  await runtime.up({ onProgress });
   try {
-    const gateway = await runtime.endpoint('api-gateway');
-    onProgress?.(`traffic through the gateway (${gateway.origin}) for ${(2 * TRAFFIC_MS) / 1000} s, killing one orders replica half-way`);
-    const traffic = sendTraffic(new URL('/orders/items', gateway));
-    await sleep(TRAFFIC_MS);
-    const [victim] = await runtime.kill('orders', { signal: 'SIGKILL' });
-    const killedAt = Date.now();
-    const restartedInMs = await waitForRestart(runtime, victim!.id, victim!.restarts, 10_000).then((at) => (at ? at - killedAt : null));
-    await sleep(Math.max(0, TRAFFIC_MS - (Date.now() - killedAt)));
-    const summary = await traffic.stop();
-    const final = await runtime.status();
-    return { dir, status: final, traffic: summary, killed: { instance: victim!.id, pid: victim!.pid, restartedInMs }, kept: options.keep === true };
+    onProgress?.(`traffic through the gateway for ${(TRAFFIC.beforeMs + TRAFFIC.afterMs) / 1000} s, killing one orders replica half-way`);
+    const measured = await runUnderLoad({
+      runtime,
+      load: { projectDir: dir, service: 'api-gateway', path: '/orders/items', rate: TRAFFIC.rate, connections: TRAFFIC.connections },
+      beforeMs: TRAFFIC.beforeMs,
+      faultMs: TRAFFIC.afterMs,
+      afterMs: 0,
+      act: () => killService(runtime, 'orders', { waitMs: 10_000 }),
+      recoverFromStart: true,
+    });
+    const kill = measured.acted as KillResult;
+    const { summary } = measured.load;
+    const failures = Object.fromEntries(Object.entries(summary.statusCodes).filter(([status]) => Number(status) >= 400));
+    return {
+      dir,
+      status: await runtime.status(),
+      traffic: { requests: summary.requests, ok: summary.ok, failed: summary.errors, failures: { ...failures, ...summary.errorsByKind } },
+      killed: { instance: kill.killed[0]!.id, pid: kill.killed[0]!.pid, restartedInMs: kill.recoveredInMs },
+      kept: options.keep === true,
+    };
   } finally {
     if (!options.keep) await runtime.down();
   }
@@ -73,55 +86,4 @@ async function createClassicSystem(dir: string, onProgress?: (line: string) => v
   check(await addService({ projectDir: dir, name: 'users' }));
   check(await addService({ projectDir: dir, name: 'orders', dependsOn: ['users'], replicas: 2 }));
   check(await addService({ projectDir: dir, name: 'api-gateway', pattern: 'gateway', routes: { '/users': 'users', '/orders': 'orders' } }));
-}
-
-/**
- * Paced request loops, below the gateway's per-client rate limit (1000/s) so every failure
- * counted is the system's, not the limiter's. The load issue's engine replaces this.
- */
-function sendTraffic(url: URL, ratePerSecond = 400, concurrency = 8) {
-  const interval = (1000 * concurrency) / ratePerSecond;
-  const summary: TrafficSummary = { requests: 0, ok: 0, failed: 0, failures: {} };
-  const fail = (kind: string) => {
-    summary.failed += 1;
-    summary.failures[kind] = (summary.failures[kind] ?? 0) + 1;
-  };
-  let running = true;
-  const loops = Array.from({ length: concurrency }, async (_, index) => {
-    let next = Date.now() + (index * interval) / concurrency;
-    while (running) {
-      await sleep(next - Date.now());
-      next += interval;
-      summary.requests += 1;
-      try {
-        const response = await fetch(url);
-        await response.arrayBuffer();
-        if (response.ok) summary.ok += 1;
-        else fail(String(response.status));
-      } catch (error) {
-        fail(String(((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as Error).name));
-      }
-    }
-  });
-  return {
-    async stop(): Promise<TrafficSummary> {
-      running = false;
-      await Promise.all(loops);
-      return summary;
-    },
-  };
-}
-
-async function waitForRestart(runtime: ProcessRuntime, id: string, restartsBefore: number, timeoutMs: number): Promise<number | null> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const instance = (await runtime.status()).services.flatMap((s) => s.instances).find((i) => i.id === id);
-    if (instance && instance.restarts > restartsBefore && instance.healthy) return Date.now();
-    await sleep(25);
-  }
-  return null;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
