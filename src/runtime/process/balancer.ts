@@ -159,6 +159,11 @@ export class Balancer {
     let backend: Backend | undefined;
     /** Instances that failed the current request: a replay goes elsewhere. */
     const failed = new Set<string>();
+    /** The response under way: its first chunk, its bytes so far and its latest chunk, so
+     * that an upstream's FIN can be told apart from the end of a complete response. */
+    let responseHead: Buffer | undefined;
+    let responseBytes = 0;
+    let responseTail: Buffer | undefined;
 
     const release = () => {
       if (!backend) return;
@@ -185,10 +190,16 @@ export class Balancer {
       const resumeUpstream = () => socket.resume();
       socket.on('connect', () => (established = true));
       socket.on('data', (chunk: Buffer) => {
-        // answered: the next request starts with a clean slate of failed instances
-        pending = [];
-        pendingBytes = 0;
-        failed.clear();
+        if (pendingBytes > 0) {
+          // answered: the next request starts with a clean slate of failed instances
+          pending = [];
+          pendingBytes = 0;
+          failed.clear();
+          responseHead = chunk;
+          responseBytes = 0;
+        }
+        responseBytes += chunk.length;
+        responseTail = chunk;
         if (!client.write(chunk)) socket.pause();
       });
       client.on('drain', resumeUpstream);
@@ -204,13 +215,14 @@ export class Balancer {
           failed.add(chosen.id);
           if (pendingBytes <= REPLAY_LIMIT && failed.size < MAX_ATTEMPTS) connect();
           else unavailable(client, this.service);
-        } else if (hadError) {
+        } else if (hadError || (responseHead && !responseComplete(responseHead, responseBytes, responseTail!))) {
+          // it died mid-response: the client must see the response cut short rather than
+          // wait for the rest forever
           client.end();
         }
         // else: the instance closed an idle connection (it drains, or it died): the client
         // keeps its connection and gets a new upstream when it speaks again. Passing the
-        // FIN on would race the client's next request. HTTP/1.1 never ends a response by
-        // closing, so no client waits on this FIN to know a response is complete.
+        // FIN on would race the client's next request.
       });
     };
 
@@ -257,6 +269,26 @@ export class Balancer {
     });
     connect();
   }
+}
+
+/**
+ * Whether a response ended where its own framing says it does; read only when an upstream
+ * closes, so the way through stays free of HTTP parsing. A response whose head has not
+ * arrived, or whose body runs until the connection closes (no length, no chunking, an
+ * upgrade), is not complete until the FIN is passed on. An answer to HEAD (a length but no
+ * body) counts as cut short: passing its FIN on costs at worst the race described above.
+ */
+export function responseComplete(head: Buffer, bytes: number, tail: Buffer): boolean {
+  const end = head.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const headers = head.toString('latin1', 0, end).toLowerCase();
+  const status = Number(headers.slice(9, 12));
+  if (status === 204 || status === 304) return true;
+  if (status < 200 && status !== 101) return true; // an interim answer: nothing to judge by
+  const length = /\r\ncontent-length:\s*(\d+)/.exec(headers);
+  if (length) return bytes >= end + 4 + Number(length[1]);
+  if (/\r\ntransfer-encoding:[^\r]*chunked/.test(headers)) return tail.toString('latin1', Math.max(0, tail.length - 5)) === '0\r\n\r\n';
+  return false;
 }
 
 /** An injected HTTP error; the connection closes with it, since the request's body (if any)
