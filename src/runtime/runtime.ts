@@ -25,8 +25,11 @@ export interface Runtime {
   restart(service: string): Promise<ServiceStatus>;
   scale(service: string, replicas: number): Promise<ServiceStatus>;
   logs(service: string, options?: { follow?: boolean; signal?: AbortSignal }): AsyncIterable<string>;
-  /** Puts a fault in front of a service until `durationMs` has passed (or it is cleared). */
-  inject(service: string, fault: Fault, durationMs: number): Promise<ActiveFault>;
+  /** Puts a fault in front of a service until `durationMs` has passed (or it is cleared).
+   * With `from`, only on the link from that caller: its calls to the service, nobody
+   * else's. A driver that cannot single out a link throws `UnsupportedError` for `from`
+   * rather than faulting every caller. */
+  inject(service: string, fault: Fault, durationMs: number, options?: InjectOptions): Promise<ActiveFault>;
   faults(): Promise<ActiveFault[]>;
   /** Removes one fault, or every fault when no id is given. */
   clearFaults(id?: string): Promise<void>;
@@ -40,6 +43,11 @@ export interface UpOptions {
   build?: boolean;
   /** Called with one line per step, for progress output. */
   onProgress?: (line: string) => void;
+}
+
+export interface InjectOptions {
+  /** A caller of the service (declared in the spec): the fault acts on its calls only. */
+  from?: string;
 }
 
 export interface KillOptions {
@@ -65,6 +73,8 @@ export interface ServiceStatus {
   url: string;
   replicas: number;
   instances: InstanceStatus[];
+  /** Where each caller reaches it, when a runtime gives callers ports of their own. */
+  links?: { from: string; url: string }[];
 }
 
 export interface InfrastructureStatus {

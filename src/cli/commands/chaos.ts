@@ -104,20 +104,17 @@ export function registerChaos(program: Command): void {
           .description(description)
           .argument('<service>')
           .option('--for <time>', 'how long the fault lasts', duration, duration(DEFAULT_FOR))
-          .option('--from <caller>', 'only calls from this service (a single link)')
+          .option('--from <caller>', 'only the calls this service makes to it (one caller→service link)')
           .option('--wait', 'stay until the fault is over'),
       ),
     ).action(async (service: string, options: WithLoadFlags & Record<string, unknown>, command: Command) => {
       const context = await runtimeFor(command);
       const { cli, runtime } = context;
-      if (options.from !== undefined) {
-        const { UnsupportedError } = await import('../../runtime/runtime.js');
-        throw new UnsupportedError(runtime.name, 'put a fault on one caller→callee link yet (--from); faults act on the service\'s front port');
-      }
-      const inject = () => runtime.inject(service, build(options), options.for as number);
+      const { faultTarget } = await import('../../runtime/faults.js');
+      const inject = () => runtime.inject(service, build(options), options.for as number, { from: options.from as string | undefined });
       const { acted, measured } = await maybeUnderLoad(context, options, options.for as number, inject);
       const active = acted as Awaited<ReturnType<typeof inject>>;
-      const line = `${active.id}: ${name} on ${service} until ${active.expiresAt} (scaffold chaos clear ${active.id} ends it sooner)`;
+      const line = `${active.id}: ${name} on ${faultTarget(active)} until ${active.expiresAt} (scaffold chaos clear ${active.id} ends it sooner)`;
       cli.output.data(measured ? { ...active, underLoad: measured } : active, measured ? `${line}\n${formatUnderLoad(measured)}` : line);
       if (measured && !measured.load.passed) process.exitCode = 1;
       if (options.wait && !measured) await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(active.expiresAt) - Date.now())));
@@ -190,8 +187,9 @@ export function registerChaos(program: Command): void {
     .description('the faults in force')
     .action(async (_options: object, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
+      const { faultTarget } = await import('../../runtime/faults.js');
       const faults = await runtime.faults();
-      const lines = faults.map((f) => `${f.id.padEnd(10)} ${f.service.padEnd(16)} ${JSON.stringify(f.fault)}  until ${f.expiresAt}`);
+      const lines = faults.map((f) => `${f.id.padEnd(10)} ${faultTarget(f).padEnd(24)} ${JSON.stringify(f.fault)}  until ${f.expiresAt}`);
       cli.output.data(faults, lines.join('\n') || 'no faults');
     });
 

@@ -17,7 +17,7 @@ export function serveControl(supervisor: Supervisor, socket: string, onDown: () 
     },
     'POST /scale': (body, service) => supervisor.scale(service, Number(body.replicas)),
     'POST /restart': (_body, service) => supervisor.restart(service),
-    'POST /faults': (body, service) => supervisor.inject(service, body.fault as Fault, Number(body.durationMs)),
+    'POST /faults': (body, service) => supervisor.inject(service, body.fault as Fault, Number(body.durationMs), body.from as string | undefined),
     'GET /faults': () => supervisor.faults(),
     'POST /faults/clear': (body) => {
       supervisor.clearFaults(body.id as string | undefined);

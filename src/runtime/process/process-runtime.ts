@@ -9,7 +9,7 @@ import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
 import type { ActiveFault, Fault } from '../faults.js';
-import type { InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
+import type { InjectOptions, InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
 import { instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 import { cleanStaleRun, isAlive, readState, type RunState } from './state.js';
@@ -123,8 +123,8 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  inject(service: string, fault: Fault, durationMs: number): Promise<ActiveFault> {
-    return this.#call('POST', `/faults?service=${encodeURIComponent(service)}`, { fault, durationMs });
+  inject(service: string, fault: Fault, durationMs: number, options: InjectOptions = {}): Promise<ActiveFault> {
+    return this.#call('POST', `/faults?service=${encodeURIComponent(service)}`, { fault, durationMs, from: options.from });
   }
 
   faults(): Promise<ActiveFault[]> {

@@ -6,7 +6,7 @@ import { EnvironmentError, UserError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
 import { infrastructureUrl, projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
 import type { Spec } from '../../spec/schema.js';
-import { durationProblem, faultProblem, type ActiveFault, type Fault } from '../faults.js';
+import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer } from './balancer.js';
@@ -38,6 +38,9 @@ interface RunningInfrastructure {
 interface RunningService {
   view: ServiceView;
   balancer: Balancer;
+  /** Per caller, a balancer over the same instances on a port of its own, which the caller
+   * is pointed at instead of the front port: a fault on one link touches no other caller. */
+  links: Map<string, Balancer>;
   instances: Instance[];
   /** Next instance number, so ids are never reused within a run. */
   next: number;
@@ -73,9 +76,18 @@ export class Supervisor {
     const view = projectView(this.#options.spec);
     await Promise.all(view.infrastructure.map((infra) => this.#startInfrastructure(infra)));
     for (const service of view.services) {
-      const balancer = new Balancer({ service: service.name, port: service.port, strategy: this.#options.spec.services[service.name]!.balancing });
+      const strategy = this.#options.spec.services[service.name]!.balancing;
+      const balancer = new Balancer({ service: service.name, port: service.port, strategy });
       await balancer.listen();
-      this.#services.set(service.name, { view: service, balancer, instances: [], next: 1 });
+      // link ports are taken once for the run, so callers restarted or scaled later get
+      // the same URL and the link's faults still apply to them
+      const links = new Map<string, Balancer>();
+      for (const caller of service.callers) {
+        const link = new Balancer({ service: service.name, port: await freePort(), strategy });
+        await link.listen();
+        links.set(caller, link);
+      }
+      this.#services.set(service.name, { view: service, balancer, links, instances: [], next: 1 });
     }
     // each service starts as soon as everything it calls is healthy: independent services
     // start side by side
@@ -143,20 +155,22 @@ export class Supervisor {
     return targets.map((instance) => instance.status());
   }
 
-  /** Puts a fault on a service's front port; the supervisor itself removes it on time. */
-  inject(name: string, fault: Fault, durationMs: number): ActiveFault {
+  /** Puts a fault on a service's front port, or with `from` on that caller's link only;
+   * the supervisor itself removes it on time. */
+  inject(name: string, fault: Fault, durationMs: number, from?: string): ActiveFault {
     const service = this.#get(name);
-    const problem = faultProblem(fault, durationMs);
+    const problem = faultProblem(fault, durationMs) ?? (from === undefined ? undefined : linkProblem(name, [...service.links.keys()], from));
     if (problem) throw new UserError(problem);
     const active: ActiveFault = {
       id: `fault-${++this.#faultCount}`,
       service: name,
+      ...(from === undefined ? {} : { from }),
       fault,
       expiresAt: new Date(Date.now() + durationMs).toISOString(),
     };
     const timer = setTimeout(() => this.clearFaults(active.id), durationMs);
     this.#faults.set(active.id, { active, timer });
-    service.balancer.faults = [...service.balancer.faults, fault];
+    this.#applyFaults(service);
     return active;
   }
 
@@ -169,8 +183,19 @@ export class Supervisor {
       if (id !== undefined && key !== id) continue;
       clearTimeout(timer);
       this.#faults.delete(key);
-      const balancer = this.#services.get(active.service)?.balancer;
-      if (balancer) balancer.faults = balancer.faults.filter((fault) => fault !== active.fault);
+      const service = this.#services.get(active.service);
+      if (service) this.#applyFaults(service);
+    }
+  }
+
+  /** A front-port fault acts on every link into the service as well (callers used to reach
+   * it through the front port, and a fault "in front of a service" means all of them); a
+   * link fault acts on its own link only. */
+  #applyFaults(service: RunningService): void {
+    const on = [...this.#faults.values()].map(({ active }) => active).filter((active) => active.service === service.view.name);
+    service.balancer.faults = on.filter((active) => active.from === undefined).map((active) => active.fault);
+    for (const [caller, link] of service.links) {
+      link.faults = on.filter((active) => active.from === undefined || active.from === caller).map((active) => active.fault);
     }
   }
 
@@ -181,7 +206,7 @@ export class Supervisor {
     for (const service of services) {
       await Promise.all(service.instances.map((instance) => instance.stop(STOP_GRACE_MS)));
     }
-    await Promise.all(services.map((service) => service.balancer.close()));
+    await Promise.all(services.flatMap((service) => [service.balancer, ...service.links.values()]).map((balancer) => balancer.close()));
     this.#services.clear();
     await Promise.all(this.#infrastructure.map(({ instance }) => instance.stop(STOP_GRACE_MS)));
     this.#infrastructure.length = 0;
@@ -230,7 +255,7 @@ export class Supervisor {
     const { view } = service;
     const id = `${view.name}-${service.next++}`;
     const port = await freePort();
-    const backend = service.balancer.add(id, port);
+    const backends = balancersOf(service).map((balancer) => balancer.add(id, port));
     const instance = new Instance({
       id,
       port,
@@ -241,7 +266,7 @@ export class Supervisor {
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
       onReadiness: (ready) => {
-        backend.ready = ready;
+        for (const backend of backends) backend.ready = ready;
       },
     });
     service.instances.push(instance);
@@ -288,17 +313,17 @@ export class Supervisor {
   }
 
   async #retire(service: RunningService, instance: Instance): Promise<void> {
-    await service.balancer.drain(instance.id, DRAIN_MS);
+    await Promise.all(balancersOf(service).map((balancer) => balancer.drain(instance.id, DRAIN_MS)));
     await instance.stop(STOP_GRACE_MS);
-    service.balancer.remove(instance.id);
+    for (const balancer of balancersOf(service)) balancer.remove(instance.id);
     service.instances = service.instances.filter((i) => i !== instance);
   }
 
-  /** Upstreams are reached through their front ports, so balancing and faults apply to
-   * service-to-service calls too. */
+  /** Upstreams are reached through this caller's link ports, balanced like the front
+   * ports, so balancing and faults apply to service-to-service calls too. */
   #environment(view: ServiceView): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const upstream of view.upstreams) env[upstream.urlVar] = upstream.localUrl;
+    for (const upstream of view.upstreams) env[upstream.urlVar] = `http://127.0.0.1:${this.#get(upstream.name).links.get(view.name)!.port}`;
     for (const infra of this.#infrastructure) {
       if (view.uses.some((used) => used.kind === infra.view.kind)) env[infra.view.urlVar] = infra.url;
     }
@@ -312,8 +337,14 @@ export class Supervisor {
       url: `http://127.0.0.1:${service.view.port}`,
       replicas: service.instances.length,
       instances: service.instances.map((instance) => instance.status()),
+      links: [...service.links].map(([from, link]) => ({ from, url: `http://127.0.0.1:${link.port}` })),
     };
   }
+}
+
+/** The front port and every link port: each balances over all of the service's instances. */
+function balancersOf(service: RunningService): Balancer[] {
+  return [service.balancer, ...service.links.values()];
 }
 
 /**
