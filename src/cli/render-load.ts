@@ -39,7 +39,7 @@ export function formatDeltas(deltas: Delta[]): string {
 }
 
 /** The phases of a fault under load, then detection, recovery and restarts. */
-export function formatUnderLoad(result: UnderLoadResult): string {
+export function formatUnderLoad(result: Omit<UnderLoadResult, 'acted'>): string {
   const rows = (['before', 'during', 'after'] as const).map((name) => {
     const phase = result.phases[name];
     const errors = Object.entries(phase.errorsByKind).map(([kind, count]) => `${kind}: ${count}`).join(' ');
@@ -66,6 +66,7 @@ export function formatJournal(journal: Journal): string {
     '  hypothesis before',
     ...probes(journal.before),
     ...(journal.method.length > 0 ? ['  method', ...journal.method.map((step) => `    +${(step.atMs / 1000).toFixed(1)}s  ${step.activity.type}: ${step.outcome}`)] : []),
+    ...(journal.load ? [`  background load on ${journal.load.load.target}`, ...formatUnderLoad(journal.load).split('\n').map((line) => `  ${line}`)] : []),
     ...(journal.after ? ['  hypothesis after', ...probes(journal.after)] : ['  the method did not run: the hypothesis did not hold to begin with']),
     ...journal.rollbacks.map((rollback) => `  rollback ${rollback.type}: ${rollback.outcome}`),
     `verdict: ${verdict} (${(journal.durationMs / 1000).toFixed(1)} s)${journal.file ? chalk.dim(`, journal ${journal.file}`) : ''}`,

@@ -1,7 +1,9 @@
 // Draws the report's charts with uPlot from the JSON data embedded in the page. A
-// baseline run, when there is one, is drawn dashed beside this run.
+// baseline run, when there is one, is drawn dashed beside this run; an experiment's fault
+// windows are shaded on the time charts.
 (function () {
   var data = JSON.parse(document.getElementById('report-data').textContent);
+  if (!data.run) return; // an experiment without background load: tables only
   var width = Math.min(520, document.body.clientWidth - 40);
   var COLORS = { run: '#2f6fdf', p99: '#c0262d', baseline: '#8a93a6', errors: '#c0262d' };
 
@@ -18,7 +20,37 @@
     while (out.length < n) out.push(null);
     return out;
   }
-  function chart(id, xs, lines, xLabel, xValues) {
+  // x is seconds since the load started (point k closes second k), so a window from
+  // t0 to t1 seconds covers x in [t0, t1]. Drawn before the series, under the lines; the
+  // canvas pixels of each band go in data-bands, for people debugging and for tests.
+  function faultBands(windows) {
+    return {
+      hooks: {
+        drawClear: [function (u) {
+          var ctx = u.ctx;
+          var box = u.bbox;
+          var drawn = [];
+          ctx.save();
+          windows.forEach(function (w, index) {
+            var x0 = Math.max(box.left, u.valToPos(w.fromS, 'x', true));
+            var x1 = Math.min(box.left + box.width, Math.max(u.valToPos(w.toS, 'x', true), x0 + 3 * devicePixelRatio));
+            if (x1 <= box.left || x0 >= box.left + box.width) return;
+            ctx.fillStyle = 'rgba(240, 140, 0, 0.22)';
+            ctx.fillRect(x0, box.top, x1 - x0, box.height);
+            ctx.fillStyle = '#9a5a00';
+            ctx.font = (11 * devicePixelRatio) + 'px system-ui, sans-serif';
+            // labels of nearby windows on rows of their own
+            ctx.fillText(w.label, x0 + 3 * devicePixelRatio, box.top + (12 + 13 * (index % 3)) * devicePixelRatio);
+            drawn.push([Math.round(x0), Math.round(x1), Math.round(box.top), Math.round(box.top + box.height)]);
+          });
+          ctx.restore();
+          u.root.setAttribute('data-bands', JSON.stringify(drawn));
+        }],
+      },
+    };
+  }
+
+  function chart(id, xs, lines, xLabel, xValues, windows) {
     var series = [{ label: xLabel }];
     var columns = [xs];
     lines.forEach(function (line) {
@@ -27,7 +59,8 @@
     });
     var xAxis = { label: xLabel };
     if (xValues) xAxis.values = xValues;
-    return new uPlot({ width: width, height: 240, series: series, scales: { x: { time: false } }, axes: [xAxis, {}] }, columns, document.getElementById(id));
+    var plugins = windows && windows.length ? [faultBands(windows)] : [];
+    return new uPlot({ width: width, height: 240, series: series, scales: { x: { time: false } }, axes: [xAxis, {}], plugins: plugins }, columns, document.getElementById(id));
   }
 
   var run = data.run;
@@ -40,9 +73,10 @@
     return lines;
   }
 
-  chart('throughput', xs, both(function (s) { return s.requests; }, 'req/s', COLORS.run), 'second');
-  chart('latency', xs, both(function (s) { return s.p50; }, 'p50', COLORS.run).concat(both(function (s) { return s.p99; }, 'p99', COLORS.p99)), 'second');
-  chart('errors', xs, both(function (s) { return s.errors; }, 'errors', COLORS.errors), 'second');
+  var faults = data.faults || [];
+  chart('throughput', xs, both(function (s) { return s.requests; }, 'req/s', COLORS.run), 'second', null, faults);
+  chart('latency', xs, both(function (s) { return s.p50; }, 'p50', COLORS.run).concat(both(function (s) { return s.p99; }, 'p99', COLORS.p99)), 'second', null, faults);
+  chart('errors', xs, both(function (s) { return s.errors; }, 'errors', COLORS.errors), 'second', null, faults);
 
   // x in "nines" (90% → 1, 99% → 2, 99.9% → 3), so the tail gets the room it deserves
   var MAX_NINES = 5;

@@ -1,8 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
-import { scaffold } from '../support/cli.js';
+import { haveChromium, launchChromium, openReport } from '../support/chromium.js';
+import { REPO, scaffold } from '../support/cli.js';
 import { copyProject } from '../support/project-copy.js';
 import { waitUntil } from '../support/services.js';
 
@@ -11,6 +12,8 @@ const shared = inject('sampleProject');
 describe('chaos on the process runtime', () => {
   let project: string;
   let users: string;
+  let orders: string;
+  let gateway: string;
   const chaos = (...args: string[]) => scaffold(['chaos', ...args], { cwd: project });
   const p50 = async () => {
     const load = await scaffold(['simulate', 'load', '--service', 'users', '--path', '/items', '-d', '2s', '-c', '4', '--json'], { cwd: project });
@@ -22,7 +25,9 @@ describe('chaos on the process runtime', () => {
     project = await copyProject(shared);
     const up = await scaffold(['up', '--json'], { cwd: project });
     expect(up.exitCode, up.stderr).toBe(0);
-    users = (JSON.parse(up.stdout) as SystemStatus).services.find((s) => s.name === 'users')!.url;
+    const { services } = JSON.parse(up.stdout) as SystemStatus;
+    const url = (name: string) => services.find((s) => s.name === name)!.url;
+    [users, orders, gateway] = [url('users'), url('orders'), url('api-gateway')];
   });
   afterAll(async () => {
     await scaffold(['down'], { cwd: project });
@@ -38,7 +43,8 @@ describe('chaos on the process runtime', () => {
   it('errors at 30% answer 25–35% of requests with the status', async () => {
     expect((await chaos('errors', 'users', '--rate', '0.3', '--status', '503', '--for', '20s')).exitCode).toBe(0);
     const statuses: number[] = [];
-    for (let i = 0; i < 400; i += 1) statuses.push((await fetch(`${users}/items`)).status);
+    // 1000 samples: 25–35% is then more than 3 standard deviations either side of 30%
+    for (let i = 0; i < 1000; i += 1) statuses.push((await fetch(`${users}/items`)).status);
     await chaos('clear');
     const injected = statuses.filter((status) => status === 503).length / statuses.length;
     expect(injected).toBeGreaterThanOrEqual(0.25);
@@ -108,6 +114,74 @@ describe('chaos on the process runtime', () => {
     await waitUntil(async () => JSON.parse((await chaos('list', '--json')).stdout).length === 0, 5_000);
   });
 
+  describe('a fault on one caller→service link (--from)', () => {
+    /** The median of a few sequential calls, in ms. */
+    const median = async (call: () => Promise<number>) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i += 1) samples.push(await call());
+      return samples.sort((a, b) => a - b)[2]!;
+    };
+    const timed = (url: string) => async () => {
+      const started = performance.now();
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      await response.arrayBuffer();
+      expect(response.status).toBe(200);
+      return performance.now() - started;
+    };
+    /** orders' own measure of its call to users (GET /upstreams calls users' liveness). */
+    const ordersToUsers = async () => {
+      const body = (await (await fetch(`${orders}/upstreams`, { signal: AbortSignal.timeout(10_000) })).json()) as { users: { ok: boolean; ms: number } };
+      expect(body.users.ok).toBe(true);
+      return body.users.ms;
+    };
+
+    it('latency on api-gateway→users shows through the gateway, not through orders nor at the front port', async () => {
+      const injected = await chaos('latency', 'users', '--from', 'api-gateway', '--ms', '200', '--for', '30s', '--json');
+      expect(injected.exitCode, injected.stderr).toBe(0);
+      expect(JSON.parse(injected.stdout)).toMatchObject({ service: 'users', from: 'api-gateway', fault: { kind: 'latency', ms: 200 } });
+      expect((await chaos('list')).stdout).toMatch(/fault-\d+\s+api-gateway→users\s+\{"kind":"latency"/);
+      try {
+        expect(await median(timed(`${gateway}/users/items`))).toBeGreaterThanOrEqual(200);
+        expect(await median(ordersToUsers)).toBeLessThan(100);
+        expect(await median(timed(`${users}/items`))).toBeLessThan(100);
+      } finally {
+        await chaos('clear');
+      }
+      expect(await median(timed(`${gateway}/users/items`))).toBeLessThan(100);
+    });
+
+    it('latency on orders→users shows in orders\' calls only', async () => {
+      expect((await chaos('latency', 'users', '--from', 'orders', '--ms', '200', '--for', '30s')).exitCode).toBe(0);
+      try {
+        expect(await median(ordersToUsers)).toBeGreaterThanOrEqual(200);
+        expect(await median(timed(`${gateway}/users/items`))).toBeLessThan(100);
+      } finally {
+        await chaos('clear');
+      }
+    });
+
+    it('links outlive scaling and rolling restarts of the caller and of the service', async () => {
+      const step = async (...args: string[]) => expect((await scaffold(args, { cwd: project })).exitCode).toBe(0);
+      await step('scale', 'users', '2');
+      await step('restart', 'users');
+      await step('scale', 'api-gateway', '2');
+      try {
+        // every gateway instance (the new one too) goes through the link, to the new users instances
+        expect(await median(timed(`${gateway}/users/items`))).toBeLessThan(100);
+        expect((await chaos('partition', 'users', '--from', 'api-gateway', '--for', '30s')).exitCode).toBe(0);
+        const statuses: number[] = [];
+        for (let i = 0; i < 10; i += 1) statuses.push((await fetch(`${gateway}/users/items`, { headers: { connection: 'close' } })).status);
+        expect(statuses.every((status) => status === 502 || status === 503)).toBe(true);
+        expect(await median(ordersToUsers)).toBeLessThan(100);
+      } finally {
+        await chaos('clear');
+        await step('scale', 'api-gateway', '1');
+        await step('scale', 'users', '1');
+      }
+      expect(await median(timed(`${gateway}/users/items`))).toBeLessThan(100);
+    });
+  });
+
   describe('experiments', () => {
     const write = (name: string, lines: string[]) => writeFileSync(path.join(project, name), lines.join('\n'));
     const hypothesis = [
@@ -143,6 +217,75 @@ describe('chaos on the process runtime', () => {
       expect(journal.after.find((probe: { name: string }) => probe.name === 'gateway routes to users')).toMatchObject({ ok: false, detail: 'status 503' });
       expect(journal.rollbacks).toEqual([{ type: 'clear-faults', outcome: 'done' }]);
       expect(JSON.parse((await chaos('list', '--json')).stdout)).toEqual([]);
+    });
+
+    it.skipIf(!haveChromium)('background load and a link fault: measured per phase, and a report with the fault windows and the hypothesis', async () => {
+      write('background.yaml', [
+        'title: the gateway rides out a slow users link and a lost orders replica',
+        ...hypothesis,
+        'method:',
+        '  - { type: fault, service: users, from: api-gateway, fault: { kind: latency, ms: 150 }, for: 2s }',
+        '  - { type: wait, for: 2500ms }',
+        '  - { type: kill, service: orders }',
+        '  - { type: wait, for: 1s }',
+        'load: { service: api-gateway, path: /users/items, rate: 50, before: 2s, after: 2s, slos: ["error_rate<1%"] }',
+      ]);
+      const report = path.join(project, 'experiment.html');
+      const result = await chaos('run', 'background.yaml', '--report', report, '--json');
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      const journal = JSON.parse(result.stdout);
+      expect(journal.status).toBe('held');
+      const { phases, load, restarts } = journal.load;
+      expect(load.target).toMatch(/\/users\/items$/);
+      expect(phases.before.requests).toBeGreaterThan(50);
+      expect(phases.before.p50).toBeLessThan(100);
+      expect(phases.during.p99).toBeGreaterThanOrEqual(150); // the link's latency, through the gateway
+      expect(restarts.orders).toBe(1);
+      expect(load.slos).toMatchObject([{ expression: 'error_rate<1%', passed: true }]);
+
+      const browser = await launchChromium();
+      try {
+        const { page, problems, requests } = await openReport(browser, report);
+        await page.waitForFunction(() => document.querySelectorAll('.uplot canvas').length === 4);
+        await expect(page.locator('#verdict').innerText()).resolves.toMatch(/verdict: held/);
+        const rows = await page.locator('#hypothesis tr').allInnerTexts();
+        expect(rows.slice(1).map((row) => row.split('\t').slice(0, 2))).toEqual([
+          ['gateway routes to users', 'status 200'],
+          ['users under load', 'error_rate<1%'],
+        ]);
+        expect(await page.locator('#hypothesis td.pass').count()).toBe(4); // two probes, before and after
+        // the latency window and the kill, shaded on each of the three time charts
+        const charts = await page.evaluate(() =>
+          [...document.querySelectorAll<HTMLElement>('[data-bands]')].map((root) => {
+            const bands = JSON.parse(root.dataset.bands!) as [number, number, number, number][];
+            const canvas = root.querySelector('canvas')!;
+            const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+            const shaded = (x: number, top: number, bottom: number) => {
+              let count = 0;
+              for (let y = top + 40; y < bottom; y += 4) {
+                const i = (y * canvas.width + x) * 4;
+                const [r, g, b, a] = [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!, pixels[i + 3]!];
+                if (a > 0 && r > 120 && g > 50 && g < r * 0.75 && b < 40) count += 1; // orange, not the red p99 line
+              }
+              return count / Math.floor((bottom - top - 40) / 4);
+            };
+            const [x0, x1, top, bottom] = bands[0]!;
+            return { bands: bands.length, inside: shaded(Math.round((x0 + x1) / 2), top, bottom), outside: shaded(x0 - 8, top, bottom) };
+          }),
+        );
+        expect(charts).toHaveLength(3);
+        for (const chart of charts) {
+          expect(chart.bands).toBe(2);
+          expect(chart.inside).toBeGreaterThan(0.5);
+          expect(chart.outside).toBe(0);
+        }
+        expect(problems).toEqual([]);
+        expect(requests).toEqual([`file://${report}`]);
+        mkdirSync(path.join(REPO, 'test/.artifacts'), { recursive: true });
+        await page.screenshot({ path: path.join(REPO, 'test/.artifacts/experiment-report.png'), fullPage: true });
+      } finally {
+        await browser.close();
+      }
     });
 
     it('a malformed experiment is exit 2 naming the field', async () => {
@@ -194,7 +337,8 @@ describe('chaos on the process runtime', () => {
 
   it.each([
     [['errors', 'users', '--rate', '3'], /a rate is a share between 0 and 1/],
-    [['latency', 'users', '--ms', '100', '--from', 'api-gateway'], /cannot put a fault on one caller→callee link/],
+    [['latency', 'orders', '--ms', '100', '--from', 'users'], /"users" does not call orders: --from takes one of its callers: api-gateway$/m],
+    [['partition', 'api-gateway', '--from', 'users'], /"users" does not call api-gateway: nothing in the system calls it/],
     [['latency', 'nobody', '--ms', '100'], /no service "nobody"/],
     [['pause', 'users', '--for', '2h'], /at most 60 minutes/],
   ])('refuses %j with exit 2 and one line', async (args, message) => {

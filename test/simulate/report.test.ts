@@ -1,15 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, haveChromium, launchChromium, openReport } from '../support/chromium.js';
 import { REPO, scaffold, tempDir } from '../support/cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Chromium (.ci/run); only a developer machine without it may skip, and says so.
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing in CI: .ci/run should have installed it`);
 if (!haveChromium) console.warn(`skipping the HTML report tests: no ${CHROMIUM} (apt-get install chromium)`);
 
 describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => {
@@ -22,10 +19,7 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
     server = http.createServer((_request, response) => setTimeout(() => response.end('ok'), Math.random() < 0.05 ? 20 : 0));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -45,13 +39,7 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
     expect(run.exitCode, run.stderr).toBe(0);
     expect(readFileSync(reportFile, 'utf8')).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
 
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('request', (request) => requests.push(request.url()));
-    await page.goto(`file://${reportFile}`);
+    const { page, problems, requests } = await openReport(browser, reportFile);
     await page.waitForFunction(() => document.querySelectorAll('.uplot canvas').length === 4);
 
     const painted = await page.evaluate(() =>

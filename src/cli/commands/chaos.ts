@@ -144,10 +144,16 @@ export function registerChaos(program: Command): void {
     .command('run')
     .description('run an experiment: hypothesis, method, hypothesis again, rollbacks; exit 1 when it deviated')
     .argument('<experiment>', 'a YAML file (scaffold schema experiment)')
-    .action(async (file: string, _options: object, command: Command) => {
+    .option('--report <file>', 'also write a self-contained HTML report: the hypothesis table, and the background load with the fault windows')
+    .action(async (file: string, options: { report?: string }, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       const { runExperiment } = await import('../../simulate/chaos/experiment.js');
       const journal = await runExperiment({ projectDir: cli.cwd, file, runtime });
+      if (options.report) {
+        const path = await import('node:path');
+        const { writeExperimentReport } = await import('../../simulate/report/write.js');
+        await writeExperimentReport(path.resolve(cli.cwd, options.report), journal, { projectDir: cli.cwd });
+      }
       cli.output.data(journal, formatJournal(journal));
       if (journal.status !== 'held') process.exitCode = 1;
     });

@@ -1,91 +1,27 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
-import type { Fault } from '../../runtime/faults.js';
+import { faultTarget, type Fault } from '../../runtime/faults.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { readYamlFile } from '../../spec/yaml-file.js';
 import { RESULTS_DIR } from '../load/result.js';
 import { simulateLoad } from '../load/simulate.js';
-import { parseSlo } from '../load/slo.js';
+import { loadExperiment, ms, type Activity, type BackgroundLoad, type Probe } from './experiment-schema.js';
+import { runUnderLoad, type UnderLoadResult } from './under-load.js';
+
+export { experimentJsonSchema, loadExperiment, type Experiment } from './experiment-schema.js';
 
 /**
- * Experiments as code, shaped after Chaos Toolkit's: a steady-state hypothesis checked
- * before and after a method of faults and waits, then rollbacks that always run.
+ * Runs an experiment: the hypothesis, the method (inside a measured background load when
+ * the file asks for one), the hypothesis again, and the rollbacks, whatever happened.
  */
-
-const time = z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, { error: 'a duration such as 500ms, 5s or 1m' });
-const target = { service: z.string().optional(), url: z.string().optional(), path: z.string().default('/') };
-
-const slo = z.string().superRefine((expression, ctx) => {
-  try {
-    parseSlo(expression);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^--slo /, '') });
-  }
-});
-
-const probe = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('http'), name: z.string(), ...target, status: z.number().int().default(200) }),
-  z.strictObject({
-    type: z.literal('load'),
-    name: z.string(),
-    ...target,
-    duration: time.default('3s'),
-    rate: z.number().positive().optional(),
-    connections: z.number().int().positive().default(4),
-    slos: z.array(slo).min(1, { error: 'a load probe needs at least one SLO, e.g. "p99<250ms"' }),
-  }),
-  z.strictObject({
-    type: z.literal('metric'),
-    name: z.string(),
-    service: z.string(),
-    metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'a Prometheus metric name' }),
-    below: z.number().optional(),
-    above: z.number().optional(),
-  }),
-]);
-
-const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('latency'), ms: z.number().min(0), jitterMs: z.number().min(0).optional() }),
-  z.strictObject({ kind: z.literal('errors'), rate: z.number().min(0).max(1), status: z.number().int().min(400).max(599).default(503) }),
-  z.strictObject({ kind: z.literal('partition'), mode: z.enum(['refuse', 'blackhole']).default('refuse') }),
-  z.strictObject({ kind: z.literal('reset'), rate: z.number().min(0).max(1) }),
-]);
-
-const activity = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('fault'), service: z.string(), fault: faultSchema, for: time, after: time.optional() }),
-  z.strictObject({ type: z.literal('kill'), service: z.string(), instance: z.string().optional(), all: z.boolean().optional(), after: time.optional() }),
-  z.strictObject({ type: z.literal('pause'), service: z.string(), for: time, instance: z.string().optional(), after: time.optional() }),
-  z.strictObject({ type: z.literal('wait'), for: time }),
-]);
-
-const rollback = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('clear-faults') })]);
-
-const experimentSchema = z.strictObject({
-  title: z.string(),
-  description: z.string().optional(),
-  'steady-state-hypothesis': z.strictObject({ title: z.string(), probes: z.array(probe).min(1) }),
-  method: z.array(activity).min(1),
-  rollbacks: z.array(rollback).default([{ type: 'clear-faults' }]),
-});
-
-export type Experiment = z.output<typeof experimentSchema>;
-type Probe = z.output<typeof probe>;
-type Activity = z.output<typeof activity>;
-
-export function experimentJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(experimentSchema, { io: 'input' }), title: 'scaffold chaos experiment' };
-}
-
-export function loadExperiment(file: string): Promise<Experiment> {
-  return readYamlFile(file, experimentSchema, 'experiment');
-}
 
 export interface ProbeResult {
   name: string;
   ok: boolean;
+  /** What was observed, e.g. "status 200" or "p99<250ms: 12.3 ms". */
   detail: string;
+  /** What the probe accepts, e.g. "status 200" or "p99<250ms, error_rate<1%". */
+  tolerance: string;
 }
 
 export interface Journal {
@@ -93,11 +29,15 @@ export interface Journal {
   title: string;
   startedAt: string;
   durationMs: number;
-  /** held: the hypothesis held before and after; deviated: it did not. */
+  /** held: the hypothesis held before and after (and the background load met its SLOs);
+   * deviated: it did not. */
   status: 'held' | 'deviated';
   before: ProbeResult[];
   after: ProbeResult[] | null;
-  method: { activity: Activity; atMs: number; outcome: string }[];
+  /** `atMs` since the experiment's start; `at` as a time, to place it on the load's charts. */
+  method: { activity: Activity; atMs: number; at: string; outcome: string }[];
+  /** The background load around the method, when the experiment has one. */
+  load?: Omit<UnderLoadResult, 'acted'>;
   rollbacks: { type: string; outcome: string }[];
   file?: string;
 }
@@ -125,14 +65,25 @@ export async function runExperiment(options: { projectDir: string; file: string;
     method: [],
     rollbacks: [],
   };
+  const method = async () => {
+    for (const step of experiment.method) {
+      if ('after' in step && step.after) await sleep(ms(step.after));
+      const atMs = Math.round(performance.now() - start);
+      const at = new Date().toISOString();
+      journal.method.push({ activity: step, atMs, at, outcome: await act(step, runtime) });
+    }
+  };
   try {
     if (journal.before.every((result) => result.ok)) {
-      for (const step of experiment.method) {
-        if ('after' in step && step.after) await sleep(ms(step.after));
-        journal.method.push({ activity: step, atMs: Math.round(performance.now() - start), outcome: await act(step, runtime) });
+      if (experiment.load) {
+        const { acted: _acted, ...measured } = await runUnderLoad({ runtime, ...underLoad(experiment.load, projectDir), act: method });
+        journal.load = measured;
+      } else {
+        await method();
       }
       journal.after = await check();
-      journal.status = journal.after.every((result) => result.ok) ? 'held' : 'deviated';
+      const held = journal.after.every((result) => result.ok) && (journal.load?.load.passed ?? true);
+      journal.status = held ? 'held' : 'deviated';
     }
   } finally {
     for (const step of experiment.rollbacks) {
@@ -149,11 +100,35 @@ export async function runExperiment(options: { projectDir: string; file: string;
   return journal;
 }
 
+/** The background load as `runUnderLoad` takes it: the method is its fault window. */
+function underLoad(load: BackgroundLoad, projectDir: string) {
+  const json = typeof load.body === 'object';
+  const body = typeof load.body === 'object' ? JSON.stringify(load.body) : load.body;
+  return {
+    load: {
+      projectDir,
+      url: load.url,
+      service: load.service,
+      path: load.path,
+      method: load.method,
+      headers: json ? { 'content-type': 'application/json', ...load.headers } : load.headers,
+      body,
+      scenario: load.scenario,
+      rate: load.rate,
+      connections: load.connections,
+      timeoutMs: ms(load.timeout),
+      slos: load.slos,
+    },
+    beforeMs: ms(load.before),
+    afterMs: ms(load.after),
+  };
+}
+
 async function act(step: Activity, runtime: Runtime): Promise<string> {
   switch (step.type) {
     case 'fault': {
-      const active = await runtime.inject(step.service, step.fault as Fault, ms(step.for));
-      return `${active.id} until ${active.expiresAt}`;
+      const active = await runtime.inject(step.service, step.fault as Fault, ms(step.for), step.from === undefined ? undefined : { from: step.from });
+      return `${active.id} on ${faultTarget(active)} until ${active.expiresAt}`;
     }
     case 'kill': {
       const killed = await runtime.kill(step.service, { instance: step.instance, all: step.all });
@@ -170,6 +145,18 @@ async function act(step: Activity, runtime: Runtime): Promise<string> {
 }
 
 async function runProbe(probe: Probe, context: { projectDir: string; runtime: Runtime }): Promise<ProbeResult> {
+  const result = await observe(probe, context);
+  return { ...result, tolerance: tolerance(probe) };
+}
+
+function tolerance(probe: Probe): string {
+  if (probe.type === 'http') return `status ${probe.status}`;
+  if (probe.type === 'load') return probe.slos.join(', ');
+  const bounds = [probe.above === undefined ? undefined : `> ${probe.above}`, probe.below === undefined ? undefined : `< ${probe.below}`];
+  return bounds.filter(Boolean).join(' and ') || 'present';
+}
+
+async function observe(probe: Probe, context: { projectDir: string; runtime: Runtime }): Promise<Omit<ProbeResult, 'tolerance'>> {
   try {
     if (probe.type === 'metric') {
       const base = await context.runtime.endpoint(probe.service);
@@ -205,11 +192,6 @@ async function probeUrl(probe: { service?: string; url?: string; path: string },
   if (probe.url) return new URL(probe.path, probe.url);
   if (!probe.service) throw new UserError('a probe needs a service or a url');
   return new URL(probe.path, await runtime.endpoint(probe.service));
-}
-
-function ms(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text)!;
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
 }
 
 function sleep(duration: number): Promise<void> {

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { TemplateRenderer } from '../../generators/render.js';
+import type { Journal } from '../chaos/experiment.js';
 import type { LoadResult } from '../load/result.js';
+import { experimentView } from './experiment-view.js';
 
 const require = createRequire(import.meta.url);
 
@@ -12,23 +14,69 @@ const require = createRequire(import.meta.url);
  * can be attached to a CI run as it is.
  */
 export function renderLoadReport(result: LoadResult, options: { baseline?: LoadResult; projectDir?: string } = {}): string {
-  const uplotDir = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
-  const renderer = new TemplateRenderer(options.projectDir);
-  return renderer.render('report/load.html.hbs', {
+  return render(options.projectDir, {
     title: `Load report: ${result.target}`,
+    ...loadContext(result),
+    baselineLabel: options.baseline ? `the run of ${options.baseline.startedAt}` : undefined,
+    experiment: undefined,
+    data: { run: pick(result), baseline: options.baseline ? pick(options.baseline) : null, faults: [] },
+  });
+}
+
+/**
+ * An experiment's report is the load report of its background load, with the method's
+ * fault windows shaded on the time charts, plus the hypothesis table and the verdict.
+ * Without a background load it has the tables only.
+ */
+export function renderExperimentReport(journal: Journal, options: { projectDir?: string } = {}): string {
+  const load = journal.load?.load;
+  const { windows, ...view } = experimentView(journal);
+  const noLoad = { target: undefined, startedAt: journal.startedAt, seconds: (journal.durationMs / 1000).toFixed(1), rps: 0, summary: undefined, slos: [] };
+  return render(options.projectDir, {
+    // the template does not escape (it shares the generators' renderer): texts from the
+    // experiment file and from probes are escaped here
+    title: escapeHtml(`Chaos experiment: ${journal.title}`),
+    ...(load ? loadContext(load) : noLoad),
+    baselineLabel: undefined,
+    experiment: escapeDeep(view),
+    data: { run: load ? pick(load) : null, baseline: null, faults: windows },
+  });
+}
+
+function loadContext(result: LoadResult) {
+  return {
     target: result.target,
     startedAt: result.startedAt,
     seconds: (result.durationMs / 1000).toFixed(1),
     rps: Math.round(result.summary.rps),
     summary: result.summary,
     slos: result.slos,
-    baselineLabel: options.baseline ? `the run of ${options.baseline.startedAt}` : undefined,
+  };
+}
+
+function render(projectDir: string | undefined, context: Record<string, unknown> & { data: unknown }): string {
+  const uplotDir = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+  const renderer = new TemplateRenderer(projectDir);
+  const { data, ...rest } = context;
+  return renderer.render('report/load.html.hbs', {
+    ...rest,
     // "<" as \u003c: no "</script>" in the data can end the element early
-    dataJson: JSON.stringify({ run: pick(result), baseline: options.baseline ? pick(options.baseline) : null }).replaceAll('<', '\\u003c'),
+    dataJson: JSON.stringify(data).replaceAll('<', '\\u003c'),
     uplotJs: readFileSync(path.join(uplotDir, 'uPlot.iife.min.js'), 'utf8').replaceAll('</script', '<\\/script'),
     uplotCss: readFileSync(path.join(uplotDir, 'uPlot.min.css'), 'utf8'),
     chartsJs: renderer.render('report/charts.js', {}),
   });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function escapeDeep<T>(value: T): T {
+  if (typeof value === 'string') return escapeHtml(value) as T;
+  if (Array.isArray(value)) return value.map(escapeDeep) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, escapeDeep(inner)])) as T;
+  return value;
 }
 
 function pick(result: LoadResult) {

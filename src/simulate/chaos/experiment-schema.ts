@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { readYamlFile } from '../../spec/yaml-file.js';
+import { parseSlo } from '../load/slo.js';
+
+/**
+ * The experiment file, shaped after Chaos Toolkit's: a steady-state hypothesis checked
+ * before and after a method of faults and waits, then rollbacks that always run.
+ */
+
+const time = z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, { error: 'a duration such as 500ms, 5s or 1m' });
+const target = { service: z.string().optional(), url: z.string().optional(), path: z.string().default('/') };
+
+const slo = z.string().superRefine((expression, ctx) => {
+  try {
+    parseSlo(expression);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^--slo /, '') });
+  }
+});
+
+const probe = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('http'), name: z.string(), ...target, status: z.number().int().default(200) }),
+  z.strictObject({
+    type: z.literal('load'),
+    name: z.string(),
+    ...target,
+    duration: time.default('3s'),
+    rate: z.number().positive().optional(),
+    connections: z.number().int().positive().default(4),
+    slos: z.array(slo).min(1, { error: 'a load probe needs at least one SLO, e.g. "p99<250ms"' }),
+  }),
+  z.strictObject({
+    type: z.literal('metric'),
+    name: z.string(),
+    service: z.string(),
+    metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'a Prometheus metric name' }),
+    below: z.number().optional(),
+    above: z.number().optional(),
+  }),
+]);
+
+const faultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('latency'), ms: z.number().min(0), jitterMs: z.number().min(0).optional() }),
+  z.strictObject({ kind: z.literal('errors'), rate: z.number().min(0).max(1), status: z.number().int().min(400).max(599).default(503) }),
+  z.strictObject({ kind: z.literal('partition'), mode: z.enum(['refuse', 'blackhole']).default('refuse') }),
+  z.strictObject({ kind: z.literal('reset'), rate: z.number().min(0).max(1) }),
+]);
+
+const after = time.optional().describe('wait this long before the activity starts');
+const activity = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('fault'),
+    service: z.string(),
+    from: z.string().optional().describe("only this caller's calls to the service (one caller→service link); without it, every caller's"),
+    fault: faultSchema,
+    for: time,
+    after,
+  }),
+  z.strictObject({ type: z.literal('kill'), service: z.string(), instance: z.string().optional(), all: z.boolean().optional(), after }),
+  z.strictObject({ type: z.literal('pause'), service: z.string(), for: time, instance: z.string().optional(), after }),
+  z.strictObject({ type: z.literal('wait'), for: time }),
+]);
+
+const backgroundLoad = z
+  .strictObject({
+    service: z.string().optional().describe('a service of the running system, through its front port (default: the gateway)'),
+    url: z.string().optional().describe('or any URL on this machine'),
+    path: z.string().optional().describe('request path, e.g. /orders/items'),
+    method: z.string().default('GET'),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().describe('a string as it is, or an object sent as JSON'),
+    scenario: z.string().optional().describe('a load scenario file (scaffold schema scenario): weighted requests instead of path/method/body'),
+    rate: z.number().positive().optional().describe('requests per second (open model); without it, each connection sends its next request once answered'),
+    connections: z.number().int().positive().default(10),
+    timeout: time.default('10s').describe('per request'),
+    before: time.default('2s').describe('steady state measured before the method starts'),
+    after: time.default('2s').describe('measured after the method has ended'),
+    slos: z.array(slo).default([]).describe('judged over the whole load, e.g. "error_rate<1%"; a failing one makes the experiment deviate'),
+  })
+  .describe('background load: traffic from `before` the method until `after` it, measured per second and per phase (before, during, after), as `simulate load` does');
+
+const rollback = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('clear-faults') })]);
+
+export const experimentSchema = z.strictObject({
+  title: z.string(),
+  description: z.string().optional(),
+  'steady-state-hypothesis': z.strictObject({ title: z.string(), probes: z.array(probe).min(1) }),
+  method: z.array(activity).min(1).describe('run in order; faults and pauses end by themselves after `for`'),
+  load: backgroundLoad.optional(),
+  rollbacks: z.array(rollback).default([{ type: 'clear-faults' }]),
+});
+
+export type Experiment = z.output<typeof experimentSchema>;
+export type Probe = z.output<typeof probe>;
+export type Activity = z.output<typeof activity>;
+export type BackgroundLoad = z.output<typeof backgroundLoad>;
+
+export function experimentJsonSchema(): Record<string, unknown> {
+  return { ...z.toJSONSchema(experimentSchema, { io: 'input' }), title: 'scaffold chaos experiment' };
+}
+
+export function loadExperiment(file: string): Promise<Experiment> {
+  return readYamlFile(file, experimentSchema, 'experiment');
+}
+
+/** "500ms", "5s", "1m" (already validated) → milliseconds. */
+export function ms(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text)!;
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+}
