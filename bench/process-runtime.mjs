@@ -1,12 +1,27 @@
 // The process runtime's costs, each against a baseline measured in the same run:
-// start-up to all-healthy, recovery after SIGKILL, and requests/s through the balancer.
+// start-up to all-healthy, recovery after SIGKILL, requests/s and latency through the
+// balancer, and through the fault proxy (the same balancer) with a fault in force.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { load, median, quick, report, saveResults, scaffold, servicesProject, startDirect, waitReady } from './lib.mjs';
+import {
+  benchProject,
+  interleaved,
+  latencyP50,
+  load,
+  median,
+  medianOf,
+  quick,
+  report,
+  saveResults,
+  scaffold,
+  startDirect,
+  waitReady,
+} from './lib.mjs';
 
 const SIZES = [1, 3, 10];
-const project = servicesProject(Math.max(...SIZES));
+const ROUNDS = quick ? 2 : 5;
+const project = await benchProject();
 const specFile = path.join(project, 'scaffold.yaml');
 const fullSpec = readFileSync(specFile, 'utf8');
 
@@ -58,18 +73,30 @@ scaffold(['up'], project);
   report('recovery after SIGKILL', median(recoveries), median(colds), 'ms vs a cold start, lower is better');
 }
 
-// 3. Requests/s through the front port (1 and 2 replicas) vs straight to one instance.
+// 3. Requests/s through the front port (1 and 2 replicas) vs straight to one instance, and
+// the fault proxy: faults act in the same balancer, so with no fault in force it is the
+// 1-replica path; a 0 ms latency fault puts every request through the fault checks.
 {
   const { services } = status();
-  const front = services[0].url;
-  const instancePort = services[0].instances[0].port;
-  const direct = await load(`http://127.0.0.1:${instancePort}/healthz`);
-  const one = await load(`${front}/healthz`);
-  report('balancer 1 replica rps', one.rps, direct.rps, 'req/s, higher is better');
-  report('balancer 1 replica p99', one.p99, direct.p99, 'ms, lower is better');
+  const front = `${services[0].url}/healthz`;
+  const direct = `http://127.0.0.1:${services[0].instances[0].port}/healthz`;
+  const fault = (run) => {
+    scaffold(['chaos', 'latency', 'svc-1', '--ms', '0', '--for', '5m'], project);
+    return run().finally(() => scaffold(['chaos', 'clear'], project));
+  };
+  const one = await interleaved(ROUNDS, { direct: () => load(direct), front: () => load(front), fault: () => fault(() => load(front)) });
+  report('balancer 1 replica rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+  report('balancer 1 replica p99', medianOf(one.front, 'p99'), medianOf(one.direct, 'p99'), 'ms, lower is better');
+  report('fault proxy no fault rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+  report('fault proxy latency 0 ms rps', medianOf(one.fault, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+  // latency: one request at a time, alternating with a direct one
+  const [frontP50, directP50] = await latencyP50([front, direct]);
+  report('fault proxy no fault p50', frontP50, directP50, 'µs, one request at a time, lower is better');
+  const [faultP50, directP50WithFault] = await fault(() => latencyP50([front, direct]));
+  report('fault proxy latency 0 ms p50', faultP50, directP50WithFault, 'µs, one request at a time, lower is better');
   scaffold(['scale', 'svc-1', '2'], project);
-  const two = await load(`${front}/healthz`);
-  report('balancer 2 replicas rps', two.rps, direct.rps, 'req/s, higher is better');
+  const two = await interleaved(ROUNDS, { direct: () => load(direct), front: () => load(front) });
+  report('balancer 2 replicas rps', medianOf(two.front, 'rps'), medianOf(two.direct, 'rps'), 'req/s, higher is better');
 }
 
 scaffold(['down'], project);

@@ -1,0 +1,124 @@
+// What the generated services cost, each against a baseline in the same run: the http-api
+// service against bare Fastify on the same route, and the gateway in front of it against
+// no proxy at all and against nginx (Debian's) as the reverse proxy.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  benchProject,
+  createItem,
+  freePort,
+  interleaved,
+  load,
+  medianOf,
+  quick,
+  report,
+  saveResults,
+  startDirect,
+  startNode,
+  waitReady,
+} from './lib.mjs';
+
+const ROUNDS = quick ? 2 : 5;
+const project = await benchProject();
+const serviceDir = path.join(project, 'services/svc-1');
+// request logging on everywhere (the generated services' default level), into /dev/null
+const logging = { LOG_LEVEL: 'info' };
+
+// 1. The generated http-api service vs bare Fastify with the same route shape.
+{
+  const ours = await startDirect(project, 'svc-1', logging);
+  const bare = await startNode([fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), serviceDir], serviceDir);
+  const oursUrl = `${ours.url}/items/${await createItem(ours.url)}`;
+  const bareUrl = `${bare.url}/items/${await createItem(bare.url)}`;
+  const runs = await interleaved(ROUNDS, { bare: () => load(bareUrl), ours: () => load(oursUrl) });
+  report('http-api vs bare Fastify rps', medianOf(runs.ours, 'rps'), medianOf(runs.bare, 'rps'), 'req/s, higher is better');
+  report('http-api vs bare Fastify p99', medianOf(runs.ours, 'p99'), medianOf(runs.bare, 'p99'), 'ms, lower is better');
+  await Promise.all([ours.stop(), bare.stop()]);
+}
+
+// 2. client → gateway → service vs client → service, and vs client → nginx → service.
+{
+  const service = await startDirect(project, 'svc-1', logging);
+  const gateway = await startDirect(project, 'gw', {
+    ...logging,
+    SVC_1_URL: service.url,
+    // the default limit (1000/s per client IP) would measure the limiter, not the proxy
+    RATE_LIMIT_PER_SECOND: '0',
+  });
+  const nginx = await startNginx(service.port);
+  const item = `/items/${await createItem(service.url)}`;
+  const variants = {
+    direct: () => load(`${service.url}${item}`),
+    gateway: () => load(`${gateway.url}/svc${item}`),
+  };
+  if (nginx) variants.nginx = () => load(`${nginx.url}/svc${item}`);
+  const runs = await interleaved(ROUNDS, variants);
+  report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+  report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
+  if (nginx) {
+    report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
+    report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
+    report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+    await nginx.stop();
+  } else {
+    console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
+  }
+  await Promise.all([gateway.stop(), service.stop()]);
+}
+
+saveResults();
+
+/**
+ * nginx as a plain reverse proxy for /svc/ with keep-alive upstream connections, in the
+ * foreground with a config of its own; one worker, like the one process of the gateway.
+ * undefined when nginx is not installed.
+ */
+async function startNginx(upstreamPort) {
+  try {
+    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'scaffold-bench-nginx-'));
+  const port = await freePort();
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${dir};`).join(' ');
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log /dev/null;
+  ${temp}
+  upstream svc { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location /svc/ {
+      proxy_pass http://svc/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/svc/readyz`);
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGQUIT'); // graceful: finishes open requests, then exits
+      }),
+  };
+}
