@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
@@ -242,6 +242,10 @@ describe('chaos on the process runtime', () => {
       expect(phases.during.p99).toBeGreaterThanOrEqual(150); // the link's latency, through the gateway
       expect(restarts.orders).toBe(1);
       expect(load.slos).toMatchObject([{ expression: 'error_rate<1%', passed: true }]);
+      // the saved journal renders to the same report later
+      const again = await scaffold(['report', journal.file, '-o', 'again.html'], { cwd: project });
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(readFileSync(path.join(project, 'again.html'), 'utf8')).toContain('id="hypothesis"');
 
       const browser = await launchChromium();
       try {

@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ActiveFault } from '../../src/runtime/faults.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
 import type { Journal } from '../../src/simulate/chaos/experiment.js';
+import { injectFault } from '../../src/simulate/chaos/inject.js';
 import { experimentJsonSchema, loadExperiment } from '../../src/simulate/chaos/experiment-schema.js';
 import { faultWindows } from '../../src/simulate/report/experiment-view.js';
 import { tempDir } from '../support/cli.js';
@@ -56,5 +59,24 @@ describe('fault windows on the report', () => {
       { label: 'latency api-gateway→users', fromS: 2, toS: 4 },
       { label: 'kill orders', fromS: 3.5, toS: 3.5 },
     ]);
+  });
+});
+
+describe('injectFault', () => {
+  it('clears the fault of a runtime that ignored --from, and says the runtime cannot', async () => {
+    const cleared: (string | undefined)[] = [];
+    // a driver written before links existed: it takes no options and faults every caller
+    const runtime = {
+      name: 'compose',
+      inject: async (service: string): Promise<ActiveFault> => ({ id: 'f1', service, fault: { kind: 'latency', ms: 1 }, expiresAt: '' }),
+      clearFaults: async (id?: string) => void cleared.push(id),
+    } as unknown as Runtime;
+    await expect(injectFault(runtime, 'users', { kind: 'latency', ms: 1 }, 1000, 'api-gateway')).rejects.toMatchObject({
+      name: 'UnsupportedError',
+      exitCode: 2,
+      message: expect.stringMatching(/the compose runtime cannot put a fault on one caller→service link/),
+    });
+    expect(cleared).toEqual(['f1']);
+    await expect(injectFault(runtime, 'users', { kind: 'latency', ms: 1 }, 1000)).resolves.toMatchObject({ id: 'f1' });
   });
 });

@@ -111,7 +111,8 @@ export function registerChaos(program: Command): void {
       const context = await runtimeFor(command);
       const { cli, runtime } = context;
       const { faultTarget } = await import('../../runtime/faults.js');
-      const inject = () => runtime.inject(service, build(options), options.for as number, { from: options.from as string | undefined });
+      const { injectFault } = await import('../../simulate/chaos/inject.js');
+      const inject = () => injectFault(runtime, service, build(options), options.for as number, options.from as string | undefined);
       const { acted, measured } = await maybeUnderLoad(context, options, options.for as number, inject);
       const active = acted as Awaited<ReturnType<typeof inject>>;
       const line = `${active.id}: ${name} on ${faultTarget(active)} until ${active.expiresAt} (scaffold chaos clear ${active.id} ends it sooner)`;

@@ -7,7 +7,7 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('render a saved result as a self-contained HTML report, or compare two results')
-    .argument('[result]', 'a result JSON from .scaffold/results/')
+    .argument('[result]', 'a result JSON from .scaffold/results/: a load, or an experiment\'s journal')
     .option('-o, --output <file>', 'where to write the HTML (default: beside the result)')
     .option('--baseline <result>', 'draw another run beside this one')
     .option('--compare <results...>', 'print the deltas from the first result to the second')
@@ -24,11 +24,11 @@ export function registerReport(program: Command): void {
         return;
       }
       if (!resultFile) throw new UserError('name a result JSON (see .scaffold/results/), or use --compare a.json b.json');
-      const { writeLoadReport } = await import('../../simulate/report/write.js');
+      const { writeSavedReport } = await import('../../simulate/report/write.js');
       const input = path.resolve(cli.cwd, resultFile);
       const output = path.resolve(cli.cwd, options.output ?? input.replace(/\.json$/, '') + '.html');
       const baseline = options.baseline ? await readResult(path.resolve(cli.cwd, options.baseline)) : undefined;
-      await writeLoadReport(output, await readResult(input), { baseline, projectDir: cli.cwd });
+      await writeSavedReport(input, output, { baseline, projectDir: cli.cwd });
       cli.output.data({ report: output }, `wrote ${output}`);
     });
 }

@@ -5,6 +5,7 @@ import { faultTarget, type Fault } from '../../runtime/faults.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { RESULTS_DIR } from '../load/result.js';
 import { simulateLoad } from '../load/simulate.js';
+import { injectFault } from './inject.js';
 import { loadExperiment, ms, type Activity, type BackgroundLoad, type Probe } from './experiment-schema.js';
 import { runUnderLoad, type UnderLoadResult } from './under-load.js';
 
@@ -127,7 +128,7 @@ function underLoad(load: BackgroundLoad, projectDir: string) {
 async function act(step: Activity, runtime: Runtime): Promise<string> {
   switch (step.type) {
     case 'fault': {
-      const active = await runtime.inject(step.service, step.fault as Fault, ms(step.for), step.from === undefined ? undefined : { from: step.from });
+      const active = await injectFault(runtime, step.service, step.fault as Fault, ms(step.for), step.from);
       return `${active.id} on ${faultTarget(active)} until ${active.expiresAt}`;
     }
     case 'kill': {

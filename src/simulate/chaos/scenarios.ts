@@ -1,6 +1,7 @@
-import type { Runtime } from '../../runtime/runtime.js';
+import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
 import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/schema.js';
+import { injectFault } from './inject.js';
 import { killService } from './kill.js';
 import { runUnderLoad, type UnderLoadResult } from './under-load.js';
 
@@ -78,7 +79,7 @@ function outageAndRecovery(spec: Spec): ScenarioPlan {
 function slowDependency(spec: Spec): ScenarioPlan {
   const plan = {
     name: 'slow-dependency',
-    description: 'add latency beyond the caller\'s upstream timeout to a dependency',
+    description: 'add latency beyond the caller\'s upstream timeout to its link to a dependency',
     expectation: 'the caller\'s p99 stays bounded by its timeout (UPSTREAM_TIMEOUT_MS, 5 s by default)',
   };
   const caller = Object.entries(spec.services).find(([name, service]) => service.dependsOn.length > 0 && routeTo(spec, name));
@@ -88,7 +89,7 @@ function slowDependency(spec: Spec): ScenarioPlan {
   const route = routeTo(spec, name)!;
   return {
     ...plan,
-    description: `6 s of latency on ${dependency} while ${name}'s /upstreams calls it`,
+    description: `6 s of latency on the ${name}→${dependency} link while ${name}'s /upstreams calls it`,
     run: async (runtime, projectDir) => {
       const measured = await runUnderLoad({
         runtime,
@@ -96,12 +97,24 @@ function slowDependency(spec: Spec): ScenarioPlan {
         beforeMs: LOAD.before,
         faultMs: 8_000,
         afterMs: LOAD.after,
-        act: () => runtime.inject(dependency, { kind: 'latency', ms: 6_000 }, 8_000),
+        act: () => slowLink(runtime, name, dependency),
       });
       const p99 = measured.phases.during.p99;
       return { passed: p99 < 6_000, reasons: p99 < 6_000 ? [] : [`${name}'s p99 reached ${Math.round(p99)} ms: its timeout did not bound it`], measured };
     },
   };
+}
+
+/** Latency on the caller's link alone; on a runtime without link faults, in front of the
+ * dependency (every caller's calls), which shows the caller's timeout just the same. */
+async function slowLink(runtime: Runtime, caller: string, dependency: string) {
+  const latency = { kind: 'latency', ms: 6_000 } as const;
+  try {
+    return await injectFault(runtime, dependency, latency, 8_000, caller);
+  } catch (error) {
+    if (!(error instanceof UnsupportedError)) throw error;
+    return runtime.inject(dependency, latency, 8_000);
+  }
 }
 
 function underLoad(runtime: Runtime, projectDir: string, route: { gateway: string; prefix: string }, act: () => Promise<unknown>, faultMs: number, recoverFromStart: boolean) {
