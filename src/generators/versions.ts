@@ -8,9 +8,10 @@
 export const VERSIONS = {
   node: '>=20.19',
   fastify: '^5.6.0',
-  '@fastify/http-proxy': '^11.3.0',
   '@fastify/rate-limit': '^11.0.0',
   'prom-client': '^15.1.3',
+  // the gateway's upstream client; 7.x runs on Node 20.18.1+
+  undici: '^7.16.0',
   // sdk-trace-node 2.x peers on api <1.10, so ^1.9 would resolve to a version it rejects.
   '@opentelemetry/api': '~1.9.0',
   // 2.x is the last stable line for Node 20 (3.x needs Node 22); ^ stays within it.
