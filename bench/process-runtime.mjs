@@ -3,6 +3,7 @@
 // balancer, and through the fault proxy (the same balancer) with a fault in force.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import {
   benchProject,
@@ -16,6 +17,7 @@ import {
   saveResults,
   scaffold,
   startDirect,
+  startNode,
   waitReady,
 } from './lib.mjs';
 
@@ -84,9 +86,18 @@ scaffold(['up'], project);
     scaffold(['chaos', 'latency', 'svc-1', '--ms', '0', '--for', '5m'], project);
     return run().finally(() => scaffold(['chaos', 'clear'], project));
   };
-  const one = await interleaved(ROUNDS, { direct: () => load(direct), front: () => load(front), fault: () => fault(() => load(front)) });
+  // the floor for a proxy in Node: a bare pipe, in a process of its own like the supervisor
+  const pipe = await startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(services[0].instances[0].port)], project);
+  const one = await interleaved(ROUNDS, {
+    direct: () => load(direct),
+    front: () => load(front),
+    pipe: () => load(`${pipe.url}/healthz`),
+    fault: () => fault(() => load(front)),
+  });
+  await pipe.stop();
   report('balancer 1 replica rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('balancer 1 replica p99', medianOf(one.front, 'p99'), medianOf(one.direct, 'p99'), 'ms, lower is better');
+  report('balancer vs bare Node pipe rps', medianOf(one.front, 'rps'), medianOf(one.pipe, 'rps'), 'req/s, higher is better');
   report('fault proxy no fault rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy latency 0 ms rps', medianOf(one.fault, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   // latency: one request at a time, alternating with a direct one
