@@ -18,6 +18,8 @@ export function formatStatus(status: SystemStatus): string {
         ),
       );
     }
+    // where each caller's *_URL points: the ports `chaos --from` acts on
+    if (service.links?.length) lines.push(chalk.dim(`    called by ${service.links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));
   }
   return lines.join('\n');
 }

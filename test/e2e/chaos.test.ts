@@ -140,6 +140,8 @@ describe('chaos on the process runtime', () => {
       expect(injected.exitCode, injected.stderr).toBe(0);
       expect(JSON.parse(injected.stdout)).toMatchObject({ service: 'users', from: 'api-gateway', fault: { kind: 'latency', ms: 200 } });
       expect((await chaos('list')).stdout).toMatch(/fault-\d+\s+api-gateway→users\s+\{"kind":"latency"/);
+      const status = JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
+      expect(status.services.find((s) => s.name === 'users')!.links!.map((link) => link.from).sort()).toEqual(['api-gateway', 'orders']);
       try {
         expect(await median(timed(`${gateway}/users/items`))).toBeGreaterThanOrEqual(200);
         expect(await median(ordersToUsers)).toBeLessThan(100);

@@ -31,6 +31,7 @@ describe('experiment files', () => {
     ['rate: -5', /experiment\.yaml:\d+:\d+: load\.rate/],
     ['slos: ["p99 fast"]', /experiment\.yaml:\d+:\d+: load\.slos\.0: "p99 fast" is not an SLO/],
     ['duration: 5s', /load.*duration/],
+    ['service: users, url: "http://127.0.0.1:1/"', /load: give a service or a url, not both/],
   ])('name the field of a malformed background load (%s)', async (field, message) => {
     const error = await loadExperiment(write(['title: x', ...HYPOTHESIS, 'method:', '  - { type: wait, for: 1s }', `load: { ${field} }`])).catch((e: unknown) => e);
     expect(error).toMatchObject({ exitCode: 2 });

@@ -77,6 +77,7 @@ const backgroundLoad = z
     after: time.default('2s').describe('measured after the method has ended'),
     slos: z.array(slo).default([]).describe('judged over the whole load, e.g. "error_rate<1%"; a failing one makes the experiment deviate'),
   })
+  .refine((load) => load.service === undefined || load.url === undefined, { error: 'give a service or a url, not both' })
   .describe('background load: traffic from `before` the method until `after` it, measured per second and per phase (before, during, after), as `simulate load` does');
 
 const rollback = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('clear-faults') })]);
