@@ -32,7 +32,7 @@ function verdictDetail(journal: Journal): string {
   const failedProbes = journal.after.filter((probe) => !probe.ok).map((probe) => probe.name);
   const failedSlos = journal.load?.load.slos.filter((slo) => !slo.passed).map((slo) => `${slo.expression} under the background load`) ?? [];
   const failed = [...failedProbes, ...failedSlos];
-  return failed.length === 0 ? 'the hypothesis held before and after the method' : `deviated: ${failed.join(', ')}`;
+  return failed.length === 0 ? 'the hypothesis held before and after the method' : `failed after the method: ${failed.join(', ')}`;
 }
 
 /** Faults and pauses span their `for`; a kill is a moment. Placed by wall-clock time, since
