@@ -18,9 +18,16 @@ export function experimentView(journal: Journal) {
     verdict: held ? 'held' : 'deviated',
     verdictDetail: verdictDetail(journal),
     hypothesis: journal.before.map((before) => ({ name: before.name, tolerance: before.tolerance ?? '', before: cell(before), after: cell(after.get(before.name)) })),
-    method: journal.method.map((step) => ({ at: `+${(step.atMs / 1000).toFixed(1)} s`, type: step.activity.type, outcome: step.outcome })),
+    // on the charts' clock: seconds since the load started (since the experiment did, without one)
+    method: journal.method.map((step) => ({ at: `${secondsIn(journal, step).toFixed(1)} s`, type: step.activity.type, outcome: step.outcome })),
     windows: faultWindows(journal),
   };
+}
+
+/** When a step started, in seconds since the load started (or the experiment, without a load). */
+function secondsIn(journal: Journal, step: Journal['method'][number]): number {
+  const origin = Date.parse(journal.load?.load.startedAt ?? journal.startedAt);
+  return ((step.at ? Date.parse(step.at) : Date.parse(journal.startedAt) + step.atMs) - origin) / 1000;
 }
 
 function cell(probe: ProbeResult | undefined) {
@@ -38,11 +45,10 @@ function verdictDetail(journal: Journal): string {
 /** Faults and pauses span their `for`; a kill is a moment. Placed by wall-clock time, since
  * the load started a little after the experiment did. */
 export function faultWindows(journal: Journal): FaultWindow[] {
-  const origin = Date.parse(journal.load?.load.startedAt ?? journal.startedAt);
   const windows: FaultWindow[] = [];
   for (const step of journal.method) {
     const { activity } = step;
-    const fromS = ((step.at ? Date.parse(step.at) : Date.parse(journal.startedAt) + step.atMs) - origin) / 1000;
+    const fromS = secondsIn(journal, step);
     if (activity.type === 'fault') {
       windows.push({ label: `${activity.fault.kind} ${faultTarget(activity)}`, fromS, toS: fromS + ms(activity.for) / 1000 });
     } else if (activity.type === 'pause') {
