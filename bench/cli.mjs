@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, median, quick, report, saveResults } from './lib.mjs';
 
-const RUNS = quick ? 9 : 21;
+const RUNS = quick ? 7 : 21;
 
 function wallMs(args, cwd) {
   const started = performance.now();
@@ -41,7 +41,7 @@ function wallMs(args, cwd) {
     return ms;
   };
   const times = { 1: [], 10: [], 50: [] };
-  for (let run = 0; run < (quick ? 3 : 7); run += 1) {
+  for (let run = 0; run < (quick ? 2 : 7); run += 1) {
     for (const count of [1, 10, 50]) times[count].push(generate(count));
   }
   const [one, ten, fifty] = [median(times[1]), median(times[10]), median(times[50])];

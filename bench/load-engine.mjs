@@ -6,7 +6,7 @@ import { freePort, median, quick, report, saveResults, waitReady } from './lib.m
 import { simulateLoad } from '../dist/simulate/load/simulate.js';
 
 const CONNECTIONS = 32;
-const SECONDS = quick ? 3 : 8;
+const SECONDS = quick ? 2 : 8;
 const ROUNDS = quick ? 1 : 3;
 
 // the target runs in its own process, as a service would

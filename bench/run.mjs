@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBenchProject } from './lib.mjs';
+import { makeBenchProject, scaffold } from './lib.mjs';
 
 const started = performance.now();
 const project = await makeBenchProject();
@@ -17,6 +17,12 @@ try {
     });
   }
 } finally {
+  // a benchmark that failed half-way may have left the system up
+  try {
+    scaffold(['down'], project);
+  } catch {
+    // nothing was running
+  }
   rmSync(path.dirname(project), { recursive: true, force: true });
 }
 console.log(`all benchmarks: ${Math.round((performance.now() - started) / 1000)} s`);

@@ -21,7 +21,7 @@ import {
   waitReady,
 } from './lib.mjs';
 
-const ROUNDS = quick ? 2 : 5;
+const ROUNDS = quick ? 1 : 5;
 const project = await benchProject();
 const serviceDir = path.join(project, 'services/svc-1');
 // request logging on everywhere (the generated services' default level), into /dev/null
