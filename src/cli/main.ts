@@ -35,6 +35,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+// `scaffold logs orders | head`: a reader that stops reading ends us quietly, like any CLI
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 const argv = process.argv;
 const output = createOutput({
   json: argv.includes('--json'),

@@ -2,13 +2,15 @@ import type { Command } from 'commander';
 import type { Runtime } from '../runtime/runtime.js';
 import { globals } from './global-options.js';
 
-/** The runtime a command acts on (its --runtime, else the process runtime), with the
- * command's global options; external commands are echoed under --verbose. */
+/** The runtime a command acts on (its --runtime, else the one the system was brought up
+ * on, else the process runtime), with the command's global options; external commands are
+ * echoed under --verbose. */
 export async function runtimeFor(command: Command): Promise<{ cli: ReturnType<typeof globals>; runtime: Runtime }> {
   const cli = globals(command);
   const { createRuntime } = await import('../runtime/select.js');
+  const { rememberedRuntime } = await import('../runtime/remembered.js');
   const { createExec } = await import('../runtime/exec.js');
   const exec = createExec(cli.verbose ? (line) => cli.output.info(line) : undefined);
-  const runtime = createRuntime(command.opts().runtime ?? 'process', { projectDir: cli.cwd, exec });
+  const runtime = createRuntime(command.opts().runtime ?? rememberedRuntime(cli.cwd) ?? 'process', { projectDir: cli.cwd, exec });
   return { cli, runtime };
 }

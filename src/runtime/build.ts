@@ -40,7 +40,8 @@ function isStale(serviceDir: string): boolean {
   return sources.some((source) => newestMtime(source) > builtAt);
 }
 
-function newestMtime(file: string): number {
+/** The newest modification time of a file, or of any file under a folder (0 if absent). */
+export function newestMtime(file: string): number {
   if (!existsSync(file)) return 0;
   const stat = statSync(file);
   if (!stat.isDirectory()) return stat.mtimeMs;

@@ -14,7 +14,7 @@ export interface Runtime {
    * a signal or `scaffold down` has stopped it. */
   attach(options?: UpOptions): Promise<{ status: SystemStatus; stopped: Promise<void> }>;
   /** Stops everything it started; resolves when no process of the run is left. */
-  down(): Promise<void>;
+  down(options?: DownOptions): Promise<void>;
   status(): Promise<SystemStatus>;
   /** Where load and probes go for a service: its front door. */
   endpoint(service: string): Promise<URL>;
@@ -43,6 +43,15 @@ export interface UpOptions {
   build?: boolean;
   /** Called with one line per step, for progress output. */
   onProgress?: (line: string) => void;
+  /** Image builds only: every Dockerfile's base image (mirrors, pinned digests). */
+  baseImage?: string;
+  /** Image builds only: a CA bundle npm trusts inside the build, never in the image. */
+  caCert?: string;
+}
+
+export interface DownOptions {
+  /** Also remove named volumes (data); kept by default. */
+  volumes?: boolean;
 }
 
 export interface InjectOptions {

@@ -1,10 +1,12 @@
 import { Option, type Command } from 'commander';
 import { RUNTIME_NAMES, type SystemStatus } from '../../runtime/runtime.js';
+import { UserError } from '../../errors.js';
 import { wholeNumber } from '../parse.js';
 import { formatStatus } from '../render-status.js';
 import { runtimeFor } from '../runtime-for.js';
 
-const runtimeOption = () => new Option('--runtime <name>', 'where the system runs').choices(RUNTIME_NAMES).default('process');
+const runtimeOption = () =>
+  new Option('--runtime <name>', 'where the system runs (default: where "up" last started it, else process)').choices(RUNTIME_NAMES);
 
 
 /** up, down, status, logs, scale, restart: the lifecycle of a running system. */
@@ -15,26 +17,33 @@ export function registerRun(program: Command): void {
     .addOption(runtimeOption())
     .option('--build', 'rebuild every service first')
     .option('--attach', 'stay in the foreground; Ctrl+C stops everything')
-    .action(async (options: { build?: boolean; attach?: boolean }, command: Command) => {
+    .option('--base-image <image>', 'compose: the base image of every Dockerfile (a mirror, a pinned digest)')
+    .option('--ca-cert <file>', 'compose: a CA bundle npm trusts inside image builds (default: $NODE_EXTRA_CA_CERTS)')
+    .action(async (options: { build?: boolean; attach?: boolean; baseImage?: string; caCert?: string }, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       const onProgress = (line: string) => cli.output.info(line);
+      if (runtime.name === 'process' && (options.baseImage || options.caCert)) {
+        throw new UserError('--base-image and --ca-cert apply to image builds: use them with --runtime compose');
+      }
+      const upOptions = { build: options.build, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
       if (options.attach) {
-        const served = await runtime.attach({ build: options.build, onProgress });
+        const served = await runtime.attach(upOptions);
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);
         await served.stopped;
         return;
       }
-      const status = await runtime.up({ build: options.build, onProgress });
+      const status = await runtime.up(upOptions);
       cli.output.data(status, `${formatStatus(status)}\nnext: scaffold status · scaffold logs <service> · scaffold down`);
     });
 
   program
     .command('down')
-    .description('stop every process of the running system')
+    .description('stop every process (or container and network) of the running system')
     .addOption(runtimeOption())
-    .action(async (_options: object, command: Command) => {
+    .option('--volumes', 'compose: also remove named volumes (the databases\' data)')
+    .action(async (options: { volumes?: boolean }, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
-      await runtime.down();
+      await runtime.down({ volumes: options.volumes });
       cli.output.data({ stopped: true }, 'stopped');
     });
 

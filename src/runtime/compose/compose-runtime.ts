@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parseDocument } from 'yaml';
+import { writeFileAtomic } from '../../atomic-write.js';
+import { EnvironmentError, UserError } from '../../errors.js';
+import { projectView, type ProjectView, type ServiceView } from '../../generators/context.js';
+import { regenerate } from '../../generators/operations.js';
+import { loadSpec } from '../../spec/load.js';
+import { createExec, type Exec } from '../exec.js';
+import { faultProblem, type ActiveFault, type Fault } from '../faults.js';
+import { forgetRuntime, rememberRuntime } from '../remembered.js';
+import {
+  UnsupportedError,
+  type DownOptions,
+  type InjectOptions,
+  type InstanceStatus,
+  type KillOptions,
+  type Runtime,
+  type ServiceStatus,
+  type SystemStatus,
+  type UpOptions,
+} from '../runtime.js';
+import { instanceOf, projectContainers, type Container } from './containers.js';
+import { findDockerTools, type DockerTools } from './docker-cli.js';
+import { FaultKeepers, type KeeperLaunch, type PauseHeld } from './fault-keepers.js';
+import { buildImages } from './images.js';
+
+const HEALTHY_TIMEOUT_MS = 180_000;
+
+/**
+ * The system as Docker Compose containers, from the generated compose.yaml. Images are
+ * built with `docker build` (see images.ts), compose only runs them; faults are held by
+ * detached keeper processes (see fault-keeper-main.ts).
+ */
+export class ComposeRuntime implements Runtime {
+  readonly name = 'compose' as const;
+  readonly #projectDir: string;
+  readonly #exec: Exec;
+  readonly #keepers: FaultKeepers;
+  #tools: Promise<DockerTools> | undefined;
+  #view: Promise<ProjectView> | undefined;
+
+  constructor(options: { projectDir: string; exec?: Exec }) {
+    this.#projectDir = options.projectDir;
+    this.#exec = options.exec ?? createExec();
+    this.#keepers = new FaultKeepers(options.projectDir);
+  }
+
+  async up(options: UpOptions = {}): Promise<SystemStatus> {
+    const tools = await this.#docker();
+    const { plan } = await regenerate({ projectDir: this.#projectDir });
+    if (plan.conflicts.length > 0) {
+      throw new UserError(`${plan.conflicts[0]!.path} changed outside scaffold, so compose.yaml cannot be brought up to date: revert it or run "scaffold generate --force"`);
+    }
+    const view = await this.#project();
+    await buildImages({ projectDir: this.#projectDir, services: view.services, tools, exec: this.#exec, baseImage: options.baseImage, caCert: options.caCert, force: options.build, onProgress: options.onProgress });
+    await rememberRuntime(this.#projectDir, this.name);
+    options.onProgress?.('starting containers (compose up)');
+    await this.#compose(['up', '-d', '--no-build', '--remove-orphans']);
+    return this.#waitHealthy(options.onProgress);
+  }
+
+  async attach(options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
+    const status = await this.up(options);
+    const stopped = new Promise<void>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void this.down().then(resolve));
+    });
+    return { status, stopped };
+  }
+
+  async down(options: DownOptions = {}): Promise<void> {
+    await this.#keepers.clear();
+    if (existsSync(path.join(this.#projectDir, 'compose.yaml'))) {
+      await this.#compose(['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])]);
+    }
+    await forgetRuntime(this.#projectDir);
+  }
+
+  async status(): Promise<SystemStatus> {
+    const view = await this.#project();
+    const containers = await this.#containers();
+    const services = view.services.map((service) => serviceStatus(service, containers));
+    const infrastructure = view.infrastructure.flatMap((infra) => {
+      const container = containers.find((c) => c.service === infra.kind);
+      if (!container) return [];
+      const instance = instanceOf(container, infra.port);
+      return [{ kind: infra.kind, url: infra.clusterUrl.replace(`${infra.kind}:${infra.port}`, `127.0.0.1:${instance.port}`), instance }];
+    });
+    return { runtime: this.name, project: view.name, services, infrastructure };
+  }
+
+  async endpoint(service: string): Promise<URL> {
+    const found = (await this.status()).services.find((s) => s.name === service);
+    if (!found || found.instances.length === 0) throw new UserError(`no service "${service}" is running`);
+    return new URL(found.url);
+  }
+
+  /**
+   * A crash, as the container's restart policy sees one: the signal goes from the host to
+   * the container's main process. `docker kill` would instead count as a deliberate stop,
+   * and Docker does not restart a container that was stopped on purpose.
+   */
+  async kill(service: string, options: KillOptions = {}): Promise<InstanceStatus[]> {
+    const { service: view, chosen } = await this.#choose(service, options);
+    for (const container of chosen) {
+      try {
+        process.kill(container.pid, options.signal ?? 'SIGKILL');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new EnvironmentError(
+          code === 'EPERM'
+            ? `not allowed to signal ${container.name}'s process (pid ${container.pid}): run as root, or as the user the container runs as`
+            : `${container.name}'s process (pid ${container.pid}) is not visible from here (Docker in a VM?): kill-service on compose needs the engine on this host`,
+        );
+      }
+    }
+    return chosen.map((container) => instanceOf(container, view.port));
+  }
+
+  async pause(service: string, options: { instance?: string; durationMs: number }): Promise<InstanceStatus[]> {
+    const { service: view, chosen } = await this.#choose(service, { instance: options.instance, all: !options.instance });
+    const tools = await this.#docker();
+    const containers = chosen.map((c) => c.name);
+    await this.#keepers.start<PauseHeld>({ id: newId('pause'), service, pause: true }, [
+      { config: { kind: 'pause', docker: tools.docker, containers, durationMs: options.durationMs } },
+    ]);
+    return (await this.#containers()).filter((c) => containers.includes(c.name)).map((c) => instanceOf(c, view.port));
+  }
+
+  async resume(service: string, options: { instance?: string } = {}): Promise<InstanceStatus[]> {
+    await this.#keepers.clear({ service, pause: true });
+    const { service: view, chosen } = await this.#choose(service, { instance: options.instance, all: !options.instance });
+    const paused = chosen.filter((c) => c.status === 'paused').map((c) => c.name);
+    if (paused.length > 0) await this.#exec((await this.#docker()).docker, ['unpause', ...paused]);
+    return (await this.#containers()).filter((c) => c.service === service).map((c) => instanceOf(c, view.port));
+  }
+
+  /** One container at a time, each healthy again before the next. */
+  async restart(service: string): Promise<ServiceStatus> {
+    const { docker } = await this.#docker();
+    const { service: view, chosen } = await this.#choose(service, { all: true });
+    for (const container of chosen) {
+      await this.#exec(docker, ['restart', container.name]);
+      await this.#waitHealthy(undefined, [service]);
+    }
+    return serviceStatus(view, await this.#containers());
+  }
+
+  async scale(service: string, replicas: number): Promise<ServiceStatus> {
+    const view = this.#service(await this.#project(), service);
+    if (view.replicas === 1 && replicas > 1) {
+      throw new UserError(
+        `${service} publishes the fixed host port ${view.port}, so compose cannot run ${replicas} of it: set "replicas: ${replicas}" in scaffold.yaml (several replicas publish ephemeral ports) and "scaffold up" again`,
+      );
+    }
+    await this.#compose(['up', '-d', '--no-build', '--no-recreate', '--no-deps', '--scale', `${service}=${replicas}`, service]);
+    await this.#waitHealthy(undefined, [service]);
+    return serviceStatus(view, await this.#containers());
+  }
+
+  /** `docker logs` of each container (its name first on every line), followed side by side. */
+  async *logs(service: string, options: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
+    const { chosen } = await this.#choose(service, { all: true });
+    const { docker } = await this.#docker();
+    const streams = chosen.map(async function* (container) {
+      const args = ['logs', ...(options.follow ? ['--follow'] : []), container.name];
+      const child = execa(docker, args, { stdin: 'ignore', reject: false, cancelSignal: options.signal, all: true });
+      for await (const line of child.iterable({ from: 'all' })) yield `${container.name} | ${line}`;
+    });
+    if (!options.follow) {
+      for (const stream of streams) yield* stream;
+      return;
+    }
+    yield* merge(streams);
+  }
+
+  async inject(service: string, fault: Fault, durationMs: number, options: InjectOptions = {}): Promise<ActiveFault> {
+    if (options.from) throw new UnsupportedError(this.name, 'fault one caller→service link (--from)');
+    const problem = faultProblem(fault, durationMs);
+    if (problem) throw new UserError(problem);
+    const { service: view, chosen } = await this.#choose(service, { all: true });
+    const running = chosen.filter((c) => c.status === 'running');
+    if (running.length === 0) throw new UserError(`no instance of ${service} is running`);
+    const active = { id: newId('fault'), service, fault };
+    let launches: KeeperLaunch[];
+    if (fault.kind === 'partition') {
+      const { docker } = await this.#docker();
+      const containers = running.map((c) => ({ name: c.name, networks: [...c.networks] }));
+      launches = [{ config: { kind: 'partition', docker, containers, durationMs } }];
+    } else {
+      if (process.getuid?.() !== 0) {
+        throw new EnvironmentError(`${fault.kind} on compose runs a fault proxy inside the containers' network namespace (nsenter, iptables): run as root`);
+      }
+      launches = running.map((c) => ({ netnsPid: c.pid, config: { kind: 'proxy', service, port: view.port, fault, durationMs, tag: `scaffold-${active.id}` } }));
+    }
+    return this.#keepers.start<ActiveFault>(active, launches);
+  }
+
+  async faults(): Promise<ActiveFault[]> {
+    return this.#keepers.list();
+  }
+
+  async clearFaults(id?: string): Promise<void> {
+    await this.#keepers.clear(id === undefined ? { pause: false } : { id });
+  }
+
+  #docker(): Promise<DockerTools> {
+    this.#tools ??= findDockerTools();
+    return this.#tools;
+  }
+
+  #project(): Promise<ProjectView> {
+    this.#view ??= loadSpec(this.#projectDir).then(({ spec }) => projectView(spec));
+    return this.#view;
+  }
+
+  #service(view: ProjectView, name: string): ServiceView {
+    const found = view.services.find((s) => s.name === name);
+    if (!found) throw new UserError(`no service "${name}" in this system (services: ${view.services.map((s) => s.name).join(', ')})`);
+    return found;
+  }
+
+  async #containers(): Promise<Container[]> {
+    return projectContainers(this.#exec, (await this.#docker()).docker, (await this.#project()).name);
+  }
+
+  /** The containers a chaos command acts on: one by name, all, or the first running one. */
+  async #choose(service: string, options: { instance?: string; all?: boolean }): Promise<{ service: ServiceView; chosen: Container[] }> {
+    const view = this.#service(await this.#project(), service);
+    const mine = (await this.#containers()).filter((c) => c.service === service);
+    if (mine.length === 0) throw new UserError(`no instance of ${service} is running: "scaffold up --runtime compose" first`);
+    if (options.instance) {
+      const one = mine.find((c) => c.name === options.instance);
+      if (!one) throw new UserError(`no instance "${options.instance}" of ${service} (instances: ${mine.map((c) => c.name).join(', ')})`);
+      return { service: view, chosen: [one] };
+    }
+    if (options.all) return { service: view, chosen: mine };
+    return { service: view, chosen: [mine.find((c) => c.status === 'running') ?? mine[0]!] };
+  }
+
+  async #compose(args: string[]): Promise<void> {
+    const tools = await this.#docker();
+    await this.#exec(tools.compose.file, await this.#composeArgs(args), { cwd: this.#projectDir });
+  }
+
+  /** compose v1 predates the top-level `name`: it gets a copy without it (-p names the project). */
+  async #composeArgs(args: string[]): Promise<string[]> {
+    const tools = await this.#docker();
+    let file = path.join(this.#projectDir, 'compose.yaml');
+    if (tools.compose.v1) {
+      const document = parseDocument(readFileSync(file, 'utf8'));
+      document.delete('name');
+      file = path.join(this.#projectDir, '.scaffold', 'compose', 'compose.v1.yaml');
+      await writeFileAtomic(file, document.toString());
+    }
+    const { name } = await this.#project();
+    return [...tools.compose.args, '-p', name, '-f', file, '--project-directory', this.#projectDir, ...args];
+  }
+
+  /** Until every container of the services runs and passes its healthcheck. */
+  async #waitHealthy(onProgress?: (line: string) => void, only?: string[]): Promise<SystemStatus> {
+    const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
+    let waitingFor = '';
+    for (;;) {
+      const status = await this.status();
+      const pending = status.services
+        .filter((s) => !only || only.includes(s.name))
+        .flatMap((s) => (s.instances.length === 0 ? [`${s.name} (no container)`] : s.instances.filter((i) => !i.healthy).map((i) => `${i.id} (${i.state})`)));
+      if (pending.length === 0) return status;
+      if (Date.now() > deadline) {
+        throw new EnvironmentError(`not healthy after ${HEALTHY_TIMEOUT_MS / 1000} s: ${pending.join(', ')}`, ['see "scaffold logs <service>"']);
+      }
+      const line = `waiting for ${pending.join(', ')}`;
+      if (line !== waitingFor) onProgress?.(line);
+      waitingFor = line;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+function serviceStatus(service: ServiceView, containers: Container[]): ServiceStatus {
+  const instances = containers.filter((c) => c.service === service.name).map((c) => instanceOf(c, service.port));
+  // several replicas publish ephemeral ports: the first one stands for the service
+  const port = instances[0]?.port ?? service.port;
+  return { name: service.name, url: `http://127.0.0.1:${port}`, replicas: instances.length, instances };
+}
+
+/** Lines from several streams as they come. */
+async function* merge(streams: AsyncGenerator<string>[]): AsyncGenerator<string> {
+  const next = (stream: AsyncGenerator<string>, index: number) => stream.next().then((result) => ({ result, index }));
+  const pending = new Map(streams.map((stream, index) => [index, next(stream, index)]));
+  while (pending.size > 0) {
+    const { result, index } = await Promise.race(pending.values());
+    if (result.done) pending.delete(index);
+    else {
+      pending.set(index, next(streams[index]!, index));
+      yield result.value;
+    }
+  }
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,117 @@
+/**
+ * One fault on compose containers, held by a detached process of its own until its
+ * deadline (or SIGTERM from `chaos clear`), then undone: so a CLI that dies mid-fault
+ * leaves nothing behind. Two kinds:
+ * - `docker`: pause or partition, done and undone with the docker client from the host;
+ * - `proxy`: started by `nsenter -n` inside one container's network namespace, a fault
+ *   proxy (the process runtime's balancer) on a spare port, with iptables sending the
+ *   service port's new connections through it and resetting the ones opened before.
+ * It reports `ready` or `failed` over IPC and writes its log to stdout.
+ */
+import { execFileSync } from 'node:child_process';
+import type { Fault } from '../faults.js';
+import { Balancer } from '../process/balancer.js';
+import { freePort } from '../process/ports.js';
+
+/** `durationMs` counts from when the fault is on: applying it can take a second. */
+export type KeeperConfig = { durationMs: number } & (
+  | { kind: 'pause'; docker: string; containers: string[] }
+  | { kind: 'partition'; docker: string; containers: { name: string; networks: [string, string[]][] }[] }
+  | { kind: 'proxy'; service: string; port: number; fault: Fault; tag: string }
+);
+
+export type KeeperMessage = { type: 'ready'; expiresAt: number } | { type: 'failed'; message: string };
+
+const DRAIN_MS = 1000;
+
+const config = JSON.parse(process.argv[2]!) as KeeperConfig;
+
+/** Runs a command, returning whether it worked; undo steps go on past a failure. */
+function run(file: string, args: string[]): boolean {
+  try {
+    execFileSync(file, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function must(file: string, args: string[]): void {
+  if (!run(file, args)) throw new Error(`"${[file, ...args].join(' ')}" failed`);
+}
+
+async function apply(): Promise<() => Promise<void> | void> {
+  switch (config.kind) {
+    case 'pause': {
+      const { docker, containers } = config;
+      must(docker, ['pause', ...containers]);
+      return () => void run(docker, ['unpause', ...containers]);
+    }
+    case 'partition': {
+      const { docker, containers } = config;
+      for (const container of containers) {
+        for (const [network] of container.networks) must(docker, ['network', 'disconnect', '--force', network, container.name]);
+      }
+      return () => {
+        for (const container of containers) {
+          for (const [network, aliases] of container.networks) {
+            run(docker, ['network', 'connect', ...aliases.flatMap((alias) => ['--alias', alias]), network, container.name]);
+          }
+        }
+      };
+    }
+    case 'proxy': {
+      const proxy = new Balancer({ service: config.service, port: await freePort(), host: '0.0.0.0' });
+      await proxy.listen();
+      proxy.add('app', config.port);
+      proxy.setReady('app', true);
+      proxy.faults = [config.fault];
+      const tagged = ['-m', 'comment', '--comment', config.tag];
+      const redirect = ['PREROUTING', '-t', 'nat', '-p', 'tcp', '--dport', String(config.port), ...tagged, '-j', 'REDIRECT', '--to-ports', String(proxy.port)];
+      // connections opened before this fault keep their old route (conntrack): straight to
+      // the service, or to an earlier fault's proxy. Resetting them makes callers' keep-alive
+      // pools reconnect through this proxy, so the newest fault on a service is the one in force.
+      const cut = ['INPUT', '!', '-i', 'lo', '-p', 'tcp', '!', '--dport', String(proxy.port), '-m', 'conntrack', '--ctorigdstport', String(config.port), ...tagged, '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+      // inserted above an earlier fault's rules, whose cut would reset this proxy's traffic
+      const accept = ['INPUT', '-p', 'tcp', '--dport', String(proxy.port), ...tagged, '-j', 'ACCEPT'];
+      const rules = [redirect, cut, accept];
+      for (const rule of rules) must('iptables', ['-w', '-I', ...rule]);
+      return async () => {
+        // new connections go straight to the service again; the ones through the proxy get
+        // a moment without the fault to finish what they carry before they are cut
+        proxy.faults = [];
+        run('iptables', ['-w', '-D', ...redirect]);
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+        for (const rule of [cut, accept]) run('iptables', ['-w', '-D', ...rule]);
+        await proxy.close();
+      };
+    }
+  }
+}
+
+let undo: (() => Promise<void> | void) | undefined;
+let ending = false;
+
+async function end(reason: string): Promise<never> {
+  if (!ending) {
+    ending = true;
+    console.log(`${new Date().toISOString()} ending (${reason})`);
+    await undo?.();
+  }
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => void end('cleared'));
+process.on('SIGINT', () => void end('interrupted'));
+try {
+  undo = await apply();
+  const expiresAt = Date.now() + config.durationMs;
+  console.log(`${new Date().toISOString()} applied ${config.kind} until ${new Date(expiresAt).toISOString()}`);
+  setTimeout(() => void end('deadline'), config.durationMs);
+  process.send?.({ type: 'ready', expiresAt } satisfies KeeperMessage);
+  process.disconnect?.();
+} catch (error) {
+  await undo?.();
+  process.send?.({ type: 'failed', message: (error as Error).message } satisfies KeeperMessage);
+  process.exit(1);
+}
