@@ -63,8 +63,17 @@
     return new uPlot({ width: width, height: 240, series: series, scales: { x: { time: false } }, axes: [xAxis, {}], plugins: plugins }, columns, document.getElementById(id));
   }
 
-  var run = data.run;
-  var base = data.baseline;
+  // A run's last second is often a sliver (the responses still arriving as it stops), which
+  // would chart as a fall in throughput at the very end: under half a second, it is left off
+  // the time charts (the totals above still count it).
+  function whole(result) {
+    if (!result) return result;
+    var last = (result.durationMs || 0) / 1000 - (result.series.length - 1);
+    var series = result.durationMs && last < 0.5 ? result.series.slice(0, -1) : result.series;
+    return { series: series, distribution: result.distribution };
+  }
+  var run = whole(data.run);
+  var base = whole(data.baseline);
   var n = Math.max(run.series.length, base ? base.series.length : 0);
   var xs = seconds(n);
   function both(pick, label, color) {

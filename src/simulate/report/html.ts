@@ -80,5 +80,5 @@ function escapeDeep<T>(value: T): T {
 }
 
 function pick(result: LoadResult) {
-  return { series: result.series, distribution: result.distribution };
+  return { durationMs: result.durationMs, series: result.series, distribution: result.distribution };
 }
