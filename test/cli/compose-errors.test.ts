@@ -21,6 +21,12 @@ describe('the compose runtime without Docker', () => {
     expect(result.stderr).toMatch(/Docker is not installed.*--runtime process/);
   });
 
+  it('a --ca-cert that is not there: exit 2 before anything runs', async () => {
+    const result = await scaffold(['up', '--runtime', 'compose', '--ca-cert', path.join(dir, 'missing.pem')], { cwd: path.join(dir, 'shop') });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/--ca-cert: no such file/);
+  });
+
   it('--base-image and --ca-cert belong to image builds', async () => {
     const result = await scaffold(['up', '--base-image', 'node:22'], { cwd: path.join(dir, 'shop') });
     expect(result.exitCode).toBe(2);

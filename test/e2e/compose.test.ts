@@ -120,6 +120,17 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     expect(await median(`${gateway}/orders/items`)).toBeLessThan(150);
   });
 
+  it('--from: latency on one caller→service link, not on the others', async () => {
+    // orders calls users (GET /upstreams asks it); the gateway calls users too
+    expect((await cli('chaos', 'latency', 'users', '--from', 'orders', '--ms', '300', '--for', '30s')).exitCode).toBe(0);
+    try {
+      expect(await median(`${gateway}/users/items`)).toBeLessThan(150);
+      expect(await median(`${gateway}/orders/upstreams`)).toBeGreaterThanOrEqual(300);
+    } finally {
+      expect((await cli('chaos', 'clear')).exitCode).toBe(0);
+    }
+  });
+
   it('errors: the answers carry the status, from a fault proxy in the containers', async () => {
     try {
       expect((await cli('chaos', 'errors', 'users', '--rate', '1', '--status', '418', '--for', '30s')).exitCode).toBe(0);
@@ -161,8 +172,9 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     expect(scale.exitCode).toBe(2);
     expect(scale.stderr.trim().split('\n')).toHaveLength(1);
     expect(scale.stderr).toMatch(/fixed host port 3001/);
-    const link = await cli('chaos', 'latency', 'orders', '--from', 'api-gateway', '--ms', '10', '--for', '1s');
+    const link = await cli('chaos', 'latency', 'orders', '--from', 'users', '--ms', '10', '--for', '1s');
     expect(link.exitCode).toBe(2);
+    expect(link.stderr).toMatch(/"users" does not call orders/);
   });
 
   it('down leaves no container or network of the project', async () => {

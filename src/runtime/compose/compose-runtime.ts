@@ -9,7 +9,7 @@ import { projectView, type ProjectView, type ServiceView } from '../../generator
 import { regenerate } from '../../generators/operations.js';
 import { loadSpec } from '../../spec/load.js';
 import { createExec, type Exec } from '../exec.js';
-import { faultProblem, type ActiveFault, type Fault } from '../faults.js';
+import { faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import { forgetRuntime, rememberRuntime } from '../remembered.js';
 import {
   UnsupportedError,
@@ -49,6 +49,7 @@ export class ComposeRuntime implements Runtime {
   }
 
   async up(options: UpOptions = {}): Promise<SystemStatus> {
+    if (options.caCert && !existsSync(options.caCert)) throw new UserError(`--ca-cert: no such file ${options.caCert}`);
     const tools = await this.#docker();
     const { plan } = await regenerate({ projectDir: this.#projectDir });
     if (plan.conflicts.length > 0) {
@@ -177,13 +178,13 @@ export class ComposeRuntime implements Runtime {
   }
 
   async inject(service: string, fault: Fault, durationMs: number, options: InjectOptions = {}): Promise<ActiveFault> {
-    if (options.from) throw new UnsupportedError(this.name, 'fault one caller→service link (--from)');
     const problem = faultProblem(fault, durationMs);
     if (problem) throw new UserError(problem);
     const { service: view, chosen } = await this.#choose(service, { all: true });
+    const sources = options.from ? await this.#callerAddresses(view, options.from, fault) : undefined;
     const running = chosen.filter((c) => c.status === 'running');
     if (running.length === 0) throw new UserError(`no instance of ${service} is running`);
-    const active = { id: newId('fault'), service, fault };
+    const active = { id: newId('fault'), service, fault, ...(options.from ? { from: options.from } : {}) };
     let launches: KeeperLaunch[];
     if (fault.kind === 'partition') {
       const { docker } = await this.#docker();
@@ -193,9 +194,19 @@ export class ComposeRuntime implements Runtime {
       if (process.getuid?.() !== 0) {
         throw new EnvironmentError(`${fault.kind} on compose runs a fault proxy inside the containers' network namespace (nsenter, iptables): run as root`);
       }
-      launches = running.map((c) => ({ netnsPid: c.pid, config: { kind: 'proxy', service, port: view.port, fault, durationMs, tag: `scaffold-${active.id}` } }));
+      launches = running.map((c) => ({ netnsPid: c.pid, config: { kind: 'proxy', service, port: view.port, fault, durationMs, tag: `scaffold-${active.id}`, sources } }));
     }
     return this.#keepers.start<ActiveFault>(active, launches);
+  }
+
+  /** A link fault matches the caller's connections by their source: its containers' addresses. */
+  async #callerAddresses(service: ServiceView, from: string, fault: Fault): Promise<string[]> {
+    const problem = linkProblem(service.name, service.callers, from);
+    if (problem) throw new UserError(problem);
+    if (fault.kind === 'partition') throw new UnsupportedError(this.name, 'partition one link (a partition disconnects the service from the network)');
+    const addresses = (await this.#containers()).filter((c) => c.service === from && c.status === 'running').flatMap((c) => c.addresses);
+    if (addresses.length === 0) throw new UserError(`no instance of ${from} is running`);
+    return addresses;
   }
 
   async faults(): Promise<ActiveFault[]> {

@@ -16,6 +16,8 @@ export interface Container {
   published: Map<string, number>;
   /** Each network it is on, with the aliases it answers to there. */
   networks: Map<string, string[]>;
+  /** Its addresses on those networks. */
+  addresses: string[];
 }
 
 interface Inspected {
@@ -26,7 +28,7 @@ interface Inspected {
   Config: { Labels: Record<string, string> };
   NetworkSettings: {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
-    Networks: Record<string, { Aliases: string[] | null }> | null;
+    Networks: Record<string, { Aliases: string[] | null; IPAddress: string }> | null;
   };
 }
 
@@ -55,6 +57,7 @@ export async function projectContainers(exec: Exec, docker: string, project: str
         Object.entries(c.NetworkSettings.Ports ?? {}).flatMap(([port, bindings]) => (bindings?.[0] ? [[port, Number(bindings[0].HostPort)] as const] : [])),
       ),
       networks: new Map(Object.entries(c.NetworkSettings.Networks ?? {}).map(([network, settings]) => [network, settings.Aliases ?? []])),
+      addresses: Object.values(c.NetworkSettings.Networks ?? {}).flatMap((settings) => (settings.IPAddress ? [settings.IPAddress] : [])),
     }))
     .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
 }

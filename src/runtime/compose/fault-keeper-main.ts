@@ -17,7 +17,8 @@ import { freePort } from '../process/ports.js';
 export type KeeperConfig = { durationMs: number } & (
   | { kind: 'pause'; docker: string; containers: string[] }
   | { kind: 'partition'; docker: string; containers: { name: string; networks: [string, string[]][] }[] }
-  | { kind: 'proxy'; service: string; port: number; fault: Fault; tag: string }
+  /** `sources`: only connections from these addresses (one caller's containers) */
+  | { kind: 'proxy'; service: string; port: number; fault: Fault; tag: string; sources?: string[] }
 );
 
 export type KeeperMessage = { type: 'ready'; expiresAt: number } | { type: 'failed'; message: string };
@@ -66,7 +67,7 @@ async function apply(): Promise<() => Promise<void> | void> {
       proxy.add('app', config.port);
       proxy.setReady('app', true);
       proxy.faults = [config.fault];
-      const tagged = ['-m', 'comment', '--comment', config.tag];
+      const tagged = [...(config.sources ? ['-s', config.sources.join(',')] : []), '-m', 'comment', '--comment', config.tag];
       const redirect = ['PREROUTING', '-t', 'nat', '-p', 'tcp', '--dport', String(config.port), ...tagged, '-j', 'REDIRECT', '--to-ports', String(proxy.port)];
       // connections opened before this fault keep their old route (conntrack): straight to
       // the service, or to an earlier fault's proxy. Resetting them makes callers' keep-alive

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../errors.js';
 import type { ServiceView } from '../../generators/context.js';
 import { newestMtime } from '../build.js';
 import type { Exec } from '../exec.js';
@@ -30,7 +29,6 @@ const SHARED_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.base.json'
  */
 export async function buildImages(options: BuildOptions): Promise<string[]> {
   const { projectDir, tools, exec } = options;
-  if (options.caCert && !existsSync(options.caCert)) throw new UserError(`--ca-cert: no such file ${options.caCert}`);
   if (!existsSync(path.join(projectDir, 'package-lock.json'))) {
     // the Dockerfiles install exactly what the lockfile says
     options.onProgress?.('writing package-lock.json (npm install --package-lock-only)');

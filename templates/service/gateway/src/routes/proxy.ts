@@ -35,6 +35,11 @@ const BUFFER_LIMIT = 64 * 1024;
 /** A GET answered 503 (an upstream with no instance ready, say) is tried again, after
  * 0–42 ms times the attempt: a quick restart shows as latency rather than as errors. */
 const RETRIES_ON_503 = 10;
+/** A GET whose connection failed (refused, reset, closed: a replica that just died) is
+ * tried again on a new connection, as nginx's proxy_next_upstream does; a timeout is not,
+ * since a slow upstream would only be asked twice. */
+const RETRIES_ON_CONNECTION_ERROR = 3;
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /**
  * One proxy per route: /users/items → <USERS_URL>/items, with the request id passed on and
@@ -80,9 +85,16 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
       let response: Dispatcher.ResponseData;
       let payload: Buffer | Dispatcher.ResponseData['body'];
       try {
+        const retryable = request.method === 'GET' && body === undefined;
         for (let attempt = 1; ; attempt += 1) {
-          response = await pool.request({ method: request.method as Dispatcher.HttpMethod, path, headers, body });
-          if (response.statusCode !== 503 || request.method !== 'GET' || body !== undefined || attempt > RETRIES_ON_503) break;
+          try {
+            response = await pool.request({ method: request.method as Dispatcher.HttpMethod, path, headers, body });
+          } catch (error) {
+            if (!retryable || attempt > RETRIES_ON_CONNECTION_ERROR || !CONNECTION_ERRORS.has((error as { code?: string }).code ?? '')) throw error;
+            await sleep(42 * Math.random() * attempt);
+            continue;
+          }
+          if (response.statusCode !== 503 || !retryable || attempt > RETRIES_ON_503) break;
           await response.body.dump();
           await sleep(42 * Math.random() * attempt);
         }
