@@ -167,6 +167,35 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     await waitUntil(async () => (await timed(`${gateway}/users/items`)).status === 200, 20_000);
   });
 
+  it('scale, a rolling restart and logs act on the containers', async () => {
+    const up = await cli('scale', 'orders', '3', '--json');
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout).instances.filter((i: { healthy: boolean }) => i.healthy)).toHaveLength(3);
+    const down = await cli('scale', 'orders', '2', '--json');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(JSON.parse(down.stdout).instances).toHaveLength(2);
+
+    const before = (JSON.parse((await cli('status', '--json')).stdout) as SystemStatus).services.find((s) => s.name === 'users')!.instances[0]!;
+    const restart = await cli('restart', 'users', '--json');
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const after = JSON.parse(restart.stdout).instances[0];
+    expect(after).toMatchObject({ id: before.id, healthy: true });
+    expect(after.pid).not.toBe(before.pid);
+    expect((await timed(`${gateway}/users/items`)).status).toBe(200);
+
+    const logs = await cli('logs', 'orders');
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    const prefixes = new Set(logs.stdout.split('\n').filter(Boolean).map((line) => line.split(' | ')[0]));
+    expect([...prefixes].sort()).toEqual(expect.arrayContaining([expect.stringMatching(/orders.1$/), expect.stringMatching(/orders.2$/)]));
+  });
+
+  it('an engine that does not answer: one line, exit 3, the process runtime suggested', async () => {
+    const result = await scaffold(['status', '--runtime', 'compose'], { cwd: project, env: { NO_COLOR: '1', DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/Docker engine does not answer.*--runtime process/);
+  });
+
   it('bad input: one line, exit 2', async () => {
     const scale = await cli('scale', 'users', '2');
     expect(scale.exitCode).toBe(2);

@@ -105,7 +105,12 @@ export class ComposeRuntime implements Runtime {
    */
   async kill(service: string, options: KillOptions = {}): Promise<InstanceStatus[]> {
     const { service: view, chosen } = await this.#choose(service, options);
-    for (const container of chosen) {
+    // a stopped container's pid is 0, and kill(0) would signal our own process group
+    const victims = chosen.filter((container) => container.pid > 0);
+    if (victims.length === 0 || (!options.all && victims.length < chosen.length)) {
+      throw new UserError(`${chosen.map((c) => `${c.name} (${c.status})`).join(', ')}: not running, nothing to kill`);
+    }
+    for (const container of victims) {
       try {
         process.kill(container.pid, options.signal ?? 'SIGKILL');
       } catch (error) {
@@ -117,7 +122,7 @@ export class ComposeRuntime implements Runtime {
         );
       }
     }
-    return chosen.map((container) => instanceOf(container, view.port));
+    return victims.map((container) => instanceOf(container, view.port));
   }
 
   async pause(service: string, options: { instance?: string; durationMs: number }): Promise<InstanceStatus[]> {
