@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: the built CLI, projects, processes, and result lines.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,10 +93,12 @@ export function startDirect(projectDir, service, env = {}) {
 /** `node <args>` on a free loopback port (PORT, HOST), once its /readyz answers. */
 export async function startNode(args, cwd, env = {}) {
   const port = await freePort();
+  // BENCH_LOGS=<dir> keeps each process's output there (to look into errors), else /dev/null
+  const output = process.env.BENCH_LOGS ? openSync(path.join(process.env.BENCH_LOGS, `${path.basename(cwd)}-${port}.log`), 'w') : 'ignore';
   const child = spawn(process.execPath, args, {
     cwd,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: 'ignore',
+    stdio: ['ignore', output, output],
   });
   await waitReady(`http://127.0.0.1:${port}/readyz`);
   return {
@@ -128,7 +130,7 @@ export async function load(url, { connections = 32, duration = quick ? 2 : 5 } =
   const failed = result.errors + result.non2xx;
   // one timeout on a machine busy with other work is noise; more than 1 in 1000 is a bug
   if (failed > result.requests.total / 1000) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-  if (failed > 0) console.error(`(${url}: ${result.errors} errors, ${result.non2xx} non-2xx of ${result.requests.total})`);
+  if (failed > 0) console.error(`(${url}: ${result.errors} errors (${result.timeouts} timeouts), ${result.non2xx} non-2xx of ${result.requests.total})`);
   return { rps: result.requests.average, p99: result.latency.p99 };
 }
 

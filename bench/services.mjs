@@ -31,12 +31,15 @@ const logging = { LOG_LEVEL: 'info' };
 {
   const ours = await startDirect(project, 'svc-1', logging);
   const bare = await startNode([fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), serviceDir], serviceDir);
-  const oursUrl = `${ours.url}/items/${await createItem(ours.url)}`;
-  const bareUrl = `${bare.url}/items/${await createItem(bare.url)}`;
-  const runs = await interleaved(ROUNDS, { bare: () => load(bareUrl), ours: () => load(oursUrl) });
-  report('http-api vs bare Fastify rps', medianOf(runs.ours, 'rps'), medianOf(runs.bare, 'rps'), 'req/s, higher is better');
-  report('http-api vs bare Fastify p99', medianOf(runs.ours, 'p99'), medianOf(runs.bare, 'p99'), 'ms, lower is better');
-  await Promise.all([ours.stop(), bare.stop()]);
+  try {
+    const oursUrl = `${ours.url}/items/${await createItem(ours.url)}`;
+    const bareUrl = `${bare.url}/items/${await createItem(bare.url)}`;
+    const runs = await interleaved(ROUNDS, { bare: () => load(bareUrl), ours: () => load(oursUrl) });
+    report('http-api vs bare Fastify rps', medianOf(runs.ours, 'rps'), medianOf(runs.bare, 'rps'), 'req/s, higher is better');
+    report('http-api vs bare Fastify p99', medianOf(runs.ours, 'p99'), medianOf(runs.bare, 'p99'), 'ms, lower is better');
+  } finally {
+    await Promise.all([ours.stop(), bare.stop()]);
+  }
 }
 
 // 2. client → gateway → service vs client → service, and vs client → nginx → service.
@@ -49,24 +52,26 @@ const logging = { LOG_LEVEL: 'info' };
     RATE_LIMIT_PER_SECOND: '0',
   });
   const nginx = await startNginx(service.port);
-  const item = `/items/${await createItem(service.url)}`;
-  const variants = {
-    direct: () => load(`${service.url}${item}`),
-    gateway: () => load(`${gateway.url}/svc${item}`),
-  };
-  if (nginx) variants.nginx = () => load(`${nginx.url}/svc${item}`);
-  const runs = await interleaved(ROUNDS, variants);
-  report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
-  report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
-  if (nginx) {
-    report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
-    report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
-    report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
-    await nginx.stop();
-  } else {
-    console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
+  try {
+    const item = `/items/${await createItem(service.url)}`;
+    const variants = {
+      direct: () => load(`${service.url}${item}`),
+      gateway: () => load(`${gateway.url}/svc${item}`),
+    };
+    if (nginx) variants.nginx = () => load(`${nginx.url}/svc${item}`);
+    const runs = await interleaved(ROUNDS, variants);
+    report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+    report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
+    if (nginx) {
+      report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
+      report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
+      report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+    } else {
+      console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
+    }
+  } finally {
+    await Promise.all([nginx?.stop(), gateway.stop(), service.stop()]);
   }
-  await Promise.all([gateway.stop(), service.stop()]);
 }
 
 saveResults();
