@@ -7,7 +7,8 @@
  */
 export const VERSIONS = {
   node: '>=20.19',
-  fastify: '^5.6.0',
+  // 5.10: LogController (one access line per request)
+  fastify: '^5.10.0',
   '@fastify/rate-limit': '^11.0.0',
   'prom-client': '^15.1.3',
   // the gateway's upstream client; 7.x runs on Node 20.18.1+

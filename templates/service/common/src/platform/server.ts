@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
@@ -15,6 +15,22 @@ declare module 'fastify' {
 }
 
 /**
+ * One access line per request, when it is answered, as nginx writes one: Fastify's default
+ * also logs each request as it arrives, which doubles the log and, at the bench, cost a
+ * tenth of a request's CPU. Routes at logLevel warn (probes, /metrics) stay out of it.
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
+/**
  * A Fastify instance with what every service of the system shares: JSON logs, request ids,
  * error responses, probes, metrics and the upstream client. app.ts adds the service's own
  * routes on top.
@@ -22,6 +38,7 @@ declare module 'fastify' {
 export function createServer(config: Config): FastifyInstance {
   const app = Fastify({
     logger: { level: config.logLevel, name: config.serviceName },
+    logController: new AccessLog(),
     genReqId: requestId,
     // While draining, requests that still arrive on open connections are served, not
     // refused: the `connection: close` below moves their clients to other instances.
