@@ -41,7 +41,8 @@ function steadyTraffic(url: string) {
     while (running) {
       sent += 1;
       try {
-        const response = await fetch(url);
+        // a per-request deadline: a request that hangs is a failure to name, not a test timeout
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
         const body = await response.text();
         if (!response.ok) failures.push(`status ${response.status}: ${body.slice(0, 120)}`);
       } catch (error) {

@@ -74,6 +74,47 @@ describe('Balancer', () => {
     expect(results.map((r) => r.body)).toEqual(Array(6).fill('healthy'));
   });
 
+  it('keeps a keep-alive client going when its instance closes the connection just as a request arrives', async () => {
+    // A draining instance closes idle connections (a FIN); a request that reaches the
+    // balancer in the same instant meets an upstream already ending, is replayed
+    // elsewhere, and the client's next request must still be read. The instant is hit by
+    // sending both in one tick, several times over (the order they are read in varies).
+    const front = await balancer();
+    const closing = net.createServer();
+    const connections: net.Socket[] = [];
+    closing.on('connection', (socket) => connections.push(socket));
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    const healthy = await backend('healthy');
+    cleanup.push(() => new Promise((resolve) => closing.close(resolve)), () => connections.forEach((socket) => socket.destroy()), () => healthy.server.close());
+    front.add('closing', (closing.address() as net.AddressInfo).port);
+    front.add('healthy', healthy.port);
+    for (let round = 0; round < 20; round += 1) {
+      front.setReady('closing', true);
+      front.setReady('healthy', false);
+      const client = net.connect({ port: front.port, host: '127.0.0.1' });
+      cleanup.push(() => void client.destroy());
+      let received = '';
+      client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const answers = async (count: number) => {
+        const deadline = Date.now() + 2_000;
+        while ((received.match(/\r\n\r\nhealthy/g) ?? []).length < count) {
+          if (Date.now() > deadline) throw new Error(`round ${round}: request ${count} was never answered`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
+      const request = 'GET / HTTP/1.1\r\nhost: svc\r\n\r\n';
+      while (connections.length <= round) await new Promise((resolve) => setTimeout(resolve, 1));
+      front.setReady('closing', false);
+      front.setReady('healthy', true);
+      client.write(request);
+      connections[round]!.end();
+      await answers(1);
+      client.write(request);
+      await answers(2);
+      client.destroy();
+    }
+  });
+
   it('least-connections prefers the idle backend', async () => {
     const front = await balancer('least-connections');
     const slow = await backend('slow', (_req, res) => setTimeout(() => res.end('slow'), 300));

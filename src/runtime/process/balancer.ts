@@ -210,6 +210,9 @@ export class Balancer {
         release();
         if (upstream !== socket || client.destroyed) return;
         upstream = undefined;
+        // the client may be paused for this upstream's sake (a write it could not take, as
+        // when it was already ending); its 'drain' will never come now
+        client.resume();
         if (hadError && !established) chosen.ready = false; // passive ejection until a check passes
         if (pendingBytes > 0) {
           failed.add(chosen.id);
