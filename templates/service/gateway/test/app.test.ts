@@ -12,6 +12,7 @@ const defaults: Config = { ...loadConfig({}), logLevel: 'silent' };
 let upstream: Server;
 let upstreamUrl: string;
 let deadUrl: string;
+let flakyCalls = 0;
 
 beforeAll(async () => {
   upstream = createServer((request, response) => {
@@ -20,7 +21,19 @@ beforeAll(async () => {
       response.end(JSON.stringify({ path: request.url, requestId: request.headers['x-request-id'] }));
     };
     if (request.url === '/slow') setTimeout(reply, 3_000);
-    else reply();
+    else if (request.url === '/stream') {
+      // no content-length: the gateway streams it on rather than reading it whole
+      for (let i = 0; i < 100; i++) response.write(`${String(i).padStart(3, '0')}${'.'.repeat(1020)}\n`);
+      response.end();
+    } else if (request.url === '/echo') {
+      let received = 0;
+      request.on('data', (chunk: Buffer) => (received += chunk.length));
+      request.on('end', () => response.end(JSON.stringify({ method: request.method, received })));
+    } else if (request.url === '/flaky') {
+      flakyCalls += 1;
+      response.statusCode = flakyCalls < 3 ? 503 : 200;
+      response.end(flakyCalls < 3 ? 'not yet' : 'ready');
+    } else reply();
   });
   upstreamUrl = await listen(upstream);
   // A port that was just free: nothing listens there, so connecting fails at once.
@@ -72,6 +85,28 @@ describe('the gateway', () => {
 
     const made = await app.inject('/up/items');
     expect(made.json<{ requestId: string }>().requestId).toBe(made.headers['x-request-id']);
+  });
+
+  it('streams a large answer of unknown length through whole', async () => {
+    const response = await app.inject('/up/stream');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['transfer-encoding']).toBe('chunked');
+    const lines = response.body.trimEnd().split('\n');
+    expect(lines).toHaveLength(100);
+    expect(lines.at(-1)!.slice(0, 3)).toBe('099');
+  });
+
+  it('passes a request body on as it is', async () => {
+    const response = await app.inject({ method: 'POST', url: '/up/echo', payload: 'x'.repeat(200_000), headers: { 'content-type': 'text/plain' } });
+    expect(response.json()).toEqual({ method: 'POST', received: 200_000 });
+  });
+
+  it('asks again when a GET is answered 503, and passes on the answer that follows', async () => {
+    flakyCalls = 0;
+    const response = await app.inject('/up/flaky');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('ready');
+    expect(flakyCalls).toBe(3);
   });
 
   it('answers 502 when an upstream is unreachable', async () => {

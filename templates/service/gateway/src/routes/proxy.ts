@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -82,36 +84,91 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
       headers[REQUEST_ID_HEADER] = request.id;
       const body = request.body as Dispatcher.RequestOptions['body'];
 
-      let response: Dispatcher.ResponseData;
-      let payload: Buffer | Dispatcher.ResponseData['body'];
+      let answer: Answer;
       try {
         const retryable = request.method === 'GET' && body === undefined;
         for (let attempt = 1; ; attempt += 1) {
           try {
-            response = await pool.request({ method: request.method as Dispatcher.HttpMethod, path, headers, body });
+            answer = await forward(pool, { method: request.method as Dispatcher.HttpMethod, path, headers, body });
           } catch (error) {
             if (!retryable || attempt > RETRIES_ON_CONNECTION_ERROR || !CONNECTION_ERRORS.has((error as { code?: string }).code ?? '')) throw error;
             await sleep(42 * Math.random() * attempt);
             continue;
           }
-          if (response.statusCode !== 503 || !retryable || attempt > RETRIES_ON_503) break;
-          await response.body.dump();
+          if (answer.statusCode !== 503 || !retryable || attempt > RETRIES_ON_503) break;
+          if (answer.body instanceof Readable) answer.body.destroy();
           await sleep(42 * Math.random() * attempt);
         }
-        const length = response.headers['content-length'];
-        payload = length !== undefined && Number(length) <= BUFFER_LIMIT ? Buffer.from(await response.body.arrayBuffer()) : response.body;
       } catch (error) {
         throw failed(error);
       }
 
-      reply.code(response.statusCode);
-      for (const name in response.headers) {
-        const value = response.headers[name];
+      reply.code(answer.statusCode);
+      for (const name in answer.headers) {
+        const value = answer.headers[name];
         if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
       }
-      return reply.send(payload);
+      return reply.send(answer.body);
     };
     app.all(prefix, proxy);
     app.all(`${prefix}/*`, proxy);
   }
+}
+
+/** An upstream's answer: a body read whole, or a stream of it (see forward). */
+interface Answer {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer | Readable;
+}
+
+/**
+ * One request upstream through undici's dispatcher. A body of known length up to
+ * BUFFER_LIMIT comes back whole, so the client gets it in one write, as nginx buffers it;
+ * any other comes back as a stream as soon as the headers are in, with backpressure (a slow
+ * client pauses the upstream). At the bench, `pool.request()` and its body stream cost the
+ * gateway a sixth more CPU per request than this.
+ */
+function forward(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let answer: Answer | undefined;
+    let chunks: Buffer[] = [];
+    let ended = false;
+    pool.dispatch(options, {
+      // undici tells its handler APIs apart by this method; without it, it wants the old one
+      onRequestStart() {},
+      onResponseStart(controller, statusCode, headers) {
+        if (statusCode < 200) return; // informational (103 Early Hints): the answer follows
+        const length = headers['content-length'];
+        if (length !== undefined && Number(length) <= BUFFER_LIMIT) {
+          answer = { statusCode, headers, body: Buffer.alloc(0) };
+          return;
+        }
+        const body = new Readable({
+          read: () => controller.resume(),
+          // the client went away, or a retry dropped the answer: stop the upstream too
+          destroy: (error, callback) => {
+            if (!ended) controller.abort(error ?? new Error('the answer was dropped'));
+            callback(error);
+          },
+        });
+        answer = { statusCode, headers, body };
+        resolve(answer);
+      },
+      onResponseData(controller, chunk) {
+        if (!(answer?.body instanceof Readable)) chunks.push(chunk);
+        else if (!answer.body.push(chunk)) controller.pause();
+      },
+      onResponseEnd() {
+        ended = true;
+        if (answer?.body instanceof Readable) return void answer.body.push(null);
+        resolve({ ...answer!, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+      },
+      onResponseError(_controller, error) {
+        ended = true;
+        if (answer?.body instanceof Readable) answer.body.destroy(error);
+        else reject(error);
+      },
+    });
+  });
 }
