@@ -1,6 +1,8 @@
 // What the generated services cost, each against a baseline in the same run: the http-api
 // service against bare Fastify on the same route, and the gateway in front of it against
-// no proxy at all and against nginx (Debian's) as the reverse proxy.
+// no proxy at all, against nginx (Debian's) as the reverse proxy, and against the least a
+// proxy written for Node can do (bare-proxy.mjs: the floor, as tcp-pipe.mjs is for the
+// balancer).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ import {
 const ROUNDS = quick ? 1 : 5;
 const project = await benchProject();
 const serviceDir = path.join(project, 'services/svc-1');
+const gatewayDir = path.join(project, 'services/gw');
 // request logging on everywhere (the generated services' default level), into /dev/null
 const logging = { LOG_LEVEL: 'info' };
 
@@ -52,25 +55,29 @@ const logging = { LOG_LEVEL: 'info' };
     RATE_LIMIT_PER_SECOND: '0',
   });
   const nginx = await startNginx(service.port);
+  const bareProxy = await startNode([fileURLToPath(new URL('bare-proxy.mjs', import.meta.url)), gatewayDir], gatewayDir, { SVC_1_URL: service.url });
   try {
     const item = `/items/${await createItem(service.url)}`;
     const variants = {
       direct: () => load(`${service.url}${item}`),
       gateway: () => load(`${gateway.url}/svc${item}`),
+      bareProxy: () => load(`${bareProxy.url}/svc${item}`),
     };
     if (nginx) variants.nginx = () => load(`${nginx.url}/svc${item}`);
     const runs = await interleaved(ROUNDS, variants);
     report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
     report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
+    report('gateway vs bare Node proxy rps', medianOf(runs.gateway, 'rps'), medianOf(runs.bareProxy, 'rps'), 'req/s, higher is better');
     if (nginx) {
       report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
       report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
       report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+      report('bare Node proxy vs nginx rps', medianOf(runs.bareProxy, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
     } else {
       console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
     }
   } finally {
-    await Promise.all([nginx?.stop(), gateway.stop(), service.stop()]);
+    await Promise.all([nginx?.stop(), bareProxy.stop(), gateway.stop(), service.stop()]);
   }
 }
 
@@ -99,6 +106,9 @@ error_log ${dir}/error.log;
 events { worker_connections 1024; }
 http {
   access_log /dev/null;
+  # nginx closes a client's connection after 1000 requests by default: a reconnect the
+  # load generator counts as an error, which no other variant has
+  keepalive_requests 1000000;
   ${temp}
   upstream svc { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   server {
