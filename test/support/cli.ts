@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,17 @@ export function scaffold(args: string[], options: Options & { cwd: string }) {
   return execa('node', [BIN, ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' }, ...options });
 }
 
+const tempDirs: string[] = [];
+// Each test file runs in a process of its own: its folders go when it ends, whatever the
+// outcome (a failing test's folder is in its error output while the run lasts).
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'scaffold-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** The opening story: the classic gateway → users, orders architecture. */
