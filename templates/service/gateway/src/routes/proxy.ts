@@ -127,24 +127,23 @@ interface Answer {
  * BUFFER_LIMIT comes back whole, so the client gets it in one write, as nginx buffers it;
  * any other comes back as a stream as soon as the headers are in, with backpressure (a slow
  * client pauses the upstream). At the bench, `pool.request()` and its body stream cost the
- * gateway a sixth more CPU per request than this.
+ * gateway 7–19% more CPU per request than this.
  */
 function forward(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    let answer: Answer | undefined;
-    let chunks: Buffer[] = [];
+    let head: Omit<Answer, 'body'> | undefined;
+    let stream: Readable | undefined;
+    const chunks: Buffer[] = [];
     let ended = false;
     pool.dispatch(options, {
       // undici tells its handler APIs apart by this method; without it, it wants the old one
       onRequestStart() {},
       onResponseStart(controller, statusCode, headers) {
         if (statusCode < 200) return; // informational (103 Early Hints): the answer follows
+        head = { statusCode, headers };
         const length = headers['content-length'];
-        if (length !== undefined && Number(length) <= BUFFER_LIMIT) {
-          answer = { statusCode, headers, body: Buffer.alloc(0) };
-          return;
-        }
-        const body = new Readable({
+        if (length !== undefined && Number(length) <= BUFFER_LIMIT) return;
+        stream = new Readable({
           read: () => controller.resume(),
           // the client went away, or a retry dropped the answer: stop the upstream too
           destroy: (error, callback) => {
@@ -152,21 +151,20 @@ function forward(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Answe
             callback(error);
           },
         });
-        answer = { statusCode, headers, body };
-        resolve(answer);
+        resolve({ ...head, body: stream });
       },
       onResponseData(controller, chunk) {
-        if (!(answer?.body instanceof Readable)) chunks.push(chunk);
-        else if (!answer.body.push(chunk)) controller.pause();
+        if (!stream) chunks.push(chunk);
+        else if (!stream.push(chunk)) controller.pause();
       },
       onResponseEnd() {
         ended = true;
-        if (answer?.body instanceof Readable) return void answer.body.push(null);
-        resolve({ ...answer!, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+        if (stream) stream.push(null);
+        else resolve({ ...head!, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
       },
       onResponseError(_controller, error) {
         ended = true;
-        if (answer?.body instanceof Readable) answer.body.destroy(error);
+        if (stream) stream.destroy(error);
         else reject(error);
       },
     });
