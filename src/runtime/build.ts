@@ -41,7 +41,7 @@ function isStale(serviceDir: string): boolean {
 }
 
 /** The newest modification time of a file, or of any file under a folder (0 if absent). */
-export function newestMtime(file: string): number {
+function newestMtime(file: string): number {
   if (!existsSync(file)) return 0;
   const stat = statSync(file);
   if (!stat.isDirectory()) return stat.mtimeMs;

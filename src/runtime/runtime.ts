@@ -39,7 +39,7 @@ export const RUNTIME_NAMES = ['process', 'compose', 'kubernetes'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 export interface UpOptions {
-  /** Rebuild even when the build is newer than the sources. */
+  /** Rebuild even when the build is up to date with its sources. */
   build?: boolean;
   /** Called with one line per step, for progress output. */
   onProgress?: (line: string) => void;

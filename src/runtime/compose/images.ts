@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceView } from '../../generators/context.js';
-import { newestMtime } from '../build.js';
 import type { Exec } from '../exec.js';
 import type { DockerTools } from './docker-cli.js';
 
@@ -14,18 +14,23 @@ export interface BuildOptions {
   baseImage?: string;
   /** A CA bundle for npm inside the build, passed as a BuildKit secret (never in a layer). */
   caCert?: string;
-  /** Rebuild even when the image is newer than its sources. */
+  /** Rebuild even when the image was built from the same sources. */
   force?: boolean;
   onProgress?: (line: string) => void;
 }
 
 /** Files outside the service's folder that every image is built from. */
 const SHARED_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.base.json'];
+/** A digest of what an image was built from: its sources and the base image. */
+const INPUTS_LABEL = 'dev.scaffold.inputs';
 
 /**
  * Builds each service's image with `docker build` rather than through compose: the same
- * BuildKit flags then work with compose v1 and v2 alike, and an image newer than its
- * sources is not rebuilt. Returns the services it built.
+ * BuildKit flags then work with compose v1 and v2 alike. An image whose label says it was
+ * built from the same sources and base image is not rebuilt. The sources are compared by
+ * content, not by time: a build BuildKit answers from its cache gets the cached image's
+ * old creation time, and a checkout or a `generate` rewrites files without changing them.
+ * Returns the services it built.
  */
 export async function buildImages(options: BuildOptions): Promise<string[]> {
   const { projectDir, tools, exec } = options;
@@ -36,9 +41,10 @@ export async function buildImages(options: BuildOptions): Promise<string[]> {
   }
   const built: string[] = [];
   for (const service of options.services) {
-    if (!options.force && !(await isStale(options, service))) continue;
+    const inputs = inputsDigest(options, service);
+    if (!options.force && (await builtFrom(options, service)) === inputs) continue;
     options.onProgress?.(`building image ${service.localImage}`);
-    const args = ['build', '-f', `services/${service.name}/Dockerfile`, '-t', service.localImage];
+    const args = ['build', '-f', `services/${service.name}/Dockerfile`, '-t', service.localImage, '--label', `${INPUTS_LABEL}=${inputs}`];
     if (options.baseImage) args.push('--build-arg', `BASE_IMAGE=${options.baseImage}`);
     if (options.caCert) args.push('--secret', `id=npm_ca,src=${path.resolve(options.caCert)}`);
     await exec(tools.docker, [...args, '.'], { cwd: projectDir, env: tools.buildEnv });
@@ -47,13 +53,33 @@ export async function buildImages(options: BuildOptions): Promise<string[]> {
   return built;
 }
 
-async function isStale(options: BuildOptions, service: ServiceView): Promise<boolean> {
-  const created = await options.exec(options.tools.docker, ['image', 'inspect', '--format', '{{.Created}}', service.localImage]).then(
-    ({ stdout }) => Date.parse(stdout.trim()),
-    () => Number.NaN,
+/** The inputs digest on the service's image; undefined when there is no image (or it was
+ * built without scaffold: `<no value>` then). */
+async function builtFrom(options: BuildOptions, service: ServiceView): Promise<string | undefined> {
+  const format = `{{index .Config.Labels "${INPUTS_LABEL}"}}`;
+  return options.exec(options.tools.docker, ['image', 'inspect', '--format', format, service.localImage]).then(
+    ({ stdout }) => stdout.trim(),
+    () => undefined,
   );
-  if (Number.isNaN(created)) return true;
-  const serviceDir = path.join(options.projectDir, 'services', service.name);
-  const inputs = [...['src', 'package.json', 'tsconfig.json', 'Dockerfile'].map((entry) => path.join(serviceDir, entry)), ...SHARED_INPUTS.map((file) => path.join(options.projectDir, file))];
-  return inputs.some((input) => newestMtime(input) > created);
+}
+
+function inputsDigest(options: BuildOptions, service: ServiceView): string {
+  const hash = createHash('sha256').update(`base image: ${options.baseImage ?? ''}\n`);
+  const serviceDir = path.join('services', service.name);
+  for (const input of [...['src', 'package.json', 'tsconfig.json', 'Dockerfile'].map((entry) => path.join(serviceDir, entry)), ...SHARED_INPUTS]) {
+    addToDigest(hash, options.projectDir, input);
+  }
+  return hash.digest('hex');
+}
+
+/** Adds a file, or a folder's files in name order, each with its path relative to the project. */
+function addToDigest(hash: Hash, projectDir: string, relative: string): void {
+  const file = path.join(projectDir, relative);
+  if (!existsSync(file)) return;
+  if (statSync(file).isDirectory()) {
+    for (const entry of readdirSync(file).sort()) addToDigest(hash, projectDir, path.join(relative, entry));
+    return;
+  }
+  const content = readFileSync(file);
+  hash.update(`${relative} ${content.length}\n`).update(content);
 }
