@@ -16,6 +16,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/spec/**/*.test.ts', 'test/generators/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/runtime/**/*.test.ts', 'test/simulate/**/*.test.ts'],
           testTimeout: 30_000,
+          setupFiles: ['test/support/cleanup.ts'],
         },
       },
       {
@@ -23,6 +24,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/support/cleanup.ts'],
           // generous for a loaded 2-core CI machine
           testTimeout: 180_000,
           hookTimeout: 300_000,

@@ -13,11 +13,11 @@ export function scaffold(args: string[], options: Options & { cwd: string }) {
 }
 
 const tempDirs: string[] = [];
-// Each test file runs in a process of its own: its folders go when it ends, whatever the
-// outcome (a failing test's folder is in its error output while the run lasts).
-process.once('exit', () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+
+/** Removes every folder tempDir() made; test/support/cleanup.ts calls it after each file. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export function tempDir(prefix = 'scaffold-test-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
