@@ -74,8 +74,8 @@ export class Instance {
       // A session of its own, so the kernel's autogroup scheduling (when on, as in Debian's
       // and Ubuntu's kernels) weighs it as one more task rather than sharing one session's
       // CPU with the supervisor, whose balancers forward its traffic: in one session, an
-      // instance and its balancer got half a core between them (bench: 0.68× → 0.84× the
-      // requests/s of going direct). The lifeline still ends it with the supervisor.
+      // instance and its balancer got half a core between them (paired bench runs: 0.68× →
+      // 0.84× the requests/s of going direct). The lifeline still ends it with the supervisor.
       detached: true,
     });
     closeSync(log);
