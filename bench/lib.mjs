@@ -90,8 +90,13 @@ export function startDirect(projectDir, service, env = {}) {
   return startNode(['dist/main.js'], path.join(projectDir, 'services', service), { LOG_LEVEL: 'warn', ...env });
 }
 
-/** `node <args>` on a free loopback port (PORT, HOST), once its /readyz answers. */
-export async function startNode(args, cwd, env = {}) {
+/**
+ * `node <args>` on a free loopback port (PORT, HOST), once its /readyz answers. `ownSession`
+ * starts it in a session of its own, as `scaffold up` starts the supervisor and each
+ * instance: with autogroup scheduling on, CPU is shared between sessions first, so a
+ * baseline must sit where the thing it is compared with sits.
+ */
+export async function startNode(args, cwd, env = {}, { ownSession = false } = {}) {
   const port = await freePort();
   // BENCH_LOGS=<dir> keeps each process's output there (to look into errors), else /dev/null
   const output = process.env.BENCH_LOGS ? openSync(path.join(process.env.BENCH_LOGS, `${path.basename(cwd)}-${port}.log`), 'w') : 'ignore';
@@ -99,7 +104,10 @@ export async function startNode(args, cwd, env = {}) {
     cwd,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', output, output],
+    detached: ownSession,
   });
+  // out of the terminal's process group, it would outlive a bench stopped with Ctrl+C
+  if (ownSession) process.once('exit', () => child.kill());
   await waitReady(`http://127.0.0.1:${port}/readyz`);
   return {
     port,

@@ -87,8 +87,9 @@ scaffold(['up'], project);
     scaffold(['chaos', 'latency', 'svc-1', '--ms', '0', '--for', '5m'], project);
     return run().finally(() => scaffold(['chaos', 'clear'], project));
   };
-  // the floor for a proxy in Node: a bare pipe, in a process of its own like the supervisor
-  const pipe = await startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(services[0].instances[0].port)], project);
+  // the floor for a proxy in Node: a bare pipe, in a process and a session of its own like
+  // the supervisor
+  const pipe = await startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(services[0].instances[0].port)], project, {}, { ownSession: true });
   const one = await interleaved(ROUNDS, {
     direct: () => load(direct),
     front: () => load(front),
