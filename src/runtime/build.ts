@@ -5,6 +5,8 @@ import type { Exec } from './exec.js';
 
 /** The built entry of a generated service, relative to its folder. */
 export const SERVICE_ENTRY = 'dist/main.js';
+/** What a generated service is built from, relative to its folder. */
+export const SERVICE_SOURCES = ['src', 'package.json', 'tsconfig.json'];
 
 /**
  * Installs the workspace if it never was, and builds the services whose sources are newer
@@ -36,7 +38,7 @@ function isStale(serviceDir: string): boolean {
   const built = path.join(serviceDir, SERVICE_ENTRY);
   if (!existsSync(built)) return true;
   const builtAt = statSync(built).mtimeMs;
-  const sources = ['src', 'package.json', 'tsconfig.json'].map((entry) => path.join(serviceDir, entry));
+  const sources = SERVICE_SOURCES.map((entry) => path.join(serviceDir, entry));
   return sources.some((source) => newestMtime(source) > builtAt);
 }
 

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceView } from '../../generators/context.js';
+import { SERVICE_SOURCES } from '../build.js';
 import type { Exec } from '../exec.js';
 import type { DockerTools } from './docker-cli.js';
 
@@ -66,7 +67,7 @@ async function builtFrom(options: BuildOptions, service: ServiceView): Promise<s
 function inputsDigest(options: BuildOptions, service: ServiceView): string {
   const hash = createHash('sha256').update(`base image: ${options.baseImage ?? ''}\n`);
   const serviceDir = path.join('services', service.name);
-  for (const input of [...['src', 'package.json', 'tsconfig.json', 'Dockerfile'].map((entry) => path.join(serviceDir, entry)), ...SHARED_INPUTS]) {
+  for (const input of [...[...SERVICE_SOURCES, 'Dockerfile'].map((entry) => path.join(serviceDir, entry)), ...SHARED_INPUTS]) {
     addToDigest(hash, options.projectDir, input);
   }
   return hash.digest('hex');
