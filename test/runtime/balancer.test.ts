@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Balancer } from '../../src/runtime/process/balancer.js';
-import { freePort } from '../support/services.js';
+import { freePort, waitUntil } from '../support/services.js';
 
 /** A real HTTP server that answers with its own name. */
 async function backend(name: string, handler?: http.RequestListener) {
@@ -95,13 +95,7 @@ describe('Balancer', () => {
       cleanup.push(() => void client.destroy());
       let received = '';
       client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-      const answers = async (count: number) => {
-        const deadline = Date.now() + 2_000;
-        while ((received.match(/\r\n\r\nhealthy/g) ?? []).length < count) {
-          if (Date.now() > deadline) throw new Error(`round ${round}: request ${count} was never answered`);
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      };
+      const answers = (count: number) => waitUntil(async () => (received.match(/\r\n\r\nhealthy/g) ?? []).length >= count, 2_000);
       const request = 'GET / HTTP/1.1\r\nhost: svc\r\n\r\n';
       while (connections.length <= round) await new Promise((resolve) => setTimeout(resolve, 1));
       front.setReady('closing', false);
