@@ -107,13 +107,15 @@ export async function startNode(args, cwd, env = {}, { ownSession = false } = {}
     detached: ownSession,
   });
   // out of the terminal's process group, it would outlive a bench stopped with Ctrl+C
-  if (ownSession) process.once('exit', () => child.kill());
+  const kill = () => child.kill();
+  if (ownSession) process.once('exit', kill);
   await waitReady(`http://127.0.0.1:${port}/readyz`);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     stop: () =>
       new Promise((resolve) => {
+        process.off('exit', kill);
         if (child.exitCode !== null || child.signalCode !== null) return resolve(); // gone already
         child.once('exit', resolve);
         child.kill('SIGTERM');
@@ -172,11 +174,24 @@ export async function latencyP50(urls, count = quick ? 500 : 2000) {
 /**
  * Runs every variant `rounds` times, interleaved (A B C, A B C, …), so a burst of load from
  * something else on the machine falls on all of them alike; returns each one's runs.
+ *
+ * Each round starts its processes afresh: `start()` gives the round's variants (functions
+ * taking load() options) and how to stop what it started. Two starts of the same service
+ * differ by up to 10–20% in requests/s here (code placement, JIT and GC luck), so a
+ * comparison of processes started once is a comparison of their luck; JMH runs forks for
+ * the same reason. Every variant gets a warm-up first (1 s; 0.5 s with --quick), so no round
+ * measures a cold JIT.
  */
-export async function interleaved(rounds, variants) {
-  const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+export async function interleaved(rounds, start) {
+  const runs = {};
   for (let round = 0; round < rounds; round += 1) {
-    for (const [name, run] of Object.entries(variants)) runs[name].push(await run());
+    const { variants, stop } = await start();
+    try {
+      for (const run of Object.values(variants)) await run({ duration: quick ? 0.5 : 1 });
+      for (const [name, run] of Object.entries(variants)) (runs[name] ??= []).push(await run());
+    } finally {
+      await stop();
+    }
   }
   return runs;
 }

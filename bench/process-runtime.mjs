@@ -75,43 +75,71 @@ scaffold(['up'], project);
   }
   report('recovery after SIGKILL', median(recoveries), median(colds), 'ms vs a cold start, lower is better');
 }
+scaffold(['down'], project);
 
 // 3. Requests/s through the front port (1 and 2 replicas) vs straight to one instance, and
 // the fault proxy: faults act in the same balancer, so with no fault in force it is the
 // 1-replica path; a 0 ms latency fault puts every request through the fault checks.
+const fault = (run) => {
+  scaffold(['chaos', 'latency', 'svc-1', '--ms', '0', '--for', '5m'], project);
+  return run().finally(() => scaffold(['chaos', 'clear'], project));
+};
+/** `scaffold up` for a round: the front port's and the instance's /healthz. */
+function upForRound() {
+  scaffold(['up'], project);
+  const [service] = status().services;
+  return { front: `${service.url}/healthz`, direct: `http://127.0.0.1:${service.instances[0].port}/healthz`, instancePort: service.instances[0].port };
+}
 {
-  const { services } = status();
-  const front = `${services[0].url}/healthz`;
-  const direct = `http://127.0.0.1:${services[0].instances[0].port}/healthz`;
-  const fault = (run) => {
-    scaffold(['chaos', 'latency', 'svc-1', '--ms', '0', '--for', '5m'], project);
-    return run().finally(() => scaffold(['chaos', 'clear'], project));
-  };
-  // the floor for a proxy in Node: a bare pipe, in a process and a session of its own like
-  // the supervisor
-  const pipe = await startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(services[0].instances[0].port)], project, {}, { ownSession: true });
-  const one = await interleaved(ROUNDS, {
-    direct: () => load(direct),
-    front: () => load(front),
-    pipe: () => load(`${pipe.url}/healthz`),
-    fault: () => fault(() => load(front)),
+  const one = await interleaved(ROUNDS, async () => {
+    const { front, direct, instancePort } = upForRound();
+    // the floor for a proxy in Node: a bare pipe, in a process and a session of its own
+    // like the supervisor; and the ceiling of a front port that hands each socket to the
+    // instance (no replay)
+    const [pipe, handoff] = await Promise.all([
+      startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(instancePort)], project, {}, { ownSession: true }),
+      startNode([fileURLToPath(new URL('handoff.mjs', import.meta.url)), path.join(project, 'services/svc-1')], project, {}, { ownSession: true }),
+    ]);
+    return {
+      variants: {
+        direct: (options) => load(direct, options),
+        front: (options) => load(front, options),
+        pipe: (options) => load(`${pipe.url}/healthz`, options),
+        handoff: (options) => load(`${handoff.url}/healthz`, options),
+        fault: (options) => fault(() => load(front, options)),
+      },
+      stop: async () => {
+        await Promise.all([pipe.stop(), handoff.stop()]);
+        scaffold(['down'], project);
+      },
+    };
   });
-  await pipe.stop();
   report('balancer 1 replica rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('balancer 1 replica p99', medianOf(one.front, 'p99'), medianOf(one.direct, 'p99'), 'ms, lower is better');
   report('balancer vs bare Node pipe rps', medianOf(one.front, 'rps'), medianOf(one.pipe, 'rps'), 'req/s, higher is better');
+  report('bare Node pipe vs direct rps', medianOf(one.pipe, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+  report('socket handoff (no replay) vs direct rps', medianOf(one.handoff, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy no fault rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy latency 0 ms rps', medianOf(one.fault, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+
   // latency: one request at a time, alternating with a direct one
+  const { front, direct } = upForRound();
   const [frontP50, directP50] = await latencyP50([front, direct]);
   report('fault proxy no fault p50', frontP50, directP50, 'µs, one request at a time, lower is better');
   const [faultP50, directP50WithFault] = await fault(() => latencyP50([front, direct]));
   report('fault proxy latency 0 ms p50', faultP50, directP50WithFault, 'µs, one request at a time, lower is better');
-  scaffold(['scale', 'svc-1', '2'], project);
-  const two = await interleaved(ROUNDS, { direct: () => load(direct), front: () => load(front) });
+  scaffold(['down'], project);
+
+  const two = await interleaved(ROUNDS, async () => {
+    const { front, direct } = upForRound();
+    scaffold(['scale', 'svc-1', '2'], project);
+    return {
+      variants: { direct: (options) => load(direct, options), front: (options) => load(front, options) },
+      stop: async () => scaffold(['down'], project),
+    };
+  });
   report('balancer 2 replicas rps', medianOf(two.front, 'rps'), medianOf(two.direct, 'rps'), 'req/s, higher is better');
 }
 
-scaffold(['down'], project);
 writeFileSync(specFile, fullSpec);
 saveResults();

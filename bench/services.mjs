@@ -32,68 +32,75 @@ const logging = { LOG_LEVEL: 'info' };
 
 // 1. The generated http-api service vs bare Fastify with the same route shape.
 {
-  const ours = await startDirect(project, 'svc-1', logging);
-  const bare = await startNode([fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), serviceDir], serviceDir);
-  try {
+  const runs = await interleaved(ROUNDS, async () => {
+    const [ours, bare] = await Promise.all([
+      startDirect(project, 'svc-1', logging),
+      startNode([fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), serviceDir], serviceDir),
+    ]);
     const oursUrl = `${ours.url}/items/${await createItem(ours.url)}`;
     const bareUrl = `${bare.url}/items/${await createItem(bare.url)}`;
-    const runs = await interleaved(ROUNDS, { bare: () => load(bareUrl), ours: () => load(oursUrl) });
-    report('http-api vs bare Fastify rps', medianOf(runs.ours, 'rps'), medianOf(runs.bare, 'rps'), 'req/s, higher is better');
-    report('http-api vs bare Fastify p99', medianOf(runs.ours, 'p99'), medianOf(runs.bare, 'p99'), 'ms, lower is better');
-  } finally {
-    await Promise.all([ours.stop(), bare.stop()]);
-  }
+    return {
+      variants: { bare: (options) => load(bareUrl, options), ours: (options) => load(oursUrl, options) },
+      stop: () => Promise.all([ours.stop(), bare.stop()]),
+    };
+  });
+  report('http-api vs bare Fastify rps', medianOf(runs.ours, 'rps'), medianOf(runs.bare, 'rps'), 'req/s, higher is better');
+  report('http-api vs bare Fastify p99', medianOf(runs.ours, 'p99'), medianOf(runs.bare, 'p99'), 'ms, lower is better');
 }
 
 // 2. client → gateway → service vs client → service, and vs client → nginx → service.
 {
-  const service = await startDirect(project, 'svc-1', logging);
-  const gateway = await startDirect(project, 'gw', {
-    ...logging,
-    SVC_1_URL: service.url,
-    // the default limit (1000/s per client IP) would measure the limiter, not the proxy
-    RATE_LIMIT_PER_SECOND: '0',
-  });
-  const nginx = await startNginx(service.port);
-  const bareProxy = await startNode([fileURLToPath(new URL('bare-proxy.mjs', import.meta.url)), gatewayDir], gatewayDir, { SVC_1_URL: service.url });
-  try {
+  const withNginx = nginxInstalled();
+  const runs = await interleaved(ROUNDS, async () => {
+    const service = await startDirect(project, 'svc-1', logging);
+    const [gateway, bareProxy, nginx] = await Promise.all([
+      startDirect(project, 'gw', {
+        ...logging,
+        SVC_1_URL: service.url,
+        // the default limit (1000/s per client IP) would measure the limiter, not the proxy
+        RATE_LIMIT_PER_SECOND: '0',
+      }),
+      startNode([fileURLToPath(new URL('bare-proxy.mjs', import.meta.url)), gatewayDir], gatewayDir, { SVC_1_URL: service.url }),
+      withNginx ? startNginx(service.port) : undefined,
+    ]);
     const item = `/items/${await createItem(service.url)}`;
     const variants = {
-      direct: () => load(`${service.url}${item}`),
-      gateway: () => load(`${gateway.url}/svc${item}`),
-      bareProxy: () => load(`${bareProxy.url}/svc${item}`),
+      direct: (options) => load(`${service.url}${item}`, options),
+      gateway: (options) => load(`${gateway.url}/svc${item}`, options),
+      bareProxy: (options) => load(`${bareProxy.url}/svc${item}`, options),
     };
-    if (nginx) variants.nginx = () => load(`${nginx.url}/svc${item}`);
-    const runs = await interleaved(ROUNDS, variants);
-    report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
-    report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
-    report('gateway vs bare Node proxy rps', medianOf(runs.gateway, 'rps'), medianOf(runs.bareProxy, 'rps'), 'req/s, higher is better');
-    if (nginx) {
-      report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
-      report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
-      report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
-      report('bare Node proxy vs nginx rps', medianOf(runs.bareProxy, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
-    } else {
-      console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
-    }
-  } finally {
-    await Promise.all([nginx?.stop(), bareProxy.stop(), gateway.stop(), service.stop()]);
+    if (nginx) variants.nginx = (options) => load(`${nginx.url}/svc${item}`, options);
+    return { variants, stop: () => Promise.all([nginx?.stop(), bareProxy.stop(), gateway.stop(), service.stop()]) };
+  });
+  report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+  report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
+  report('gateway vs bare Node proxy rps', medianOf(runs.gateway, 'rps'), medianOf(runs.bareProxy, 'rps'), 'req/s, higher is better');
+  if (withNginx) {
+    report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
+    report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
+    report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
+    report('bare Node proxy vs nginx rps', medianOf(runs.bareProxy, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
+  } else {
+    console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
   }
 }
 
 saveResults();
 
+function nginxInstalled() {
+  try {
+    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * nginx as a plain reverse proxy for /svc/ with keep-alive upstream connections, in the
  * foreground with a config of its own; one worker, like the one process of the gateway.
- * undefined when nginx is not installed.
  */
 async function startNginx(upstreamPort) {
-  try {
-    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
-  } catch {
-    return undefined;
-  }
   const dir = mkdtempSync(path.join(tmpdir(), 'scaffold-bench-nginx-'));
   const port = await freePort();
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${dir};`).join(' ');

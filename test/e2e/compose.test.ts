@@ -30,6 +30,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
   let parent: string;
   let project: string;
   let gateway: string;
+  let baseImage: string;
   const cli = (...args: string[]) => scaffold(args, { cwd: project });
   const docker = (...args: string[]) => execa('docker', args, { stdin: 'ignore' });
   const leftovers = async () => {
@@ -42,7 +43,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
   beforeAll(async () => {
     parent = tempDir();
     project = await createClassicProject(parent, name);
-    const baseImage = await ensureNodeBaseImage();
+    baseImage = await ensureNodeBaseImage();
     // no `npm install` on the host: images install from the lockfile inside the build,
     // with this machine's CA (NODE_EXTRA_CA_CERTS, the --ca-cert default)
     const up = await cli('up', '--runtime', 'compose', '--base-image', baseImage, '--json');
@@ -211,5 +212,19 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await leftovers()).toBe('');
     expect((await cli('status')).exitCode).not.toBe(0); // nothing remembered: back to the process runtime
+  });
+
+  it('up --attach stays in the foreground until "scaffold down" from elsewhere, or Ctrl+C', async () => {
+    for (const stop of ['down', 'SIGINT'] as const) {
+      const attached = cli('up', '--attach', '--runtime', 'compose', '--base-image', baseImage);
+      let output = '';
+      attached.stdout?.on('data', (chunk: Buffer) => (output += chunk));
+      await waitUntil(async () => output.includes('running in the foreground'), 180_000, () => attached.exitCode !== null);
+      if (stop === 'down') expect((await cli('down')).exitCode).toBe(0);
+      else attached.kill('SIGINT');
+      const result = await attached;
+      expect(result.exitCode, `${stop}: ${result.stderr}`).toBe(0);
+      expect(await leftovers()).toBe('');
+    }
   });
 });

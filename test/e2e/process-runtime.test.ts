@@ -203,6 +203,25 @@ describe('the process runtime', () => {
   });
 });
 
+describe('up --attach', () => {
+  it('serves in the foreground until Ctrl+C or "scaffold down" from elsewhere, then leaves nothing running', async () => {
+    const project = await copyProject(shared);
+    for (const stop of ['SIGINT', 'down'] as const) {
+      const attached = scaffold(['up', '--attach'], { cwd: project });
+      let output = '';
+      attached.stdout?.on('data', (chunk: Buffer) => (output += chunk));
+      await waitUntil(async () => output.includes('running in the foreground'), 60_000, () => attached.exitCode !== null);
+      const gateway = (await status(project)).services.find((s) => s.name === 'api-gateway')!;
+      expect((await fetch(`${gateway.url}/users/items`)).status).toBe(200);
+      if (stop === 'SIGINT') attached.kill('SIGINT');
+      else expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
+      const result = await attached;
+      expect(result.exitCode, `${stop}: ${result.stderr}`).toBe(0);
+      expect(processesUnder(project)).toEqual([]);
+    }
+  });
+});
+
 describe('a service that cannot start', () => {
   it('fails up with exit 2 and the end of its log, leaving nothing running', async () => {
     const project = await copyProject(shared);

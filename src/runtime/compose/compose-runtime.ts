@@ -22,7 +22,7 @@ import {
   type SystemStatus,
   type UpOptions,
 } from '../runtime.js';
-import { instanceOf, projectContainers, type Container } from './containers.js';
+import { PROJECT_LABEL, instanceOf, projectContainers, type Container } from './containers.js';
 import { findDockerTools, type DockerTools } from './docker-cli.js';
 import { FaultKeepers, type KeeperLaunch, type PauseHeld } from './fault-keepers.js';
 import { buildImages } from './images.js';
@@ -63,10 +63,32 @@ export class ComposeRuntime implements Runtime {
     return this.#waitHealthy(options.onProgress);
   }
 
+  /**
+   * The containers run detached as with `up`; this process stays until a signal, when it
+   * takes them down, or until they are gone (`scaffold down` from another terminal), which
+   * the engine's events tell as each container is removed.
+   */
   async attach(options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
     const status = await this.up(options);
-    const stopped = new Promise<void>((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void this.down().then(resolve));
+    const { docker } = await this.#docker();
+    const filters = ['type=container', 'event=destroy', `label=${PROJECT_LABEL}=${status.project}`].flatMap((filter) => ['--filter', filter]);
+    const removals = execa(docker, ['events', ...filters], { stdin: 'ignore', stderr: 'ignore', buffer: false, reject: false });
+    let stopping = false;
+    const stopped = new Promise<void>((resolve, reject) => {
+      const end = () => {
+        removals.kill();
+        resolve();
+      };
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          stopping = true;
+          this.down().then(end, reject);
+        });
+      }
+      removals.stdout?.on('data', () => {
+        if (stopping) return;
+        this.#containers().then((left) => left.length === 0 && !stopping && end(), () => undefined);
+      });
     });
     return { status, stopped };
   }
