@@ -172,7 +172,7 @@ export async function latencyP50(urls, count = quick ? 500 : 2000) {
 }
 
 /**
- * Runs every variant `rounds` times, interleaved (A B C, A B C, …), so a burst of load from
+ * Runs every variant `rounds` times, interleaved (A B C, B C A, …), so a burst of load from
  * something else on the machine falls on all of them alike; returns each one's runs.
  *
  * Each round starts its processes afresh: `start()` gives the round's variants (functions
@@ -187,8 +187,12 @@ export async function interleaved(rounds, start) {
   for (let round = 0; round < rounds; round += 1) {
     const { variants, stop } = await start();
     try {
-      for (const run of Object.values(variants)) await run({ duration: quick ? 0.5 : 1 });
-      for (const [name, run] of Object.entries(variants)) (runs[name] ??= []).push(await run());
+      const entries = Object.entries(variants);
+      for (const [, run] of entries) await run({ duration: quick ? 0.5 : 1 });
+      // each round starts one variant later (B C A, C A B, …): none is always first or last
+      for (const [name, run] of [...entries.slice(round % entries.length), ...entries.slice(0, round % entries.length)]) {
+        (runs[name] ??= []).push(await run());
+      }
     } finally {
       await stop();
     }
