@@ -189,10 +189,8 @@ export async function interleaved(rounds, start) {
     try {
       const entries = Object.entries(variants);
       for (const [, run] of entries) await run({ duration: quick ? 0.5 : 1 });
-      // each round starts one variant later (B C A, C A B, …): none is always first or last
-      for (const [name, run] of [...entries.slice(round % entries.length), ...entries.slice(0, round % entries.length)]) {
-        (runs[name] ??= []).push(await run());
-      }
+      const shift = round % entries.length; // none is always first or last
+      for (const [name, run] of [...entries.slice(shift), ...entries.slice(0, shift)]) (runs[name] ??= []).push(await run());
     } finally {
       await stop();
     }

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
-import { createClassicProject, scaffold, tempDir } from '../support/cli.js';
+import { createClassicProject, scaffold, tempDir, upAttached } from '../support/cli.js';
 import { dockerEngine, ensureNodeBaseImage } from '../support/docker.js';
 import { waitUntil } from '../support/services.js';
 
@@ -216,10 +216,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
 
   it('up --attach stays in the foreground until "scaffold down" from elsewhere, or Ctrl+C', async () => {
     for (const stop of ['down', 'SIGINT'] as const) {
-      const attached = cli('up', '--attach', '--runtime', 'compose', '--base-image', baseImage);
-      let output = '';
-      attached.stdout?.on('data', (chunk: Buffer) => (output += chunk));
-      await waitUntil(async () => output.includes('running in the foreground'), 180_000, () => attached.exitCode !== null);
+      const { attached } = await upAttached(['--runtime', 'compose', '--base-image', baseImage], { cwd: project }, 180_000);
       if (stop === 'down') expect((await cli('down')).exitCode).toBe(0);
       else attached.kill('SIGINT');
       const result = await attached;

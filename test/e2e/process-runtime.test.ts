@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProcessRuntime } from '../../src/runtime/process/process-runtime.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
-import { scaffold } from '../support/cli.js';
+import { scaffold, upAttached } from '../support/cli.js';
 import { copyProject } from '../support/project-copy.js';
 import { processesUnder, waitUntil } from '../support/services.js';
 
@@ -207,10 +207,7 @@ describe('up --attach', () => {
   it('serves in the foreground until Ctrl+C or "scaffold down" from elsewhere, then leaves nothing running', async () => {
     const project = await copyProject(shared);
     for (const stop of ['SIGINT', 'down'] as const) {
-      const attached = scaffold(['up', '--attach'], { cwd: project });
-      let output = '';
-      attached.stdout?.on('data', (chunk: Buffer) => (output += chunk));
-      await waitUntil(async () => output.includes('running in the foreground'), 60_000, () => attached.exitCode !== null);
+      const { attached } = await upAttached([], { cwd: project }, 60_000);
       const gateway = (await status(project)).services.find((s) => s.name === 'api-gateway')!;
       expect((await fetch(`${gateway.url}/users/items`)).status).toBe(200);
       if (stop === 'SIGINT') attached.kill('SIGINT');

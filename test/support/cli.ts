@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
+import { waitUntil } from './services.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(REPO, 'bin/scaffold.js');
@@ -10,6 +11,16 @@ export const BIN = path.join(REPO, 'bin/scaffold.js');
 /** Runs the built CLI the way a user does; never throws on a non-zero exit. */
 export function scaffold(args: string[], options: Options & { cwd: string }) {
   return execa('node', [BIN, ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' }, ...options });
+}
+
+/** `scaffold up --attach …` left running, once it says it serves in the foreground. (In
+ * an object: the subprocess is a promise of its end, which `await` would wait for.) */
+export async function upAttached(args: string[], options: Options & { cwd: string }, timeoutMs: number) {
+  const attached = scaffold(['up', '--attach', ...args], options);
+  let output = '';
+  attached.stdout?.on('data', (chunk: Buffer) => (output += chunk));
+  await waitUntil(async () => output.includes('running in the foreground'), timeoutMs, () => attached.exitCode !== null);
+  return { attached };
 }
 
 const tempDirs: string[] = [];
