@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProcessRuntime } from '../../src/runtime/process/process-runtime.js';
@@ -247,6 +247,28 @@ describe('no orphans', () => {
     const down = await scaffold(['down'], { cwd: project });
     expect(down.exitCode).toBe(0);
     expect(allPids(JSON.parse(again.stdout)).filter(isAlive)).toEqual([]);
+  });
+
+  it('a down while an up is still building cancels that up: nothing starts after it', async () => {
+    const project = await copyProject(shared);
+    // a build that takes its time, so that the down lands in it
+    const manifest = path.join(project, 'services/users/package.json');
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
+    pkg.scripts.build = `sleep 60 && ${pkg.scripts.build}`;
+    writeFileSync(manifest, JSON.stringify(pkg));
+    const up = scaffold(['up'], { cwd: project });
+    let output = '';
+    up.stderr?.on('data', (chunk: Buffer) => (output += chunk));
+    await waitUntil(async () => output.includes('building users'), 30_000, () => up.exitCode !== null);
+
+    const down = await scaffold(['down'], { cwd: project });
+    expect(down.exitCode, down.stderr).toBe(0);
+    const result = await up;
+    expect(result.exitCode, result.stderr).not.toBe(0);
+    // the build's commands end with it, and no supervisor was ever started
+    await waitUntil(async () => processesUnder(project).length === 0, 10_000);
+    expect(existsSync(path.join(project, '.scaffold/run/state.json'))).toBe(false);
+    expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(2);
   });
 
   it('after the CLI is killed mid-up, nothing of the run survives', async () => {
