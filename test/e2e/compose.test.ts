@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descendants } from '../../src/runtime/process-tree.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { createClassicProject, scaffold, tempDir, upAttached } from '../support/cli.js';
 import { dockerEngine, ensureNodeBaseImage } from '../support/docker.js';
@@ -214,14 +215,32 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     expect((await cli('status')).exitCode).not.toBe(0); // nothing remembered: back to the process runtime
   });
 
-  it('up --attach stays in the foreground until "scaffold down" from elsewhere, or Ctrl+C', async () => {
+  it('up --attach stays in the foreground, streaming the logs, until "scaffold down" from elsewhere, or Ctrl+C', async () => {
     for (const stop of ['down', 'SIGINT'] as const) {
-      const { attached } = await upAttached(['--runtime', 'compose', '--base-image', baseImage], { cwd: project }, 180_000);
+      const { attached, output } = await upAttached(['--runtime', 'compose', '--base-image', baseImage], { cwd: project }, 180_000);
+      expect((await fetch(`${gateway}/users/items`)).status).toBe(200);
+      // compose v1 names containers project_service_1, v2 project-service-1
+      await waitUntil(async () => new RegExp(`^${name}[-_]api-gateway[-_]1 \\| .*"url":"/users/items"`, 'm').test(output()), 10_000);
       if (stop === 'down') expect((await cli('down')).exitCode).toBe(0);
       else attached.kill('SIGINT');
       const result = await attached;
       expect(result.exitCode, `${stop}: ${result.stderr}`).toBe(0);
       expect(await leftovers()).toBe('');
     }
+  });
+
+  it('up --attach that loses the engine\'s events ends with one line and exit 3, not silently', async () => {
+    const { attached } = await upAttached(['--runtime', 'compose', '--base-image', baseImage], { cwd: project }, 180_000);
+    // what an engine going away does to the `docker events` it follows
+    const events = descendants(attached.pid!).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('events'));
+    expect(events).toHaveLength(1);
+    process.kill(events[0]!, 'SIGKILL');
+    const result = await attached;
+    expect(result.exitCode).toBe(3);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors).toEqual([expect.stringMatching(/^error: lost the Docker engine's events .*"scaffold down" stops what still runs$/)]);
+    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack
+    expect((await cli('down')).exitCode).toBe(0);
+    expect(await leftovers()).toBe('');
   });
 });

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isAlive } from '../../src/runtime/process-tree.js';
 import { ProcessRuntime } from '../../src/runtime/process/process-runtime.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold, upAttached } from '../support/cli.js';
@@ -8,15 +9,6 @@ import { copyProject } from '../support/project-copy.js';
 import { processesUnder, waitUntil } from '../support/services.js';
 
 const shared = inject('sampleProject');
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function status(project: string): Promise<SystemStatus> {
   const result = await scaffold(['status', '--json'], { cwd: project });
@@ -204,12 +196,14 @@ describe('the process runtime', () => {
 });
 
 describe('up --attach', () => {
-  it('serves in the foreground until Ctrl+C or "scaffold down" from elsewhere, then leaves nothing running', async () => {
+  it('serves in the foreground, streaming every service\'s logs, until Ctrl+C or "scaffold down" from elsewhere, then leaves nothing running', async () => {
     const project = await copyProject(shared);
     for (const stop of ['SIGINT', 'down'] as const) {
-      const { attached } = await upAttached([], { cwd: project }, 60_000);
+      const { attached, output } = await upAttached([], { cwd: project }, 60_000);
       const gateway = (await status(project)).services.find((s) => s.name === 'api-gateway')!;
       expect((await fetch(`${gateway.url}/users/items`)).status).toBe(200);
+      // the request's access lines, from the gateway and from the service behind it
+      await waitUntil(async () => /^api-gateway-1 \| .*"url":"\/users\/items"/m.test(output()) && /^users-\d \| .*"url":"\/items"/m.test(output()), 10_000);
       if (stop === 'SIGINT') attached.kill('SIGINT');
       else expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
       const result = await attached;
@@ -267,7 +261,7 @@ describe('no orphans', () => {
     expect(result.exitCode, result.stderr).not.toBe(0);
     // the build's commands end with it, and no supervisor was ever started
     await waitUntil(async () => processesUnder(project).length === 0, 10_000);
-    expect(existsSync(path.join(project, '.scaffold/run/state.json'))).toBe(false);
+    expect(readdirSync(path.join(project, '.scaffold/run'))).toEqual([]);
     expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(2);
   });
 

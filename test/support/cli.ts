@@ -13,14 +13,15 @@ export function scaffold(args: string[], options: Options & { cwd: string }) {
   return execa('node', [BIN, ...args], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' }, ...options });
 }
 
-/** `scaffold up --attach …` left running, once it says it serves in the foreground. (In
- * an object: the subprocess is a promise of its end, which `await` would wait for.) */
+/** `scaffold up --attach …` left running, once it says it serves in the foreground, and
+ * its stdout so far. (In an object: the subprocess is a promise of its end, which `await`
+ * would wait for.) */
 export async function upAttached(args: string[], options: Options & { cwd: string }, timeoutMs: number) {
   const attached = scaffold(['up', '--attach', ...args], options);
   let output = '';
   attached.stdout?.on('data', (chunk: Buffer) => (output += chunk));
   await waitUntil(async () => output.includes('running in the foreground'), timeoutMs, () => attached.exitCode !== null);
-  return { attached };
+  return { attached, output: () => output };
 }
 
 const tempDirs: string[] = [];

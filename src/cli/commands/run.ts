@@ -1,13 +1,13 @@
 import { Option, type Command } from 'commander';
-import { RUNTIME_NAMES, type SystemStatus } from '../../runtime/runtime.js';
+import { RUNTIME_NAMES, type Runtime, type SystemStatus } from '../../runtime/runtime.js';
 import { UserError } from '../../errors.js';
+import type { Output } from '../output.js';
 import { wholeNumber } from '../parse.js';
 import { formatStatus } from '../render-status.js';
 import { runtimeFor } from '../runtime-for.js';
 
 const runtimeOption = () =>
   new Option('--runtime <name>', 'where the system runs (default: where "up" last started it, else process)').choices(RUNTIME_NAMES);
-
 
 /** up, down, status, logs, scale, restart: the lifecycle of a running system. */
 export function registerRun(program: Command): void {
@@ -16,7 +16,7 @@ export function registerRun(program: Command): void {
     .description('build what changed, start every service, wait until all are healthy')
     .addOption(runtimeOption())
     .option('--build', 'rebuild every service first')
-    .option('--attach', 'stay in the foreground; Ctrl+C stops everything')
+    .option('--attach', 'stay in the foreground, printing the logs; Ctrl+C stops everything')
     .option('--base-image <image>', 'compose: the base image of every Dockerfile (a mirror, a pinned digest)')
     .option('--ca-cert <file>', 'compose: a CA bundle npm trusts inside image builds (default: $NODE_EXTRA_CA_CERTS)')
     .action(async (options: { build?: boolean; attach?: boolean; baseImage?: string; caCert?: string }, command: Command) => {
@@ -29,7 +29,10 @@ export function registerRun(program: Command): void {
       if (options.attach) {
         const served = await runtime.attach(upOptions);
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);
+        // as `docker compose up` does; under --json stdout holds the status alone
+        const logs = cli.output.json ? undefined : followLogs(runtime, served.status, served.stopped, cli.output);
         await served.stopped;
+        await logs;
         return;
       }
       const status = await runtime.up(upOptions);
@@ -94,4 +97,23 @@ export function registerRun(program: Command): void {
       const status = await runtime.restart(service);
       cli.output.data(status, `${service}: restarted ${status.replicas} instance${status.replicas === 1 ? '' : 's'}`);
     });
+}
+
+/** Every service's log lines on stdout as they come (`up --attach`), until `until` settles. */
+async function followLogs(runtime: Runtime, status: SystemStatus, until: Promise<void>, output: Output): Promise<void> {
+  const controller = new AbortController();
+  until.then(
+    () => controller.abort(),
+    () => controller.abort(),
+  );
+  await Promise.all(
+    status.services.map(async ({ name }) => {
+      try {
+        for await (const line of runtime.logs(name, { follow: true, signal: controller.signal })) process.stdout.write(`${line}\n`);
+      } catch (error) {
+        // once stopped, the logs' end is no news
+        if (!controller.signal.aborted) output.error(`logs of ${name}: ${(error as Error).message}`);
+      }
+    }),
+  );
 }

@@ -11,6 +11,7 @@ import { loadSpec } from '../../spec/load.js';
 import { createExec, type Exec } from '../exec.js';
 import { faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import { forgetRuntime, rememberRuntime } from '../remembered.js';
+import { cancelStarting, whileStarting } from '../starting.js';
 import {
   UnsupportedError,
   type DownOptions,
@@ -48,7 +49,11 @@ export class ComposeRuntime implements Runtime {
     this.#keepers = new FaultKeepers(options.projectDir);
   }
 
-  async up(options: UpOptions = {}): Promise<SystemStatus> {
+  up(options: UpOptions = {}): Promise<SystemStatus> {
+    return whileStarting(this.#projectDir, () => this.#up(options));
+  }
+
+  async #up(options: UpOptions): Promise<SystemStatus> {
     if (options.caCert && !existsSync(options.caCert)) throw new UserError(`--ca-cert: no such file ${options.caCert}`);
     const tools = await this.#docker();
     const { plan } = await regenerate({ projectDir: this.#projectDir });
@@ -74,11 +79,18 @@ export class ComposeRuntime implements Runtime {
     const filters = ['type=container', 'event=destroy', `label=${PROJECT_LABEL}=${status.project}`].flatMap((filter) => ['--filter', filter]);
     const removals = execa(docker, ['events', ...filters], { stdin: 'ignore', stderr: 'ignore', buffer: false, reject: false });
     let stopping = false;
+    let ended = false;
     const stopped = new Promise<void>((resolve, reject) => {
       const end = () => {
+        ended = true;
         removals.kill();
         resolve();
       };
+      // on its own, it ends only with the engine: nothing would tell this process the end
+      void removals.then(({ exitCode }) => {
+        if (ended || stopping) return;
+        reject(new EnvironmentError(`lost the Docker engine's events ("docker events" exited with code ${exitCode}): no longer attached; "scaffold down" stops what still runs`));
+      });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
           stopping = true;
@@ -94,6 +106,7 @@ export class ComposeRuntime implements Runtime {
   }
 
   async down(options: DownOptions = {}): Promise<void> {
+    await cancelStarting(this.#projectDir);
     await this.#keepers.clear();
     if (existsSync(path.join(this.#projectDir, 'compose.yaml'))) {
       await this.#compose(['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])]);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError } from '../../errors.js';
 import type { ActiveFault } from '../faults.js';
-import { isAlive } from '../process/state.js';
+import { isAlive } from '../process-tree.js';
 import type { KeeperConfig, KeeperMessage } from './fault-keeper-main.js';
 
 const KEEPER = fileURLToPath(new URL('./fault-keeper-main.js', import.meta.url));

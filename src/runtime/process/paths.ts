@@ -12,8 +12,6 @@ export function runPaths(projectDir: string) {
     /** Infrastructure data outlives a run, like a named volume. */
     data: path.join(projectDir, '.scaffold', 'data'),
     state: path.join(run, 'state.json'),
-    /** Held by an `up` until its supervisor answers, so that a `down` can cancel it. */
-    starting: path.join(run, 'starting.json'),
     supervisorLog: path.join(run, 'supervisor.log'),
     // unix socket paths are limited to ~107 bytes; deep projects use one in the temp dir
     socket: socket.length < 100 ? socket : path.join(tmpdir(), `scaffold-${createHash('sha1').update(run).digest('hex').slice(0, 12)}.sock`),

@@ -9,14 +9,15 @@ import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
 import type { ActiveFault, Fault } from '../faults.js';
+import { ended, isAlive, signal } from '../process-tree.js';
 import type { InjectOptions, InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
+import { cancelStarting, whileStarting } from '../starting.js';
 import { instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
-import { cleanStaleRun, descendants, isAlive, markStarting, readState, startingPid, type RunState } from './state.js';
+import { cleanStaleRun, readState, type RunState } from './state.js';
 import type { SupervisorMessage } from './supervisor-main.js';
 
 const SUPERVISOR = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
-const DOWN_TIMEOUT_MS = 30_000;
 
 /** The embedded runtime: the system as plain processes under a detached supervisor. */
 export class ProcessRuntime implements Runtime {
@@ -33,7 +34,7 @@ export class ProcessRuntime implements Runtime {
 
   async up(options: UpOptions = {}): Promise<SystemStatus> {
     if (await this.#running()) return this.status();
-    return this.#starting(async () => {
+    return whileStarting(this.#projectDir, async () => {
       await this.#prepare(options);
       return this.#startSupervisor(options.onProgress);
     });
@@ -42,26 +43,12 @@ export class ProcessRuntime implements Runtime {
   /** `up --attach`: the supervisor in this process, stopped by a signal or `scaffold down`. */
   async attach(options: UpOptions = {}): Promise<Served> {
     if (await this.#running()) throw new UserError('the system is already running detached: "scaffold down" first');
-    const served = await this.#starting(async () => {
+    const served = await whileStarting(this.#projectDir, async () => {
       const spec = await this.#prepare(options);
       return serve({ projectDir: this.#projectDir, spec, paths: this.#paths, onProgress: options.onProgress });
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void served.stop());
     return served;
-  }
-
-  /**
-   * The steps of an `up` before its supervisor answers on the control socket — the build
-   * above all, which can take minutes — under a mark that lets a `down` from elsewhere find
-   * this process and cancel it (a SIGTERM, which ends the build's commands with it).
-   */
-  async #starting<T>(steps: () => Promise<T>): Promise<T> {
-    const unmark = await markStarting(this.#paths);
-    try {
-      return await steps();
-    } finally {
-      unmark();
-    }
   }
 
   async #prepare(options: UpOptions): Promise<Spec> {
@@ -71,13 +58,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async down(): Promise<void> {
-    // an `up` still building first: else it would start the system after this `down`
-    const starting = startingPid(this.#paths);
-    if (starting) {
-      // its build's commands too, as Ctrl+C would reach them through the terminal
-      for (const pid of [...descendants(starting), starting]) signal(pid, 'SIGTERM');
-      await ended(starting);
-    }
+    await cancelStarting(this.#projectDir);
     const state = await this.#running();
     if (!state) return;
     await this.#call('POST', '/down').catch(() => signal(state.pid, 'SIGTERM'));
@@ -211,23 +192,4 @@ export class ProcessRuntime implements Runtime {
       request.end(body === undefined ? undefined : JSON.stringify(body));
     });
   }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // gone already
-  }
-}
-
-/** Once a process asked to stop has ended; SIGKILLed if it takes longer than DOWN_TIMEOUT_MS. */
-async function ended(pid: number): Promise<void> {
-  const deadline = Date.now() + DOWN_TIMEOUT_MS;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-  if (isAlive(pid)) signal(pid, 'SIGKILL');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
