@@ -204,6 +204,11 @@ describe('up --attach', () => {
       expect((await fetch(`${gateway.url}/users/items`)).status).toBe(200);
       // the request's access lines, from the gateway and from the service behind it
       await waitUntil(async () => /^api-gateway-1 \| .*"url":"\/users\/items"/m.test(output()) && /^users-\d \| .*"url":"\/items"/m.test(output()), 10_000);
+      if (stop === 'SIGINT') {
+        // an instance started later is followed too, from its first line
+        expect((await scaffold(['scale', 'users', '2'], { cwd: project })).exitCode).toBe(0);
+        await waitUntil(async () => /^users-2 \| .*"msg":"Server listening at/m.test(output()), 10_000);
+      }
       if (stop === 'SIGINT') attached.kill('SIGINT');
       else expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
       const result = await attached;

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { open, watch } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -100,27 +100,24 @@ export class ProcessRuntime implements Runtime {
     const { services } = await this.status();
     const found = services.find((s) => s.name === service);
     if (!found) throw new UserError(`no service "${service}" is running (services: ${services.map((s) => s.name).join(', ')})`);
-    const files = found.instances.map((instance) => ({ id: instance.id, file: instanceLog(this.#paths, instance.id), offset: 0 }));
-    for (const entry of files) {
-      if (!existsSync(entry.file)) continue;
-      const text = readFileSync(entry.file, 'utf8');
-      entry.offset = Buffer.byteLength(text);
-      for (const line of text.split('\n').filter(Boolean)) yield `${entry.id} | ${line}`;
-    }
+    const logFile = (id: string): LogFile => ({ id, file: instanceLog(this.#paths, id), offset: 0 });
+    const followed = new Map(found.instances.map((instance) => [instance.id, logFile(instance.id)]));
+    for (const entry of followed.values()) yield* await newLines(entry);
     if (!options.follow) return;
-    const watcher = watch(this.#paths.logs, { signal: options.signal });
+    // Instances started from now on (a scale, a rolling restart) write files of their own,
+    // followed from their first line; files of earlier instances or runs, from their end.
+    const ownFile = new RegExp(`^(${service}-\\d+)\\.log$`);
+    const idOf = (name: string | null) => (name ? ownFile.exec(name)?.[1] : undefined);
+    for (const id of readdirSync(this.#paths.logs).map(idOf)) {
+      if (!id || followed.has(id)) continue;
+      const entry = logFile(id);
+      followed.set(id, { ...entry, offset: statSync(entry.file).size });
+    }
     try {
-      for await (const _event of watcher) {
-        for (const entry of files) {
-          if (!existsSync(entry.file) || statSync(entry.file).size <= entry.offset) continue;
-          const handle = await open(entry.file);
-          const { size } = await handle.stat();
-          const buffer = Buffer.alloc(size - entry.offset);
-          await handle.read(buffer, 0, buffer.length, entry.offset);
-          await handle.close();
-          entry.offset = size;
-          for (const line of buffer.toString('utf8').split('\n').filter(Boolean)) yield `${entry.id} | ${line}`;
-        }
+      for await (const { filename } of watch(this.#paths.logs, { signal: options.signal })) {
+        const id = idOf(filename);
+        if (id && !followed.has(id)) followed.set(id, logFile(id));
+        for (const entry of followed.values()) yield* await newLines(entry);
       }
     } catch (error) {
       if ((error as Error).name !== 'AbortError') throw error;
@@ -191,5 +188,29 @@ export class ProcessRuntime implements Runtime {
       request.on('error', () => reject(new UserError('the supervisor does not answer: run "scaffold down" then "scaffold up"')));
       request.end(body === undefined ? undefined : JSON.stringify(body));
     });
+  }
+}
+
+interface LogFile {
+  id: string;
+  file: string;
+  /** Where the next unread line starts. */
+  offset: number;
+}
+
+/** The whole lines written to an instance's log since the last call, prefixed by its id; a
+ * line still being written waits for the next call. */
+async function newLines(entry: LogFile): Promise<string[]> {
+  if (!existsSync(entry.file) || statSync(entry.file).size <= entry.offset) return [];
+  const handle = await open(entry.file);
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(size - entry.offset);
+    await handle.read(buffer, 0, buffer.length, entry.offset);
+    const end = buffer.lastIndexOf('\n') + 1;
+    entry.offset += end;
+    return buffer.toString('utf8', 0, end).split('\n').filter(Boolean).map((line) => `${entry.id} | ${line}`);
+  } finally {
+    await handle.close();
   }
 }
