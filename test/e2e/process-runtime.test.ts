@@ -208,9 +208,10 @@ describe('up --attach', () => {
         // an instance started later is followed too, from its first line
         expect((await scaffold(['scale', 'users', '2'], { cwd: project })).exitCode).toBe(0);
         await waitUntil(async () => /^users-2 \| .*"msg":"Server listening at/m.test(output()), 10_000);
+        attached.kill('SIGINT');
+      } else {
+        expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
       }
-      if (stop === 'SIGINT') attached.kill('SIGINT');
-      else expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
       const result = await attached;
       expect(result.exitCode, `${stop}: ${result.stderr}`).toBe(0);
       expect(processesUnder(project)).toEqual([]);
