@@ -50,7 +50,7 @@ export interface UpOptions {
 }
 
 export interface DownOptions {
-  /** Also remove named volumes (data); kept by default. */
+  /** Also remove the infrastructure's data (compose: named volumes); kept by default. */
   volumes?: boolean;
 }
 

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { infrastructureData, runPaths } from '../../src/runtime/process/paths.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold } from '../support/cli.js';
 import { copyProject } from '../support/project-copy.js';
@@ -41,7 +42,8 @@ describe('infrastructure on the process runtime', () => {
     system = JSON.parse(up.stdout);
   });
   afterAll(async () => {
-    await scaffold(['down'], { cwd: project });
+    // the data too: postgres keeps its own in the temp folder under root, outside the project
+    await scaffold(['down', '--volumes'], { cwd: project });
   });
 
   const url = (kind: string) => system.infrastructure.find((infra) => infra.kind === kind)!.url;
@@ -82,5 +84,13 @@ describe('infrastructure on the process runtime', () => {
     for (const kind of ['postgres', 'redis', 'nats']) {
       await expect(firstLine(url(kind), 'PING\r\n'), kind).rejects.toThrow(/ECONNREFUSED/);
     }
+  });
+
+  it('keeps the servers\' data after a down, and down --volumes removes it', async () => {
+    const paths = runPaths(project);
+    const data = ['postgres', 'redis'].map((kind) => infrastructureData(paths, kind));
+    expect(data.filter(existsSync)).toEqual(data);
+    expect((await scaffold(['down', '--volumes'], { cwd: project })).exitCode).toBe(0);
+    expect(data.filter(existsSync)).toEqual([]);
   });
 });

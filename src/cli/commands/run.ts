@@ -43,7 +43,7 @@ export function registerRun(program: Command): void {
     .command('down')
     .description('stop every process (or container and network) of the running system')
     .addOption(runtimeOption())
-    .option('--volumes', 'compose: also remove named volumes (the databases\' data)')
+    .option('--volumes', 'also remove the infrastructure\'s data (compose: named volumes)')
     .action(async (options: { volumes?: boolean }, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       await runtime.down({ volumes: options.volumes });

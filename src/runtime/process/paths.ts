@@ -23,3 +23,14 @@ export type RunPaths = ReturnType<typeof runPaths>;
 export function instanceLog(paths: RunPaths, instanceId: string): string {
   return path.join(paths.logs, `${instanceId}.log`);
 }
+
+/**
+ * Where a server keeps its data between runs: inside the project, except postgres under
+ * root, which runs as its own unprivileged user and so cannot reach into most projects
+ * (a home folder or a temp folder is closed to other users); it gets a folder of its own
+ * in the temp dir then.
+ */
+export function infrastructureData(paths: RunPaths, kind: string): string {
+  if (kind !== 'postgres' || process.getuid?.() !== 0) return path.join(paths.data, kind);
+  return path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(paths.data).digest('hex').slice(0, 12)}`);
+}

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, watch } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,9 @@ import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
 import type { ActiveFault, Fault } from '../faults.js';
 import { ended, isAlive, signal } from '../process-tree.js';
-import type { InjectOptions, InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
+import type { DownOptions, InjectOptions, InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
 import { cancelStarting, whileStarting } from '../starting.js';
-import { instanceLog, runPaths, type RunPaths } from './paths.js';
+import { infrastructureData, instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 import { cleanStaleRun, readState, type RunState } from './state.js';
 import type { SupervisorMessage } from './supervisor-main.js';
@@ -57,13 +57,18 @@ export class ProcessRuntime implements Runtime {
     return spec;
   }
 
-  async down(): Promise<void> {
+  async down(options: DownOptions = {}): Promise<void> {
     await cancelStarting(this.#projectDir);
     const state = await this.#running();
-    if (!state) return;
-    await this.#call('POST', '/down').catch(() => signal(state.pid, 'SIGTERM'));
-    await ended(state.pid); // its processes follow through their lifelines
-    cleanStaleRun(this.#paths, state);
+    if (state) {
+      await this.#call('POST', '/down').catch(() => signal(state.pid, 'SIGTERM'));
+      await ended(state.pid); // its processes follow through their lifelines
+      cleanStaleRun(this.#paths, state);
+    }
+    if (options.volumes) {
+      // the servers' data, as compose removes named volumes
+      for (const dir of [this.#paths.data, infrastructureData(this.#paths, 'postgres')]) rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   async status(): Promise<SystemStatus> {

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +9,7 @@ import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js'
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer } from './balancer.js';
 import { Instance } from './instance.js';
-import { instanceLog, type RunPaths } from './paths.js';
+import { infrastructureData, instanceLog, type RunPaths } from './paths.js';
 import { freePort } from './ports.js';
 import { httpProbe, tcpProbe } from './probes.js';
 import type { InfraArguments } from './infra-main.js';
@@ -280,7 +278,7 @@ export class Supervisor {
       throw new EnvironmentError(`${view.kind} needs ${binary.command} on PATH: install it (${binary.install}) or remove ${view.kind} from scaffold.yaml`);
     }
     const port = await freePort();
-    const args: InfraArguments = { kind: view.kind, port, dataDir: infrastructureDataDir(this.#options.paths, view.kind), project: this.#project };
+    const args: InfraArguments = { kind: view.kind, port, dataDir: infrastructureData(this.#options.paths, view.kind), project: this.#project };
     const instance = new Instance({
       id: view.kind,
       port,
@@ -345,17 +343,6 @@ export class Supervisor {
 /** The front port and every link port: each balances over all of the service's instances. */
 function balancersOf(service: RunningService): Balancer[] {
   return [service.balancer, ...service.links.values()];
-}
-
-/**
- * Where a server keeps its data between runs: inside the project, except postgres under
- * root, which runs as its own unprivileged user and so cannot reach into most projects
- * (a home folder or a temp folder is closed to other users); it gets a folder of its own
- * in the temp dir then.
- */
-function infrastructureDataDir(paths: RunPaths, kind: InfrastructureView['kind']): string {
-  if (kind !== 'postgres' || process.getuid?.() !== 0) return path.join(paths.data, kind);
-  return path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(paths.data).digest('hex').slice(0, 12)}`);
 }
 
 function onPath(command: string): boolean {
