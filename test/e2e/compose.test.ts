@@ -221,8 +221,16 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
       expect((await fetch(`${gateway}/users/items`)).status).toBe(200);
       // compose v1 names containers project_service_1, v2 project-service-1
       await waitUntil(async () => new RegExp(`^${name}[-_]api-gateway[-_]1 \\| .*"url":"/users/items"`, 'm').test(output()), 10_000);
-      if (stop === 'down') expect((await cli('down')).exitCode).toBe(0);
-      else attached.kill('SIGINT');
+      if (stop === 'down') {
+        // a container restarted after a crash is followed again, from its new start
+        const starts = () => output().match(new RegExp(`^${name}[-_]users[-_]1 \\| .*Server listening at http://127\\.0\\.0\\.1`, 'gm'))?.length ?? 0;
+        await waitUntil(async () => starts() === 1, 10_000);
+        expect((await cli('chaos', 'kill-service', 'users')).exitCode).toBe(0);
+        await waitUntil(async () => starts() === 2, 30_000);
+        expect((await cli('down')).exitCode).toBe(0);
+      } else {
+        attached.kill('SIGINT');
+      }
       const result = await attached;
       expect(result.exitCode, `${stop}: ${result.stderr}`).toBe(0);
       expect(await leftovers()).toBe('');

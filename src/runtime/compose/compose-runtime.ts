@@ -201,20 +201,39 @@ export class ComposeRuntime implements Runtime {
     return serviceStatus(view, await this.#containers());
   }
 
-  /** `docker logs` of each container (its name first on every line), followed side by side. */
+  /**
+   * `docker logs` of each container (its name first on every line), followed side by side.
+   * A `docker logs --follow` ends with its container, so a container that starts later (a
+   * restart after a crash, a scale) is followed anew from its start, which the engine's
+   * events announce.
+   */
   async *logs(service: string, options: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
     const { chosen } = await this.#choose(service, { all: true });
     const { docker } = await this.#docker();
-    const streams = chosen.map(async function* (container) {
-      const args = ['logs', ...(options.follow ? ['--follow'] : []), container.name];
-      const child = execa(docker, args, { stdin: 'ignore', reject: false, cancelSignal: options.signal, all: true });
-      for await (const line of child.iterable({ from: 'all' })) yield `${container.name} | ${line}`;
-    });
+    const { signal } = options;
     if (!options.follow) {
-      for (const stream of streams) yield* stream;
+      for (const container of chosen) yield* containerLines(docker, container.name, {});
       return;
     }
-    yield* merge(streams);
+    const { name: project } = await this.#project();
+    const filters = ['type=container', 'event=start', `label=${PROJECT_LABEL}=${project}`, `label=com.docker.compose.service=${service}`];
+    const starts = execa(docker, ['events', ...filters.flatMap((filter) => ['--filter', filter]), '--format', '{{.Actor.Attributes.name}} {{.TimeNano}}'], {
+      stdin: 'ignore',
+      reject: false,
+      cancelSignal: signal,
+    });
+    const started = async function* () {
+      for await (const line of starts.iterable()) {
+        const [name, nanos] = line.split(' ');
+        // docker's --since takes seconds with a fraction
+        const since = `${nanos!.slice(0, -9)}.${nanos!.slice(-9)}`;
+        yield containerLines(docker, name!, { follow: true, since, signal });
+      }
+    };
+    yield* merge(
+      chosen.map((container) => containerLines(docker, container.name, { follow: true, signal })),
+      started(),
+    );
   }
 
   async inject(service: string, fault: Fault, durationMs: number, options: InjectOptions = {}): Promise<ActiveFault> {
@@ -338,17 +357,42 @@ function serviceStatus(service: ServiceView, containers: Container[]): ServiceSt
   return { name: service.name, url: `http://127.0.0.1:${port}`, replicas: instances.length, instances };
 }
 
-/** Lines from several streams as they come. */
-async function* merge(streams: AsyncGenerator<string>[]): AsyncGenerator<string> {
-  const next = (stream: AsyncGenerator<string>, index: number) => stream.next().then((result) => ({ result, index }));
-  const pending = new Map(streams.map((stream, index) => [index, next(stream, index)]));
-  while (pending.size > 0) {
-    const { result, index } = await Promise.race(pending.values());
-    if (result.done) pending.delete(index);
-    else {
-      pending.set(index, next(streams[index]!, index));
-      yield result.value;
+/** One container's log lines, its name first; `since` leaves out the earlier ones. */
+async function* containerLines(docker: string, name: string, options: { follow?: boolean; since?: string; signal?: AbortSignal }): AsyncGenerator<string> {
+  const args = ['logs', ...(options.follow ? ['--follow'] : []), ...(options.since ? ['--since', options.since] : []), name];
+  const child = execa(docker, args, { stdin: 'ignore', reject: false, cancelSignal: options.signal, all: true });
+  for await (const line of child.iterable({ from: 'all' })) yield `${name} | ${line}`;
+}
+
+/** Lines from several streams as they come, and from the streams `more` brings meanwhile;
+ * ends once every one has. */
+async function* merge(streams: AsyncIterable<string>[], more: AsyncIterable<AsyncIterable<string>>): AsyncGenerator<string> {
+  const queue: string[] = [];
+  let open = 0;
+  let failure: unknown;
+  let wake = () => {};
+  const drain = async <T>(iterable: AsyncIterable<T>, each: (item: T) => void) => {
+    open += 1;
+    try {
+      for await (const item of iterable) each(item);
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      open -= 1;
+      wake();
     }
+  };
+  const lines = (stream: AsyncIterable<string>) =>
+    void drain(stream, (line) => {
+      queue.push(line);
+      wake();
+    });
+  streams.forEach(lines);
+  void drain(more, lines);
+  while (open > 0 || queue.length > 0) {
+    if (failure) throw failure;
+    if (queue.length > 0) yield queue.shift()!;
+    else await new Promise<void>((resolve) => (wake = resolve));
   }
 }
 
