@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { descendants, ended, isAlive, signal } from './process-tree.js';
+import { runPaths } from './process/paths.js';
 
 /**
  * While an `up` builds and starts the system — minutes, on a first build — nothing of the
@@ -10,7 +10,7 @@ import { descendants, ended, isAlive, signal } from './process-tree.js';
  * done, and a `down` cancels the `up` it finds there first.
  */
 function markFile(projectDir: string): string {
-  return path.join(projectDir, '.scaffold', 'run', 'starting.json');
+  return runPaths(projectDir).starting;
 }
 
 /** Runs an `up`'s steps under the mark. */

@@ -75,20 +75,17 @@ export class ComposeRuntime implements Runtime {
    */
   async attach(options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
     const status = await this.up(options);
-    const { docker } = await this.#docker();
-    const filters = ['type=container', 'event=destroy', `label=${PROJECT_LABEL}=${status.project}`].flatMap((filter) => ['--filter', filter]);
-    const removals = execa(docker, ['events', ...filters], { stdin: 'ignore', stderr: 'ignore', buffer: false, reject: false });
+    const { events: removals } = await this.#containerEvents('destroy');
     let stopping = false;
-    let ended = false;
     const stopped = new Promise<void>((resolve, reject) => {
       const end = () => {
-        ended = true;
+        stopping = true;
         removals.kill();
         resolve();
       };
       // on its own, it ends only with the engine: nothing would tell this process the end
       void removals.then(({ exitCode }) => {
-        if (ended || stopping) return;
+        if (stopping) return;
         reject(new EnvironmentError(`lost the Docker engine's events ("docker events" exited with code ${exitCode}): no longer attached; "scaffold down" stops what still runs`));
       });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -215,13 +212,7 @@ export class ComposeRuntime implements Runtime {
       for (const container of chosen) yield* containerLines(docker, container.name, {});
       return;
     }
-    const { name: project } = await this.#project();
-    const filters = ['type=container', 'event=start', `label=${PROJECT_LABEL}=${project}`, `label=com.docker.compose.service=${service}`];
-    const starts = execa(docker, ['events', ...filters.flatMap((filter) => ['--filter', filter]), '--format', '{{.Actor.Attributes.name}} {{.TimeNano}}'], {
-      stdin: 'ignore',
-      reject: false,
-      cancelSignal: signal,
-    });
+    const { events: starts } = await this.#containerEvents('start', { service, format: '{{.Actor.Attributes.name}} {{.TimeNano}}', signal });
     const started = async function* () {
       for await (const line of starts.iterable()) {
         const [name, nanos] = line.split(' ');
@@ -308,6 +299,18 @@ export class ComposeRuntime implements Runtime {
     }
     if (options.all) return { service: view, chosen: mine };
     return { service: view, chosen: [mine.find((c) => c.status === 'running') ?? mine[0]!] };
+  }
+
+  /** `docker events` of one kind for the project's containers (or one service's), as they
+   * happen. (In an object: the subprocess is a promise of its end, which `await` would wait for.) */
+  async #containerEvents(event: 'start' | 'destroy', options: { service?: string; format?: string; signal?: AbortSignal } = {}) {
+    const { docker } = await this.#docker();
+    const { name } = await this.#project();
+    const filters = ['type=container', `event=${event}`, `label=${PROJECT_LABEL}=${name}`];
+    if (options.service) filters.push(`label=com.docker.compose.service=${options.service}`);
+    const format = options.format ? ['--format', options.format] : [];
+    const args = ['events', ...filters.flatMap((filter) => ['--filter', filter]), ...format];
+    return { events: execa(docker, args, { stdin: 'ignore', stderr: 'ignore', buffer: false, reject: false, cancelSignal: options.signal }) };
   }
 
   async #compose(args: string[]): Promise<void> {

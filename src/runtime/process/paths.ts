@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { InfrastructureKind } from '../../spec/names.js';
 
 /** Where a run of the process runtime keeps its state, inside the project. */
 export function runPaths(projectDir: string) {
@@ -12,6 +13,8 @@ export function runPaths(projectDir: string) {
     /** Infrastructure data outlives a run, like a named volume. */
     data: path.join(projectDir, '.scaffold', 'data'),
     state: path.join(run, 'state.json'),
+    /** Held by an `up` of either runtime until it is done: see runtime/starting.ts. */
+    starting: path.join(run, 'starting.json'),
     supervisorLog: path.join(run, 'supervisor.log'),
     // unix socket paths are limited to ~107 bytes; deep projects use one in the temp dir
     socket: socket.length < 100 ? socket : path.join(tmpdir(), `scaffold-${createHash('sha1').update(run).digest('hex').slice(0, 12)}.sock`),
@@ -30,7 +33,7 @@ export function instanceLog(paths: RunPaths, instanceId: string): string {
  * (a home folder or a temp folder is closed to other users); it gets a folder of its own
  * in the temp dir then.
  */
-export function infrastructureData(paths: RunPaths, kind: string): string {
+export function infrastructureData(paths: RunPaths, kind: InfrastructureKind): string {
   if (kind !== 'postgres' || process.getuid?.() !== 0) return path.join(paths.data, kind);
   return path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(paths.data).digest('hex').slice(0, 12)}`);
 }

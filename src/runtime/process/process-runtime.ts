@@ -5,6 +5,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { loadSpec } from '../../spec/load.js';
+import { INFRASTRUCTURE_KINDS } from '../../spec/names.js';
 import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
@@ -66,8 +67,8 @@ export class ProcessRuntime implements Runtime {
       cleanStaleRun(this.#paths, state);
     }
     if (options.volumes) {
-      // the servers' data, as compose removes named volumes
-      for (const dir of [this.#paths.data, infrastructureData(this.#paths, 'postgres')]) rmSync(dir, { recursive: true, force: true });
+      // the servers' data, as compose removes named volumes (some of it may live elsewhere)
+      for (const kind of INFRASTRUCTURE_KINDS) rmSync(infrastructureData(this.#paths, kind), { recursive: true, force: true });
     }
   }
 
