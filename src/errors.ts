@@ -24,6 +24,17 @@ export class EnvironmentError extends UserError {
   }
 }
 
+/** Stopped from outside before it was done (a SIGTERM): 143, as the shell reports a
+ * process that SIGTERM ended, and one line that says so. */
+export class CancelledError extends UserError {
+  override readonly exitCode = 143;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }

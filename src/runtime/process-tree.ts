@@ -3,13 +3,14 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 /** How long a process asked to stop gets before it is SIGKILLed. */
 const STOP_TIMEOUT_MS = 30_000;
 
+/** Whether a process runs; a zombie (ended, not yet reaped by its parent) does not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return stat(pid)?.[0] !== 'Z';
 }
 
 export function signal(pid: number, name: NodeJS.Signals): void {
@@ -34,13 +35,8 @@ export async function ended(pid: number): Promise<void> {
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
-    try {
-      // the fields after the command's closing parenthesis: state, then the parent's pid
-      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ').at(-1)!.split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // not a process, or gone meanwhile
-    }
+    const parent = Number(stat(Number(entry))?.[1]);
+    if (parent) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
   }
   const found: number[] = [];
   for (let queue = [pid]; queue.length > 0; ) {
@@ -49,4 +45,14 @@ export function descendants(pid: number): number[] {
     queue.push(...next);
   }
   return found;
+}
+
+/** The fields of /proc/<pid>/stat after the command's closing parenthesis: state, then the
+ * parent's pid, … (none without /proc, or once the process is gone). */
+function stat(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+  } catch {
+    return undefined;
+  }
 }
