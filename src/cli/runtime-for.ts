@@ -11,6 +11,6 @@ export async function runtimeFor(command: Command): Promise<{ cli: ReturnType<ty
   const { rememberedRuntime } = await import('../runtime/remembered.js');
   const { createExec } = await import('../runtime/exec.js');
   const exec = createExec(cli.verbose ? (line) => cli.output.info(line) : undefined);
-  const runtime = createRuntime(command.opts().runtime ?? rememberedRuntime(cli.cwd) ?? 'process', { projectDir: cli.cwd, exec });
+  const runtime = await createRuntime(command.opts().runtime ?? rememberedRuntime(cli.cwd) ?? 'process', { projectDir: cli.cwd, exec });
   return { cli, runtime };
 }

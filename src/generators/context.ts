@@ -1,10 +1,5 @@
-import {
-  dependenciesOf,
-  startOrder,
-  type InfrastructureKind,
-  type Service,
-  type Spec,
-} from '../spec/schema.js';
+import { dependenciesOf, startOrder } from '../spec/graph.js';
+import type { InfrastructureKind, Service, Spec } from '../spec/schema.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';

@@ -1,4 +1,4 @@
-import { execa, type Options } from 'execa';
+import type { Options } from 'execa';
 import { UserError } from '../errors.js';
 
 /** Runs an external command; every call goes through here so --verbose can show it. */
@@ -7,6 +7,9 @@ export type Exec = (file: string, args: string[], options?: Options) => Promise<
 export function createExec(log?: (line: string) => void): Exec {
   return async (file, args, options = {}) => {
     log?.(`$ ${[file, ...args].join(' ')}${options.cwd ? `  (in ${String(options.cwd)})` : ''}`);
+    // loaded on the first command run: execa alone takes ~90 ms to import, more than most
+    // commands that never run one (status, scale, chaos) spend on their own work
+    const { execa } = await import('execa');
     const result = await execa(file, args, { reject: false, stdin: 'ignore', all: true, ...options });
     log?.(`  exit ${result.exitCode}`);
     if (result.exitCode !== 0) {

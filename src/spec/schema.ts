@@ -8,6 +8,7 @@ import {
   SERVICE_NAME_PATTERN,
   serviceNameProblem,
 } from './names.js';
+import { findCycle } from './graph.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
@@ -195,48 +196,6 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       message: `dependsOn forms a cycle (${cycle.join(' → ')}): services must start in some order`,
     });
   }
-}
-
-/** Calls a gateway makes count as dependencies too: it needs its upstreams to route. */
-export function dependenciesOf(service: Pick<Service, 'dependsOn' | 'routes'>): string[] {
-  return [...new Set([...service.dependsOn, ...Object.values(service.routes ?? {})])];
-}
-
-function findCycle(services: Record<string, Pick<Service, 'dependsOn' | 'routes'>>): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done' || !services[name]) return undefined;
-    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
-    state.set(name, 'visiting');
-    stack.push(name);
-    for (const next of dependenciesOf(services[name]!)) {
-      const cycle = visit(next);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(name, 'done');
-    return undefined;
-  };
-  for (const name of Object.keys(services)) {
-    const cycle = visit(name);
-    if (cycle) return cycle;
-  }
-  return undefined;
-}
-
-/** Services ordered so each comes after everything it depends on. */
-export function startOrder(spec: Spec): string[] {
-  const ordered: string[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    dependenciesOf(spec.services[name]!).forEach(visit);
-    ordered.push(name);
-  };
-  Object.keys(spec.services).forEach(visit);
-  return ordered;
 }
 
 /** The JSON Schema editors use to complete and check scaffold.yaml. */

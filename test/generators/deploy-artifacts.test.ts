@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { generateProject } from '../../src/generators/project.js';
 import { parseSpec } from '../../src/spec/load.js';
-import { dependenciesOf, type Spec } from '../../src/spec/schema.js';
+import { dependenciesOf } from '../../src/spec/graph.js';
+import type { Spec } from '../../src/spec/schema.js';
 import { REPO, tempDir } from '../support/cli.js';
 import {
   composeDependsOnProblems,

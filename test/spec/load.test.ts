@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { parseSpec } from '../../src/spec/load.js';
-import { specJsonSchema, startOrder } from '../../src/spec/schema.js';
+import { startOrder } from '../../src/spec/graph.js';
+import { specJsonSchema } from '../../src/spec/schema.js';
 
 const classic = readFileSync(new URL('../fixtures/classic.yaml', import.meta.url), 'utf8');
 

@@ -1,10 +1,9 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, watch } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
-import { loadSpec } from '../../spec/load.js';
 import { INFRASTRUCTURE_KINDS } from '../../spec/names.js';
 import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
@@ -16,9 +15,15 @@ import { cancelStarting, whileStarting } from '../starting.js';
 import { infrastructureData, instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 import { cleanStaleRun, readState, type RunState } from './state.js';
-import type { SupervisorMessage } from './supervisor-main.js';
+import type { SupervisorCommand, SupervisorMessage } from './supervisor-main.js';
 
 const SUPERVISOR = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
+
+/** A supervisor process forked by `up`, and once it waits for its spec. */
+interface Supervisor {
+  child: ChildProcess;
+  listening: Promise<void>;
+}
 
 /** The embedded runtime: the system as plain processes under a detached supervisor. */
 export class ProcessRuntime implements Runtime {
@@ -36,8 +41,14 @@ export class ProcessRuntime implements Runtime {
   async up(options: UpOptions = {}): Promise<SystemStatus> {
     if (await this.#running()) return this.status();
     return whileStarting(this.#projectDir, async () => {
-      await this.#prepare(options);
-      return this.#startSupervisor(options.onProgress);
+      const supervisor = this.#forkSupervisor(); // it starts up while the build is checked
+      try {
+        const spec = await this.#prepare(options);
+        return await this.#supervise(supervisor, spec, options.onProgress);
+      } catch (error) {
+        supervisor.child.disconnect(); // it ends itself, leaving no empty log
+        throw error;
+      }
     });
   }
 
@@ -53,6 +64,8 @@ export class ProcessRuntime implements Runtime {
   }
 
   async #prepare(options: UpOptions): Promise<Spec> {
+    // loaded here, not with this module: zod and yaml would delay the supervisor's fork
+    const { loadSpec } = await import('../../spec/load.js');
     const { spec } = await loadSpec(this.#projectDir);
     await ensureBuilt({ projectDir: this.#projectDir, spec, exec: this.#exec, force: options.build, onProgress: options.onProgress });
     return spec;
@@ -155,26 +168,38 @@ export class ProcessRuntime implements Runtime {
     return this.#call('POST', `/signal?service=${encodeURIComponent(service)}`, { signal, instance: options.instance, all: options.all });
   }
 
-  #startSupervisor(onProgress?: (line: string) => void): Promise<SystemStatus> {
+  #forkSupervisor(): Supervisor {
     mkdirSync(this.#paths.run, { recursive: true });
     const log = openSync(this.#paths.supervisorLog, 'a');
     const child = fork(SUPERVISOR, [this.#projectDir], { cwd: this.#projectDir, detached: true, stdio: ['ignore', log, log, 'ipc'] });
     closeSync(log);
-    return new Promise((resolve, reject) => {
-      child.on('message', (message: SupervisorMessage) => {
-        if (message.type === 'progress') onProgress?.(message.line);
-        if (message.type === 'ready') {
-          child.disconnect();
-          child.unref();
-          resolve(message.status);
-        }
-        if (message.type === 'failed') {
-          const ErrorType = message.exitCode === 3 ? EnvironmentError : UserError;
-          reject(new ErrorType(message.message, message.details));
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`the supervisor exited (code ${code}) before the system was up; see ${this.#paths.supervisorLog}`)));
-    });
+    const listening = new Promise<void>((resolve) => child.on('message', (message: SupervisorMessage) => message.type === 'listening' && resolve()));
+    return { child, listening };
+  }
+
+  async #supervise({ child, listening }: Supervisor, spec: Spec, onProgress?: (line: string) => void): Promise<SystemStatus> {
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`the supervisor exited (code ${code}) before the system was up; see ${this.#paths.supervisorLog}`))),
+    );
+    await Promise.race([listening, exited]);
+    return Promise.race([
+      exited,
+      new Promise<SystemStatus>((resolve, reject) => {
+        child.on('message', (message: SupervisorMessage) => {
+          if (message.type === 'progress') onProgress?.(message.line);
+          if (message.type === 'ready') {
+            child.disconnect();
+            child.unref();
+            resolve(message.status);
+          }
+          if (message.type === 'failed') {
+            const ErrorType = message.exitCode === 3 ? EnvironmentError : UserError;
+            reject(new ErrorType(message.message, message.details));
+          }
+        });
+        child.send({ type: 'start', spec } satisfies SupervisorCommand);
+      }),
+    ]);
   }
 
   #call<T>(method: string, path: string, body?: unknown): Promise<T> {

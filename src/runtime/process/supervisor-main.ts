@@ -1,14 +1,21 @@
 /**
- * The detached supervisor process `scaffold up` starts. It reports to the CLI over IPC
- * once the system is healthy (or failed), and until then it lives only as long as the CLI
- * does: a CLI killed mid-`up` leaves nothing behind.
+ * The detached supervisor process `scaffold up` starts. The CLI forks it before it checks
+ * the build, so that this process's start-up overlaps that work, and sends it the spec once
+ * the services are built. It reports back over IPC once the system is healthy (or failed),
+ * and until then it lives only as long as the CLI does: a CLI killed mid-`up` leaves
+ * nothing behind.
  */
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { isUserError } from '../../errors.js';
-import { loadSpec } from '../../spec/load.js';
+import type { Spec } from '../../spec/schema.js';
 import { runPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 
+/** From the CLI: the spec it loaded and validated (so this process never loads zod). */
+export type SupervisorCommand = { type: 'start'; spec: Spec };
+
 export type SupervisorMessage =
+  | { type: 'listening' }
   | { type: 'progress'; line: string }
   | { type: 'ready'; status: Served['status'] }
   | { type: 'failed'; message: string; details: string[]; exitCode: number };
@@ -20,25 +27,39 @@ let ready = false;
 
 process.on('disconnect', () => {
   if (!ready) void served?.stop().then(() => process.exit(1));
-  if (!ready && !served) process.exit(1);
+  if (!ready && !served) abandon(1);
 });
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-  process.on(signal, () => void (served ? served.stop() : Promise.resolve()).then(() => process.exit(0)));
+  process.on(signal, () => (served ? void served.stop().then(() => process.exit(0)) : abandon(0)));
 }
 
-try {
-  const { spec } = await loadSpec(projectDir);
-  served = await serve({ projectDir, spec, paths: runPaths(projectDir), onProgress: (line) => send({ type: 'progress', line }) });
-  ready = true;
-  send({ type: 'ready', status: served.status });
-  await served.stopped;
-  process.exit(0);
-} catch (error) {
-  send({
-    type: 'failed',
-    message: (error as Error).message,
-    details: isUserError(error) ? error.details : [(error as Error).stack ?? ''],
-    exitCode: isUserError(error) ? error.exitCode : 1,
-  });
-  process.exit(1);
+/** Ends a supervisor the `up` gave up on before it sent the spec (a failed build, a
+ * cancel): it leaves no empty log behind. */
+function abandon(code: number): never {
+  const log = runPaths(projectDir).supervisorLog;
+  if (existsSync(log) && statSync(log).size === 0) rmSync(log);
+  process.exit(code);
+}
+process.once('message', (command: SupervisorCommand) => void start(command.spec));
+// a message sent before that listener existed would be lost; and the `up` may have given
+// up on this process already, while it was starting
+if (process.connected) send({ type: 'listening' });
+else abandon(1);
+
+async function start(spec: Spec): Promise<void> {
+  try {
+    served = await serve({ projectDir, spec, paths: runPaths(projectDir), onProgress: (line) => send({ type: 'progress', line }) });
+    ready = true;
+    send({ type: 'ready', status: served.status });
+    await served.stopped;
+    process.exit(0);
+  } catch (error) {
+    send({
+      type: 'failed',
+      message: (error as Error).message,
+      details: isUserError(error) ? error.details : [(error as Error).stack ?? ''],
+      exitCode: isUserError(error) ? error.exitCode : 1,
+    });
+    process.exit(1);
+  }
 }
