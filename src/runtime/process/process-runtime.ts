@@ -46,7 +46,8 @@ export class ProcessRuntime implements Runtime {
         const spec = await this.#prepare(options);
         return await this.#supervise(supervisor, spec, options.onProgress);
       } catch (error) {
-        supervisor.child.disconnect(); // it ends itself, leaving no empty log
+        // it ends itself, leaving no empty log (if it failed, it has ended already)
+        if (supervisor.child.connected) supervisor.child.disconnect();
         throw error;
       }
     });

@@ -20,7 +20,8 @@ export type SupervisorMessage =
   | { type: 'ready'; status: Served['status'] }
   | { type: 'failed'; message: string; details: string[]; exitCode: number };
 
-const send = (message: SupervisorMessage) => process.send?.(message);
+/** To the `up` that forked this process, while it listens (a send after it has gone throws). */
+const send = (message: SupervisorMessage) => process.connected && process.send?.(message);
 const projectDir = process.argv[2]!;
 let served: Served | undefined;
 let ready = false;
@@ -32,19 +33,11 @@ process.on('disconnect', () => {
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.on(signal, () => (served ? void served.stop().then(() => process.exit(0)) : abandon(0)));
 }
-
-/** Ends a supervisor the `up` gave up on before it sent the spec (a failed build, a
- * cancel): it leaves no empty log behind. */
-function abandon(code: number): never {
-  const log = runPaths(projectDir).supervisorLog;
-  if (existsSync(log) && statSync(log).size === 0) rmSync(log);
-  process.exit(code);
-}
 process.once('message', (command: SupervisorCommand) => void start(command.spec));
-// a message sent before that listener existed would be lost; and the `up` may have given
-// up on this process already, while it was starting
-if (process.connected) send({ type: 'listening' });
-else abandon(1);
+// a spec sent before that listener existed would be lost; and the `up` may have given up on
+// this process already, while it was starting
+if (!process.connected) abandon(1);
+send({ type: 'listening' });
 
 async function start(spec: Spec): Promise<void> {
   try {
@@ -62,4 +55,12 @@ async function start(spec: Spec): Promise<void> {
     });
     process.exit(1);
   }
+}
+
+/** Ends a supervisor the `up` gave up on before it sent the spec (a failed build, a
+ * cancel): it leaves no empty log behind. */
+function abandon(code: number): never {
+  const log = runPaths(projectDir).supervisorLog;
+  if (existsSync(log) && statSync(log).size === 0) rmSync(log);
+  process.exit(code);
 }
