@@ -20,6 +20,7 @@ import {
   startNode,
   waitReady,
 } from './lib.mjs';
+import { nginxMissing, startNginx } from './nginx.mjs';
 
 // --quick leaves out the 10-service start: it is the slowest step of the quick run
 const SIZES = quick ? [1, 3] : [1, 3, 10];
@@ -93,25 +94,29 @@ function upForRound() {
   return { front: `${service.url}/healthz`, direct: `http://127.0.0.1:${service.instances[0].port}/healthz`, instancePort: service.instances[0].port };
 }
 {
+  const withoutNginx = nginxMissing({ stream: true });
   const one = await interleaved(ROUNDS, async () => {
     const { front, direct, instancePort } = upForRound();
-    // the floor for a proxy in Node: a bare pipe, in a process and a session of its own
-    // like the supervisor; and the ceiling of a front port that hands each socket to the
-    // instance (no replay)
-    const [pipe, handoff] = await Promise.all([
+    // in a process and a session of its own each, like the supervisor: the floor for a
+    // proxy in Node (a bare pipe), the rival in C (nginx passing TCP through), and the
+    // ceiling of a front port that hands each socket to the instance (no replay)
+    const [pipe, nginx, handoff] = await Promise.all([
       startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(instancePort)], project, {}, { ownSession: true }),
+      withoutNginx ? undefined : startNginx(instancePort, { stream: true, ownSession: true }),
       startNode([fileURLToPath(new URL('handoff.mjs', import.meta.url)), path.join(project, 'services/svc-1')], project, {}, { ownSession: true }),
     ]);
+    const variants = {
+      direct: (options) => load(direct, options),
+      front: (options) => load(front, options),
+      pipe: (options) => load(`${pipe.url}/healthz`, options),
+      handoff: (options) => load(`${handoff.url}/healthz`, options),
+      fault: (options) => fault(() => load(front, options)),
+    };
+    if (nginx) variants.nginx = (options) => load(`${nginx.url}/healthz`, options);
     return {
-      variants: {
-        direct: (options) => load(direct, options),
-        front: (options) => load(front, options),
-        pipe: (options) => load(`${pipe.url}/healthz`, options),
-        handoff: (options) => load(`${handoff.url}/healthz`, options),
-        fault: (options) => fault(() => load(front, options)),
-      },
+      variants,
       stop: async () => {
-        await Promise.all([pipe.stop(), handoff.stop()]);
+        await Promise.all([pipe.stop(), nginx?.stop(), handoff.stop()]);
         scaffold(['down'], project);
       },
     };
@@ -120,6 +125,12 @@ function upForRound() {
   report('balancer 1 replica p99', medianOf(one.front, 'p99'), medianOf(one.direct, 'p99'), 'ms, lower is better');
   report('balancer vs bare Node pipe rps', medianOf(one.front, 'rps'), medianOf(one.pipe, 'rps'), 'req/s, higher is better');
   report('bare Node pipe vs direct rps', medianOf(one.pipe, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+  if (withoutNginx) {
+    console.log(`balancer vs nginx: skipped: ${withoutNginx}`);
+  } else {
+    report('balancer vs nginx TCP proxy rps', medianOf(one.front, 'rps'), medianOf(one.nginx, 'rps'), 'req/s, higher is better');
+    report('nginx TCP proxy vs direct rps', medianOf(one.nginx, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
+  }
   report('socket handoff (no replay) vs direct rps', medianOf(one.handoff, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy no fault rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy latency 0 ms rps', medianOf(one.fault, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');

@@ -3,15 +3,11 @@
 // no proxy at all, against nginx (Debian's) as the reverse proxy, and against the least a
 // proxy written for Node can do (bare-proxy.mjs: the floor, as tcp-pipe.mjs is for the
 // balancer).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   benchProject,
   createItem,
-  freePort,
   interleaved,
   load,
   medianOf,
@@ -20,8 +16,8 @@ import {
   saveResults,
   startDirect,
   startNode,
-  waitReady,
 } from './lib.mjs';
+import { nginxMissing, startNginx } from './nginx.mjs';
 
 const ROUNDS = quick ? 1 : 5;
 const project = await benchProject();
@@ -50,7 +46,7 @@ const logging = { LOG_LEVEL: 'info' };
 
 // 2. client → gateway → service vs client → service, and vs client → nginx → service.
 {
-  const withNginx = nginxInstalled();
+  const withoutNginx = nginxMissing();
   const runs = await interleaved(ROUNDS, async () => {
     const service = await startDirect(project, 'svc-1', logging);
     const [gateway, bareProxy, nginx] = await Promise.all([
@@ -61,7 +57,7 @@ const logging = { LOG_LEVEL: 'info' };
         RATE_LIMIT_PER_SECOND: '0',
       }),
       startNode([fileURLToPath(new URL('bare-proxy.mjs', import.meta.url)), gatewayDir], gatewayDir, { SVC_1_URL: service.url }),
-      withNginx ? startNginx(service.port) : undefined,
+      withoutNginx ? undefined : startNginx(service.port),
     ]);
     const item = `/items/${await createItem(service.url)}`;
     const variants = {
@@ -69,78 +65,20 @@ const logging = { LOG_LEVEL: 'info' };
       gateway: (options) => load(`${gateway.url}/svc${item}`, options),
       bareProxy: (options) => load(`${bareProxy.url}/svc${item}`, options),
     };
-    if (nginx) variants.nginx = (options) => load(`${nginx.url}/svc${item}`, options);
+    if (nginx) variants.nginx = (options) => load(`${nginx.url}${item}`, options);
     return { variants, stop: () => Promise.all([nginx?.stop(), bareProxy.stop(), gateway.stop(), service.stop()]) };
   });
   report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
   report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
   report('gateway vs bare Node proxy rps', medianOf(runs.gateway, 'rps'), medianOf(runs.bareProxy, 'rps'), 'req/s, higher is better');
-  if (withNginx) {
+  if (withoutNginx) {
+    console.log(`gateway vs nginx: skipped: ${withoutNginx}`);
+  } else {
     report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
     report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
     report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
     report('bare Node proxy vs nginx rps', medianOf(runs.bareProxy, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
-  } else {
-    console.log('gateway vs nginx: skipped: nginx not installed (apt-get install -y nginx)');
   }
 }
 
 saveResults();
-
-function nginxInstalled() {
-  try {
-    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * nginx as a plain reverse proxy for /svc/ with keep-alive upstream connections, in the
- * foreground with a config of its own; one worker, like the one process of the gateway.
- */
-async function startNginx(upstreamPort) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'scaffold-bench-nginx-'));
-  const port = await freePort();
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${dir};`).join(' ');
-  writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 1024; }
-http {
-  access_log /dev/null;
-  # nginx closes a client's connection after 1000 requests by default: a reconnect the
-  # load generator counts as an error, which no other variant has
-  keepalive_requests 1000000;
-  ${temp}
-  upstream svc { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location /svc/ {
-      proxy_pass http://svc/;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-`,
-  );
-  const child = spawn('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(`${url}/svc/readyz`);
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGQUIT'); // graceful: finishes open requests, then exits
-      }),
-  };
-}
