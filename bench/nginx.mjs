@@ -74,7 +74,9 @@ ${proxy}
           rmSync(dir, { recursive: true, force: true });
           resolve();
         });
-        child.kill('SIGQUIT'); // graceful: finishes open requests, then exits
+        // nothing is in flight once the loads are done; a graceful stop (SIGQUIT) would wait
+        // for the TCP proxy's idle sessions, such as the readiness probe's keep-alive, to end
+        child.kill('SIGTERM');
       }),
   };
 }
