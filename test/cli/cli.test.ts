@@ -1,19 +1,10 @@
-import { readFileSync, readdirSync, rmSync, writeFileSync, cpSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createClassicProject, scaffold, tempDir } from '../support/cli.js';
-import { waitUntil } from '../support/services.js';
+import { processesUnder, waitUntil } from '../support/services.js';
 import { snapshotDir } from '../support/snapshot-dir.js';
-
-/** A process's command line, or '' once it is gone. */
-function cmdline(pid: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 let parent: string;
 let project: string;
@@ -173,8 +164,7 @@ describe('bad input: exit 2, one clear line, nothing written', () => {
     const up = await scaffold(['up'], { cwd: copy });
     expect(up.exitCode).toBe(2);
     expect(up.stderr.trim().split('\n')).toHaveLength(1);
-    const ours = () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && cmdline(pid).includes(copy));
-    await waitUntil(async () => ours().length === 0, 5_000);
+    await waitUntil(async () => processesUnder(copy).length === 0, 5_000);
     expect(snapshotDir(copy)).toEqual(before);
   });
 
