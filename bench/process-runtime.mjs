@@ -29,10 +29,12 @@ const project = await benchProject();
 const specFile = path.join(project, 'scaffold.yaml');
 const fullSpec = readFileSync(specFile, 'utf8');
 
-function useServices(count) {
+/** The first `count` services of the bench project, with svc-1's front port in `frontPort` mode. */
+function useServices(count, frontPort = 'proxy') {
   const document = parseDocument(fullSpec);
   const names = Object.keys(document.toJS().services);
   for (const name of names.slice(count)) document.deleteIn(['services', name]);
+  document.setIn(['services', 'svc-1', 'frontPort'], frontPort);
   writeFileSync(specFile, document.toString());
 }
 
@@ -98,25 +100,22 @@ function upForRound() {
   const one = await interleaved(ROUNDS, async () => {
     const { front, direct, instancePort } = upForRound();
     // in a process and a session of its own each, like the supervisor: the floor for a
-    // proxy in Node (a bare pipe), the rival in C (nginx passing TCP through), and the
-    // ceiling of a front port that hands each socket to the instance (no replay)
-    const [pipe, nginx, handoff] = await Promise.all([
+    // proxy in Node (a bare pipe) and the rival in C (nginx passing TCP through)
+    const [pipe, nginx] = await Promise.all([
       startNode([fileURLToPath(new URL('tcp-pipe.mjs', import.meta.url)), String(instancePort)], project, {}, { ownSession: true }),
       withoutNginx ? undefined : startNginx(instancePort, { stream: true, ownSession: true }),
-      startNode([fileURLToPath(new URL('handoff.mjs', import.meta.url)), path.join(project, 'services/svc-1')], project, {}, { ownSession: true }),
     ]);
     const variants = {
       direct: (options) => load(direct, options),
       front: (options) => load(front, options),
       pipe: (options) => load(`${pipe.url}/healthz`, options),
-      handoff: (options) => load(`${handoff.url}/healthz`, options),
       fault: (options) => fault(() => load(front, options)),
     };
     if (nginx) variants.nginx = (options) => load(`${nginx.url}/healthz`, options);
     return {
       variants,
       stop: async () => {
-        await Promise.all([pipe.stop(), nginx?.stop(), handoff.stop()]);
+        await Promise.all([pipe.stop(), nginx?.stop()]);
         scaffold(['down'], project);
       },
     };
@@ -131,7 +130,6 @@ function upForRound() {
     report('balancer vs nginx TCP proxy rps', medianOf(one.front, 'rps'), medianOf(one.nginx, 'rps'), 'req/s, higher is better');
     report('nginx TCP proxy vs direct rps', medianOf(one.nginx, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   }
-  report('socket handoff (no replay) vs direct rps', medianOf(one.handoff, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy no fault rps', medianOf(one.front, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
   report('fault proxy latency 0 ms rps', medianOf(one.fault, 'rps'), medianOf(one.direct, 'rps'), 'req/s, higher is better');
 
@@ -152,6 +150,18 @@ function upForRound() {
     };
   });
   report('balancer 2 replicas rps', medianOf(two.front, 'rps'), medianOf(two.direct, 'rps'), 'req/s, higher is better');
+
+  // `frontPort: handoff`: the front port passes each connection to the instance
+  useServices(1, 'handoff');
+  const handoff = await interleaved(ROUNDS, async () => {
+    const { front, direct } = upForRound();
+    return {
+      variants: { direct: (options) => load(direct, options), front: (options) => load(front, options) },
+      stop: async () => scaffold(['down'], project),
+    };
+  });
+  report('handoff front port rps', medianOf(handoff.front, 'rps'), medianOf(handoff.direct, 'rps'), 'req/s, higher is better');
+  report('handoff front port p99', medianOf(handoff.front, 'p99'), medianOf(handoff.direct, 'p99'), 'ms, lower is better');
 }
 
 writeFileSync(specFile, fullSpec);

@@ -10,7 +10,7 @@ export interface LoadFlags {
   connections?: number;
   timeout?: number;
   rate?: number;
-  /** --rate under its chaos name. */
+  /** --rate under its chaos name: there, `rate` is the fault's. */
   loadRate?: number;
   slo?: string[];
   allowRemote?: boolean;
@@ -39,7 +39,7 @@ export function loadSettings(flags: LoadFlags) {
     body: flags.body,
     connections: flags.connections,
     timeoutMs: flags.timeout,
-    rate: flags.loadRate ?? flags.rate,
+    rate: flags.rate,
     slos: flags.slo,
     allowRemote: flags.allowRemote,
   };

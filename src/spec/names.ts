@@ -28,6 +28,7 @@ export type Pattern = (typeof PATTERNS)[number];
 
 export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;
 export const BALANCING = ['round-robin', 'least-connections'] as const;
+export const FRONT_PORT_MODES = ['proxy', 'handoff'] as const;
 
 export function serviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a service name cannot be empty';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   BALANCING,
+  FRONT_PORT_MODES,
   INFRASTRUCTURE_KINDS,
   PATTERNS,
   RESTART_POLICIES,
@@ -91,6 +92,13 @@ export const serviceSchema = z
       .default(DEFAULT_HEALTH),
     restart: z.enum(RESTART_POLICIES).default('always'),
     balancing: z.enum(BALANCING).default('round-robin'),
+    frontPort: z
+      .enum(FRONT_PORT_MODES)
+      .default('proxy')
+      .describe(
+        'Process runtime: "proxy" forwards every byte and replays a request an instance died before answering; ' +
+          '"handoff" passes each connection to an instance, for direct speed, and cannot replay.',
+      ),
     uses: z.array(z.enum(INFRASTRUCTURE_KINDS)).default([]),
     rateLimit: z
       .number()
@@ -175,6 +183,14 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
           message: `unknown service "${target}": declare it under services first`,
         });
       }
+    }
+
+    if (service.frontPort === 'handoff' && service.balancing === 'least-connections') {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('balancing'),
+        message: 'least-connections needs frontPort: proxy (a handed-off connection is no longer counted): use round-robin',
+      });
     }
 
     service.uses.forEach((kind, index) => {

@@ -40,7 +40,7 @@ async function maybeUnderLoad(
   const { runUnderLoad } = await import('../../simulate/chaos/under-load.js');
   const measured = await runUnderLoad({
     runtime,
-    load: { projectDir: cli.cwd, url: flags.target, ...loadSettings(flags) },
+    load: { projectDir: cli.cwd, url: flags.target, ...loadSettings({ ...flags, rate: flags.loadRate }) },
     beforeMs: flags.before,
     faultMs,
     afterMs: flags.after,

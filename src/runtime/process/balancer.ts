@@ -16,16 +16,28 @@ export interface Backend {
   active: number;
 }
 
+/** How a port in `frontPort: handoff` mode passes connections to instances. */
+export interface Handoff {
+  /** Gives the connection to the backend's instance; false when that instance cannot take it. */
+  give(backend: Backend, client: net.Socket): boolean;
+  /** A fault began here: the instances end the connections this port gave them where that
+   * loses nothing (a partition: at once), so their clients reconnect through the fault. */
+  recall(reset: boolean): void;
+}
+
 export interface BalancerOptions {
   service: string;
   port: number;
   host?: string;
   strategy?: Strategy;
+  /** Without it, every byte goes through this port (and a request can be replayed). */
+  handoff?: Handoff;
 }
 
 /** Bytes a connection keeps of an unanswered request so it can be replayed elsewhere. */
 const REPLAY_LIMIT = 64 * 1024;
 const MAX_ATTEMPTS = 3;
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * The front port of one service: a TCP balancer over its instances, like a Kubernetes
@@ -36,6 +48,9 @@ const MAX_ATTEMPTS = 3;
  * upstream fails before answering, it replays them to another instance. That is a retry
  * on connection errors (not on HTTP errors), which may repeat a request the dead
  * instance had already begun; the README says so.
+ *
+ * With a `handoff` (`frontPort: handoff`), it passes each connection to an instance
+ * instead and is off the data path — no replay then — except while a fault is in force.
  */
 export class Balancer {
   readonly service: string;
@@ -47,6 +62,7 @@ export class Balancer {
   readonly #clients = new Map<net.Socket, () => void>();
   readonly #drained = new Map<string, () => void>();
   readonly #server: net.Server;
+  readonly #handoff: Handoff | undefined;
   #turn = 0;
   #faults: Fault[] = [];
 
@@ -55,7 +71,9 @@ export class Balancer {
     this.port = options.port;
     this.host = options.host ?? '127.0.0.1';
     this.#strategy = options.strategy ?? 'round-robin';
-    this.#server = net.createServer({ noDelay: true }, (client) => this.#accept(client));
+    this.#handoff = options.handoff;
+    // a connection to be handed off must not be read here: its bytes are the instance's
+    this.#server = net.createServer({ noDelay: true, pauseOnConnect: Boolean(this.#handoff) }, (client) => this.#accept(client));
   }
 
   listen(): Promise<void> {
@@ -77,6 +95,12 @@ export class Balancer {
 
   async close(): Promise<void> {
     for (const client of this.#clients.keys()) client.destroy();
+    if (this.#handoff) {
+      // Node counts handed-off connections per process that took them, and never reports
+      // the close once those processes are gone; the port itself is free at once
+      this.#server.close();
+      return;
+    }
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
@@ -88,7 +112,9 @@ export class Balancer {
 
   set faults(faults: Fault[]) {
     const partition = faults.find((fault) => fault.kind === 'partition');
-    if (partition && !this.#faults.some((fault) => fault.kind === 'partition')) {
+    const partitionBegins = partition && !this.#faults.some((fault) => fault.kind === 'partition');
+    if (partitionBegins || (faults.length > 0 && this.#faults.length === 0)) this.#handoff?.recall(Boolean(partitionBegins));
+    if (partitionBegins) {
       // a partition cuts what is already connected too: refused connections are reset,
       // blackholed ones go silent until their clients give up
       for (const [client, blackhole] of this.#clients) {
@@ -147,6 +173,12 @@ export class Balancer {
   }
 
   #accept(client: net.Socket): void {
+    if (this.#handoff) {
+      // faults act on the bytes, so while one is in force connections take the path below
+      const backend = this.#faults.length === 0 ? this.#pick(NONE) : undefined;
+      if (backend && this.#handoff.give(backend, client)) return;
+      client.resume();
+    }
     const partition = this.faults.find((fault) => fault.kind === 'partition');
     if (partition) {
       if (partition.mode === 'refuse') client.resetAndDestroy();

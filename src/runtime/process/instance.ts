@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { InstanceState, InstanceStatus } from '../runtime.js';
 
@@ -12,6 +13,9 @@ const STARTING_CHECK_INTERVAL_MS = 20;
 const FAILURE_THRESHOLD = 3;
 /** An instance that stays healthy this long has its restart backoff forgiven. */
 const STABLE_MS = 10_000;
+
+/** What the supervisor tells an instance of a `frontPort: handoff` service (see lifeline.ts). */
+export type HandoffMessage = { scaffold: 'connection'; via: number } | { scaffold: 'recall'; via: number; reset: boolean };
 
 export interface InstanceOptions {
   id: string;
@@ -27,6 +31,8 @@ export interface InstanceOptions {
   restart: 'always' | 'on-failure' | 'no';
   /** Told every readiness result, so the balancer follows it. */
   onReadiness: (ready: boolean) => void;
+  /** Started with an IPC channel, over which its service's ports hand it connections. */
+  handoff?: boolean;
 }
 
 /**
@@ -70,7 +76,7 @@ export class Instance {
     const child = spawn(process.execPath, ['--import', LIFELINE, entry, ...args], {
       cwd,
       env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', log, log, 'pipe'],
+      stdio: this.#options.handoff ? ['ignore', log, log, 'pipe', 'ipc'] : ['ignore', log, log, 'pipe'],
       // A session of its own, so the kernel's autogroup scheduling (when on, as in Debian's
       // and Ubuntu's kernels) weighs it as one more task rather than sharing one session's
       // CPU with the supervisor, whose balancers forward its traffic: in one session, an
@@ -106,6 +112,23 @@ export class Instance {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.#exited;
     clearTimeout(timer);
+  }
+
+  /** Passes a client connection to the process, which serves it from then on; false when
+   * it cannot take one now. */
+  handOff(client: net.Socket, via: number): boolean {
+    const child = this.#child;
+    if (!child?.connected || this.state !== 'running') return false;
+    const message: HandoffMessage = { scaffold: 'connection', via };
+    // it died before taking the connection: the client reconnects, to an instance that lives
+    child.send(message, client, (error) => error && client.resetAndDestroy());
+    return true;
+  }
+
+  /** Ends the connections the port `via` handed to the process (see lifeline.ts). */
+  recall(via: number, reset: boolean): void {
+    const message: HandoffMessage = { scaffold: 'recall', via, reset };
+    if (this.#child?.connected) this.#child.send(message, () => undefined); // a process gone has nothing to recall
   }
 
   signal(signal: NodeJS.Signals): void {

@@ -3,8 +3,14 @@
  * supervisor holds the other end of a pipe on fd 3, and when that pipe closes — the
  * supervisor exited or was SIGKILLed — the process shuts itself down. No orphans, without
  * relying on anyone being alive to clean up.
+ *
+ * An instance of a service with `frontPort: handoff` also has an IPC channel: the
+ * supervisor's front and link ports send it the connections they accept, and this module
+ * passes them to the server the service opened on $PORT, so the service needs no change.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
+import type { HandoffMessage } from './instance.js';
 
 const LIFELINE_FD = 3;
 const HARD_EXIT_MS = 10_000;
@@ -20,4 +26,66 @@ try {
   lifeline.resume();
 } catch {
   // started without a lifeline (e.g. by hand): nothing to watch
+}
+
+if (process.channel) receiveConnections(Number(process.env.PORT));
+
+interface Handed {
+  /** The port that accepted it: a fault there recalls it. */
+  via: number;
+  /** Its latest response: under way until finished. */
+  response?: ServerResponse;
+  /** Its client is to reconnect, through the fault now in force. */
+  recalled: boolean;
+}
+
+function receiveConnections(port: number): void {
+  let server: net.Server | undefined;
+  const handed = new Map<net.Socket, Handed>();
+
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    this.once('listening', () => {
+      const address = this.address();
+      if (server || typeof address !== 'object' || address?.port !== port) return;
+      server = this;
+      // before the service's own handler, so a recalled connection's response says so
+      this.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+        const connection = handed.get(request.socket);
+        if (!connection) return;
+        if (connection.recalled) return void response.setHeader('connection', 'close');
+        connection.response = response;
+      });
+    });
+    return listen.apply(this, args as Parameters<typeof listen>);
+  } as typeof listen;
+
+  process.on('message', (message: HandoffMessage, socket?: net.Socket) => {
+    if (message?.scaffold === 'connection' && socket) {
+      if (!server?.listening) return void socket.resetAndDestroy();
+      handed.set(socket, { via: message.via, recalled: false });
+      socket.once('close', () => handed.delete(socket));
+      server.emit('connection', socket);
+    } else if (message?.scaffold === 'recall') {
+      for (const [socket, connection] of handed) {
+        if (connection.via === message.via) recall(socket, connection, message.reset);
+      }
+    }
+  });
+  // the channel must not keep a service alive that is otherwise done (SIGTERM, drained)
+  process.channel?.unref();
+}
+
+/**
+ * A fault began at the port a connection came through: from now on that port's faults act
+ * on new connections, so this one is ended where that loses nothing — at once when idle,
+ * after the response under way otherwise. A partition cuts it at once.
+ */
+function recall(socket: net.Socket, connection: Handed, reset: boolean): void {
+  connection.recalled = true;
+  const { response } = connection;
+  if (reset) socket.resetAndDestroy();
+  else if (!response || response.writableFinished) socket.destroy();
+  else if (!response.headersSent) response.setHeader('connection', 'close');
+  else response.once('finish', () => socket.end());
 }

@@ -7,7 +7,7 @@ import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
 import { SERVICE_ENTRY } from '../build.js';
-import { Balancer } from './balancer.js';
+import { Balancer, type Handoff } from './balancer.js';
 import { Instance } from './instance.js';
 import { infrastructureData, instanceLog, type RunPaths } from './paths.js';
 import { freePort } from './ports.js';
@@ -74,14 +74,13 @@ export class Supervisor {
     const view = projectView(this.#options.spec);
     await Promise.all(view.infrastructure.map((infra) => this.#startInfrastructure(infra)));
     for (const service of view.services) {
-      const strategy = this.#options.spec.services[service.name]!.balancing;
-      const balancer = new Balancer({ service: service.name, port: service.port, strategy });
+      const balancer = this.#balancer(service.name, service.port);
       await balancer.listen();
       // link ports are taken once for the run, so callers restarted or scaled later get
       // the same URL and the link's faults still apply to them
       const links = new Map<string, Balancer>();
       for (const caller of service.callers) {
-        const link = new Balancer({ service: service.name, port: await freePort(), strategy });
+        const link = this.#balancer(service.name, await freePort());
         await link.listen();
         links.set(caller, link);
       }
@@ -217,6 +216,20 @@ export class Supervisor {
       .filter((pid): pid is number => pid !== null);
   }
 
+  /** A front or link port of a service. */
+  #balancer(name: string, port: number): Balancer {
+    const { balancing, frontPort } = this.#options.spec.services[name]!;
+    const instances = () => this.#services.get(name)?.instances ?? [];
+    const handoff: Handoff | undefined =
+      frontPort === 'handoff'
+        ? {
+            give: (backend, client) => instances().find((i) => i.id === backend.id)?.handOff(client, port) ?? false,
+            recall: (reset) => instances().forEach((instance) => instance.recall(port, reset)),
+          }
+        : undefined;
+    return new Balancer({ service: name, port, strategy: balancing, handoff });
+  }
+
   #get(name: string): RunningService {
     const service = this.#services.get(name);
     if (!service) {
@@ -263,6 +276,7 @@ export class Supervisor {
       logFile: instanceLog(this.#options.paths, id),
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
+      handoff: this.#options.spec.services[view.name]!.frontPort === 'handoff',
       onReadiness: (ready) => {
         for (const backend of backends) backend.ready = ready;
       },
