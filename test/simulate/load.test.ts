@@ -47,6 +47,30 @@ describe('simulateLoad against a real server', () => {
     expect(result.series.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('times each answer from its own request when the server closes connections after answering', async () => {
+    // every other answer says `connection: close`, as injected errors and draining instances do
+    let answered = 0;
+    const closing = http.createServer((_request, response) => {
+      answered += 1;
+      if (answered % 2 === 0) response.setHeader('connection', 'close');
+      response.end('ok');
+    });
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const connections = 10;
+      const url = `http://127.0.0.1:${(closing.address() as AddressInfo).port}/`;
+      const { summary } = await simulateLoad({ projectDir: project, url, connections, durationMs: 2_000 });
+      expect(summary.errors).toBe(0);
+      // Little's law: with every connection busy, the mean latency is connections / rate; a
+      // queue that kept the closed connections' requests read a p50 two hundred times that
+      const mean = (connections / summary.rps) * 1000;
+      expect(summary.latency.p50).toBeLessThan(5 * mean);
+    } finally {
+      closing.closeAllConnections();
+      await new Promise((resolve) => closing.close(resolve));
+    }
+  });
+
   it('--rate 500 for 5 s delivers 2,500 requests (±5%)', async () => {
     const before = server.count;
     const result = await simulateLoad({ projectDir: project, url: server.url, connections: 10, durationMs: 5_000, rate: 500 });
