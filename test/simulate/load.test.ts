@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simulateLoad } from '../../src/simulate/load/simulate.js';
 import { parseSlo } from '../../src/simulate/load/slo.js';
 import { scaffold, tempDir } from '../support/cli.js';
+import { freePort } from '../support/services.js';
 
 /** A real server that counts what it receives; it can stall every other second. */
 async function countingServer(options: { stallMs?: number; everyMs?: number } = {}) {
@@ -69,6 +70,15 @@ describe('simulateLoad against a real server', () => {
       closing.closeAllConnections();
       await new Promise((resolve) => closing.close(resolve));
     }
+  });
+
+  it('--rate counts one failure per request due when the target refuses connections, not one per retry', async () => {
+    const refusing = `http://127.0.0.1:${await freePort()}/`;
+    const { summary } = await simulateLoad({ projectDir: project, url: refusing, connections: 10, durationMs: 2_000, rate: 100 });
+    expect(summary.errorsByKind).toEqual({ ECONNREFUSED: summary.errors });
+    // 200 due, and at most one per connection at the start
+    expect(summary.errors).toBeGreaterThanOrEqual(180);
+    expect(summary.errors).toBeLessThanOrEqual(220);
   });
 
   it('--rate 500 for 5 s delivers 2,500 requests (±5%)', async () => {
