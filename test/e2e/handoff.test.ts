@@ -85,6 +85,37 @@ describe('a service with frontPort: handoff', () => {
     for (const phase of Object.values(phases)) expect(phase.availability).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('a fault on the orders→users link recalls what that link handed off, and nothing else', async () => {
+    /** orders' own measure of its call to users (GET /upstreams calls users' liveness). */
+    const ordersToUsers = async () => {
+      const body = (await (await fetch(`${orders}/upstreams`, { signal: AbortSignal.timeout(10_000) })).json()) as { users: { ok: boolean; ms: number } };
+      expect(body.users.ok).toBe(true);
+      return body.users.ms;
+    };
+    const median = async (call: () => Promise<number>) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i += 1) samples.push(await call());
+      return samples.sort((a, b) => a - b)[2]!;
+    };
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await median(ordersToUsers)).toBeLessThan(100); // orders now holds connections its link handed off
+      const before = await getOnce(`${users}/items`, agent);
+      await chaos('latency', 'users', '--from', 'orders', '--ms', '200', '--for', '30s');
+      try {
+        expect(await median(ordersToUsers)).toBeGreaterThanOrEqual(200);
+        // the front port's connection was left alone: the same one answers, without delay
+        const started = Date.now();
+        expect(await getOnce(`${users}/items`, agent)).toEqual(before);
+        expect(Date.now() - started).toBeLessThan(200);
+      } finally {
+        await chaos('clear');
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('an errors fault under a closed-model load answers its share (the fault\'s --rate is not the load\'s)', async () => {
     const { phases } = await underLoad(
       'errors', 'users', '--rate', '0.5', '--for', '2s', '--with-load', '--target', `${users}/items`, '--before', '1s', '--after', '1s',
