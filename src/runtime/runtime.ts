@@ -84,6 +84,8 @@ export interface ServiceStatus {
   instances: InstanceStatus[];
   /** Where each caller reaches it, when a runtime gives callers ports of their own. */
   links?: { from: string; url: string }[];
+  /** The process runtime: whether its ports proxy connections or hand them off. */
+  frontPort?: 'proxy' | 'handoff';
 }
 
 export interface InfrastructureStatus {

@@ -56,6 +56,8 @@ describe('a service with frontPort: handoff', () => {
     expect(up.exitCode, up.stderr).toBe(0);
     const { services } = JSON.parse(up.stdout) as SystemStatus;
     [users, orders] = ['users', 'orders'].map((name) => services.find((s) => s.name === name)!.url);
+    expect(services.map((s) => [s.name, s.frontPort])).toEqual([['users', 'handoff'], ['orders', 'proxy'], ['api-gateway', 'proxy']]);
+    expect((await scaffold(['status'], { cwd: project })).stdout).toMatch(/^ {2}users .* healthy · handoff$/m);
   });
   afterAll(async () => {
     await scaffold(['down'], { cwd: project });

@@ -350,6 +350,7 @@ export class Supervisor {
       replicas: service.instances.length,
       instances: service.instances.map((instance) => instance.status()),
       links: [...service.links].map(([from, link]) => ({ from, url: `http://127.0.0.1:${link.port}` })),
+      frontPort: this.#options.spec.services[service.view.name]!.frontPort,
     };
   }
 }
