@@ -185,14 +185,6 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     }
 
-    if (service.frontPort === 'handoff' && service.balancing === 'least-connections') {
-      ctx.addIssue({
-        code: 'custom',
-        path: at('balancing'),
-        message: 'least-connections needs frontPort: proxy (a handed-off connection is no longer counted): use round-robin',
-      });
-    }
-
     service.uses.forEach((kind, index) => {
       if (!infrastructure[kind]) {
         ctx.addIssue({

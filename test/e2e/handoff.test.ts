@@ -22,6 +22,21 @@ function getOnce(url: string, agent: http.Agent | false = false): Promise<{ stat
   });
 }
 
+/** remotePort of every request the users instances logged, per instance. */
+function remotePortsOfUsers(project: string): number[][] {
+  const logs = path.join(project, '.scaffold/run/logs');
+  return readdirSync(logs)
+    .filter((file) => file.startsWith('users-'))
+    .map((file) => [...readFileSync(path.join(logs, file), 'utf8').matchAll(/"remotePort":(\d+)/g)].map((match) => Number(match[1])));
+}
+
+function setUsers(project: string, fields: Record<string, unknown>): void {
+  const specFile = path.join(project, 'scaffold.yaml');
+  const spec = parseDocument(readFileSync(specFile, 'utf8'));
+  for (const [field, value] of Object.entries(fields)) spec.setIn(['services', 'users', field], value);
+  writeFileSync(specFile, spec.toString());
+}
+
 interface Phase {
   requests: number;
   errors: number;
@@ -39,19 +54,11 @@ describe('a service with frontPort: handoff', () => {
     return result.stdout;
   };
   const underLoad = async (...args: string[]) => JSON.parse(await chaos(...args, '--json')).underLoad as { phases: Record<'before' | 'during' | 'after', Phase>; restarts: Record<string, number> };
-  /** remotePort of every request the users instances logged, per instance. */
-  const remotePorts = () =>
-    readdirSync(path.join(project, '.scaffold/run/logs'))
-      .filter((file) => file.startsWith('users-'))
-      .map((file) => [...readFileSync(path.join(project, '.scaffold/run/logs', file), 'utf8').matchAll(/"remotePort":(\d+)/g)].map((match) => Number(match[1])));
+  const remotePorts = () => remotePortsOfUsers(project);
 
   beforeAll(async () => {
     project = await copyProject(shared);
-    const specFile = path.join(project, 'scaffold.yaml');
-    const spec = parseDocument(readFileSync(specFile, 'utf8'));
-    spec.setIn(['services', 'users', 'frontPort'], 'handoff');
-    spec.setIn(['services', 'users', 'replicas'], 2);
-    writeFileSync(specFile, spec.toString());
+    setUsers(project, { frontPort: 'handoff', replicas: 2 });
     const up = await scaffold(['up', '--json'], { cwd: project });
     expect(up.exitCode, up.stderr).toBe(0);
     const { services } = JSON.parse(up.stdout) as SystemStatus;
@@ -165,5 +172,48 @@ describe('a service with frontPort: handoff', () => {
     // the front port's close once waited forever for connections it had handed off
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(processesUnder(project)).toEqual([]);
+  });
+});
+
+describe('least-connections over a handoff port', () => {
+  let project: string;
+  let users: string;
+
+  beforeAll(async () => {
+    project = await copyProject(shared);
+    setUsers(project, { frontPort: 'handoff', replicas: 2, balancing: 'least-connections' });
+    const up = await scaffold(['up', '--json'], { cwd: project });
+    expect(up.exitCode, up.stderr).toBe(0);
+    users = (JSON.parse(up.stdout) as SystemStatus).services.find((s) => s.name === 'users')!.url;
+  });
+  afterAll(async () => {
+    await scaffold(['down'], { cwd: project });
+  });
+
+  it('weighs the connections each instance was handed, and forgets them as they close', async () => {
+    /** Connections of their own, one after another, each closed and reported before the next. */
+    const oneShots = async (count: number) => {
+      const ports: number[] = [];
+      for (let i = 0; i < count; i += 1) {
+        ports.push((await getOnce(`${users}/items`)).localPort);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return ports;
+    };
+    /** How many of the client ports each instance served. */
+    const spread = async (ports: number[]) => {
+      await waitUntil(async () => ports.every((port) => remotePortsOfUsers(project).flat().includes(port)), 10_000);
+      return remotePortsOfUsers(project).map((seen) => ports.filter((port) => seen.includes(port)).length);
+    };
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const held = await getOnce(`${users}/items`, agent);
+    // round-robin would send every other one to the instance holding that connection
+    const whileHeld = await oneShots(6);
+    expect((await spread([held.localPort, ...whileHeld])).sort()).toEqual([1, 6]);
+
+    agent.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await spread(await oneShots(4))).toEqual([2, 2]);
   });
 });

@@ -40,7 +40,6 @@ describe('parseSpec', () => {
     ['routes on an http-api', 'name: x\nservices:\n  a: { port: 3001 }\n  b: { port: 3002, routes: { /a: a } }\n', /only a service with pattern "gateway" has routes/],
     ['an undeclared infrastructure', 'name: x\nservices:\n  a: { port: 3001, uses: [redis] }\n', /"redis" is not declared: add "redis: {}" under infrastructure/],
     ['PORT in env', 'name: x\nservices:\n  a: { port: 3001, env: { PORT: "1" } }\n', /HOST and PORT are set by scaffold/],
-    ['least-connections on a handoff port', 'name: x\nservices:\n  a: { port: 3001, frontPort: handoff, balancing: least-connections }\n', /services\.a\.balancing: least-connections needs frontPort: proxy/],
     ['an unknown front port mode', 'name: x\nservices:\n  a: { port: 3001, frontPort: direct }\n', /services\.a\.frontPort: .*"proxy".*"handoff"/],
     ['broken YAML', 'name: x\nservices:\n  a: { port: 3001\n', /^scaffold\.yaml:\d+:\d+: /],
   ])('refuses %s with file:line:column and the field', (_label, text, expected) => {

@@ -20,6 +20,8 @@ export interface Backend {
 export interface Handoff {
   /** Gives the connection to the backend's instance; false when that instance cannot take it. */
   give(backend: Backend, client: net.Socket): boolean;
+  /** Connections given to the backend's instance that are still open. */
+  given(backend: Backend): number;
   /** A fault began here: the instances end the connections this port gave them where that
    * loses nothing (a partition: at once), so their clients reconnect through the fault. */
   recall(reset: boolean): void;
@@ -169,7 +171,8 @@ export class Balancer {
     if (candidates.length === 0) return undefined;
     this.#turn = (this.#turn + 1) % candidates.length;
     if (this.#strategy === 'round-robin') return candidates[this.#turn];
-    return candidates.reduce((best, b) => (b.active < best.active ? b : best), candidates[this.#turn]!);
+    const open = (b: Backend) => b.active + (this.#handoff?.given(b) ?? 0);
+    return candidates.reduce((best, b) => (open(b) < open(best) ? b : best), candidates[this.#turn]!);
   }
 
   #accept(client: net.Socket): void {

@@ -16,6 +16,8 @@ const STABLE_MS = 10_000;
 
 /** What the supervisor tells an instance of a `frontPort: handoff` service (see lifeline.ts). */
 export type HandoffMessage = { scaffold: 'connection'; via: number } | { scaffold: 'recall'; via: number; reset: boolean };
+/** What the instance tells the supervisor: a connection the port `via` handed it has closed. */
+export type HandoffReport = { scaffold: 'closed'; via: number };
 
 export interface InstanceOptions {
   id: string;
@@ -55,6 +57,8 @@ export class Instance {
   #healthySince = 0;
   #everHealthy = false;
   #exited: Promise<void> = Promise.resolve();
+  /** Open connections handed to the process, per port that handed them. */
+  readonly #handed = new Map<number, number>();
 
   constructor(options: InstanceOptions) {
     this.#options = options;
@@ -86,6 +90,9 @@ export class Instance {
     });
     closeSync(log);
     this.#child = child;
+    child.on('message', (report: HandoffReport) => {
+      if (report?.scaffold === 'closed') this.#countHanded(report.via, -1);
+    });
     this.state = 'starting';
     this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.#onExit(code, signal);
@@ -120,9 +127,23 @@ export class Instance {
     const child = this.#child;
     if (!child?.connected || this.state !== 'running') return false;
     const message: HandoffMessage = { scaffold: 'connection', via };
-    // it died before taking the connection: the client reconnects, to an instance that lives
-    child.send(message, client, (error) => error && client.resetAndDestroy());
+    this.#countHanded(via, 1);
+    child.send(message, client, (error) => {
+      if (!error) return;
+      // it died before taking the connection: the client reconnects, to an instance that lives
+      client.resetAndDestroy();
+      if (this.#child === child) this.#countHanded(via, -1);
+    });
     return true;
+  }
+
+  /** Open connections the port `via` handed to the process: what least-connections weighs. */
+  handedOff(via: number): number {
+    return this.#handed.get(via) ?? 0;
+  }
+
+  #countHanded(via: number, change: 1 | -1): void {
+    this.#handed.set(via, Math.max(0, this.handedOff(via) + change));
   }
 
   /** Ends the connections the port `via` handed to the process (see lifeline.ts). */
@@ -144,6 +165,7 @@ export class Instance {
     this.#setHealthy(false);
     clearTimeout(this.#checkTimer);
     this.#child = undefined;
+    this.#handed.clear(); // its connections died with it
     const { restart } = this.#options;
     const failed = code !== 0 || signal !== null;
     if (this.#stopping || restart === 'no' || (restart === 'on-failure' && !failed)) {

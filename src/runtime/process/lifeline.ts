@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
-import type { HandoffMessage } from './instance.js';
+import type { HandoffMessage, HandoffReport } from './instance.js';
 
 const LIFELINE_FD = 3;
 const HARD_EXIT_MS = 10_000;
@@ -62,9 +62,15 @@ function receiveConnections(port: number): void {
 
   process.on('message', (message: HandoffMessage, socket?: net.Socket) => {
     if (message?.scaffold === 'connection' && socket) {
+      const { via } = message;
+      socket.once('close', () => {
+        handed.delete(socket);
+        // so that least-connections counts only what is open
+        const report: HandoffReport = { scaffold: 'closed', via };
+        if (process.connected) process.send?.(report, () => undefined); // the supervisor may be gone
+      });
       if (!server?.listening) return void socket.resetAndDestroy();
-      handed.set(socket, { via: message.via, recalled: false });
-      socket.once('close', () => handed.delete(socket));
+      handed.set(socket, { via, recalled: false });
       server.emit('connection', socket);
     } else if (message?.scaffold === 'recall') {
       for (const [socket, connection] of handed) {

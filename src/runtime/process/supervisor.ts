@@ -7,7 +7,7 @@ import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
 import { SERVICE_ENTRY } from '../build.js';
-import { Balancer, type Handoff } from './balancer.js';
+import { Balancer, type Backend, type Handoff } from './balancer.js';
 import { Instance } from './instance.js';
 import { infrastructureData, instanceLog, type RunPaths } from './paths.js';
 import { freePort } from './ports.js';
@@ -220,11 +220,13 @@ export class Supervisor {
   #balancer(name: string, port: number): Balancer {
     const { balancing, frontPort } = this.#options.spec.services[name]!;
     const instances = () => this.#services.get(name)?.instances ?? [];
+    const instance = (backend: Backend) => instances().find((i) => i.id === backend.id);
     const handoff: Handoff | undefined =
       frontPort === 'handoff'
         ? {
-            give: (backend, client) => instances().find((i) => i.id === backend.id)?.handOff(client, port) ?? false,
-            recall: (reset) => instances().forEach((instance) => instance.recall(port, reset)),
+            give: (backend, client) => instance(backend)?.handOff(client, port) ?? false,
+            given: (backend) => instance(backend)?.handedOff(port) ?? 0,
+            recall: (reset) => instances().forEach((i) => i.recall(port, reset)),
           }
         : undefined;
     return new Balancer({ service: name, port, strategy: balancing, handoff });
