@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort } from '../dist/runtime/process/ports.js';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = path.join(REPO, 'bin/scaffold.js');
@@ -54,14 +55,8 @@ export async function makeBenchProject() {
   return dir;
 }
 
-export async function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The runtime's own (from the built CLI): never the same port twice in one process. */
+export { freePort };
 
 function portFree(port) {
   return new Promise((resolve) => {

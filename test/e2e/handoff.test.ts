@@ -125,6 +125,32 @@ describe('a service with frontPort: handoff', () => {
     }
   });
 
+  it('a connection opened during a fault is handed to an instance once the fault is over', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await chaos('latency', 'users', '--ms', '1', '--for', '30s');
+      const during = await getOnce(`${users}/items`, agent);
+      await chaos('clear');
+      const after = await getOnce(`${users}/items`, agent);
+      expect(after).toEqual(during); // the same connection, answered
+      // through the port, the instance saw the port's own end; now it sees the client's
+      await waitUntil(async () => remotePorts().flat().includes(after.localPort), 10_000);
+      expect(remotePorts().flat().filter((port) => port === after.localPort)).toHaveLength(1);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('under a closed-model load, neither the recall as a fault begins nor the hand-back as it ends loses a request', async () => {
+    const { phases } = await underLoad(
+      'latency', 'users', '--ms', '1', '--for', '2s', '--with-load', '--target', `${users}/items`, '-c', '10', '--timeout', '1s', '--before', '1s', '--after', '3s',
+    );
+    for (const phase of Object.values(phases)) {
+      expect(phase.errors).toBe(0);
+      expect(phase.requests).toBeGreaterThan(500);
+    }
+  });
+
   it('an errors fault under a closed-model load answers its share (the fault\'s --rate is not the load\'s)', async () => {
     const { phases } = await underLoad(
       'errors', 'users', '--rate', '0.5', '--for', '2s', '--with-load', '--target', `${users}/items`, '--before', '1s', '--after', '1s',

@@ -1,20 +1,10 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { freePort } from '../../src/runtime/process/ports.js';
 
-/** A port the kernel just handed out on loopback, free again for the test to use. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The runtime's own: never the same port twice in one process. */
+export { freePort };
 
 export interface RunningService {
   url: string;

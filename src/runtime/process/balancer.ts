@@ -60,8 +60,8 @@ export class Balancer {
   readonly host: string;
   readonly #strategy: Strategy;
   readonly #backends = new Map<string, Backend>();
-  /** Open client connections, each with the way to silence it for a blackhole. */
-  readonly #clients = new Map<net.Socket, () => void>();
+  /** Client connections on the path through this port. */
+  readonly #clients = new Map<net.Socket, ProxiedClient>();
   readonly #drained = new Map<string, () => void>();
   readonly #server: net.Server;
   readonly #handoff: Handoff | undefined;
@@ -115,16 +115,18 @@ export class Balancer {
   set faults(faults: Fault[]) {
     const partition = faults.find((fault) => fault.kind === 'partition');
     const partitionBegins = partition && !this.#faults.some((fault) => fault.kind === 'partition');
+    const faultsEnd = faults.length === 0 && this.#faults.length > 0;
     if (partitionBegins || (faults.length > 0 && this.#faults.length === 0)) this.#handoff?.recall(Boolean(partitionBegins));
+    this.#faults = faults;
     if (partitionBegins) {
       // a partition cuts what is already connected too: refused connections are reset,
       // blackholed ones go silent until their clients give up
-      for (const [client, blackhole] of this.#clients) {
+      for (const [client, { silence }] of this.#clients) {
         if (partition.mode === 'refuse') client.resetAndDestroy();
-        else blackhole();
+        else silence();
       }
     }
-    this.#faults = faults;
+    if (faultsEnd) for (const { handBack } of this.#clients.values()) handBack();
   }
 
   add(id: string, port: number): Backend {
@@ -199,6 +201,10 @@ export class Balancer {
     let responseHead: Buffer | undefined;
     let responseBytes = 0;
     let responseTail: Buffer | undefined;
+    /** A handoff port's connection takes this path only while it must (a fault, or no
+     * instance able to take it): it is handed to an instance at its first request boundary
+     * with no fault in force. */
+    let handBackDue = Boolean(this.#handoff);
 
     const release = () => {
       if (!backend) return;
@@ -235,7 +241,7 @@ export class Balancer {
         }
         responseBytes += chunk.length;
         responseTail = chunk;
-        if (!client.write(chunk)) socket.pause();
+        if (!client.write(chunk, handBackDue ? handBack : undefined)) socket.pause();
       });
       client.on('drain', resumeUpstream);
       socket.on('drain', () => client.resume());
@@ -265,6 +271,8 @@ export class Balancer {
     };
 
     let delayedUntil = 0;
+    /** Chunks held back by a latency fault: read here, not yet sent on. */
+    let delayedChunks = 0;
     const forward = (chunk: Buffer) => {
       if (client.destroyed) return;
       pending.push(chunk);
@@ -288,32 +296,96 @@ export class Balancer {
         }
       }
       // later chunks of a delayed request wait their turn, so bytes keep their order
-      if (delayedUntil > Date.now()) setTimeout(forward, delayedUntil - Date.now(), chunk);
-      else forward(chunk);
+      if (delayedUntil <= Date.now()) return forward(chunk);
+      delayedChunks += 1;
+      setTimeout(() => {
+        delayedChunks -= 1;
+        forward(chunk);
+      }, delayedUntil - Date.now());
     });
-    this.#clients.set(client, () => {
+    const dropUpstream = () => {
       const socket = upstream;
       upstream = undefined;
       socket?.destroy();
+    };
+    const closed = () => {
+      this.#clients.delete(client);
+      dropUpstream();
+    };
+    /** Nothing of the client's unanswered or unread here, nothing of the instance's unsent. */
+    const idle = () =>
+      pendingBytes === 0 &&
+      delayedChunks === 0 &&
+      client.readable &&
+      !client.isPaused() &&
+      client.readableLength === 0 &&
+      client.writableLength === 0 &&
+      (!responseHead || responseComplete(responseHead, responseBytes, responseTail!));
+    const handBack = () => {
+      if (!handBackDue || this.#faults.length > 0 || !idle()) return;
+      const backend = this.#pick(NONE);
+      if (!backend || !stopReading(client)) return;
+      if (!this.#handoff!.give(backend, client)) return void startReading(client);
+      handBackDue = false;
       client.removeAllListeners('data');
-      client.resume(); // read and drop whatever comes
+      client.off('close', closed);
+      closed(); // as far as this port goes: the socket is the instance's now
+    };
+    this.#clients.set(client, {
+      silence: () => {
+        handBackDue = false; // its client waits for an answer that will never come
+        dropUpstream();
+        client.removeAllListeners('data');
+        client.resume(); // read and drop whatever comes
+      },
+      handBack,
     });
     client.on('error', () => undefined);
-    client.on('close', () => {
-      this.#clients.delete(client);
-      const socket = upstream;
-      upstream = undefined;
-      socket?.destroy();
-    });
+    client.on('close', closed);
     connect();
   }
 }
 
+interface ProxiedClient {
+  /** For a blackhole: never answered again. */
+  silence(): void;
+  /** For a handoff port once no fault is in force: off this path at a request boundary. */
+  handBack(): void;
+}
+
+/** The libuv handle under a socket. A handle sent to another process must not read on
+ * here: Node drops what it reads once the handle is on its way (an e2e test lost requests so).
+ * `pause()` does not stop it (Node reads on up to the buffer's high-water mark), and the
+ * stream would start it again on its next `_read()`, as when the send waits in a queue. */
+interface ReadingHandle {
+  reading: boolean;
+  readStop(): number;
+  readStart(): number;
+}
+type Handled = net.Socket & { _handle?: Partial<ReadingHandle> };
+
+function stopReading(socket: Handled): boolean {
+  const handle = socket._handle;
+  // without the handle's API (another Node), the connection stays on the proxied path
+  if (typeof handle?.readStop !== 'function' || typeof handle.readStart !== 'function') return false;
+  socket._read = () => undefined;
+  handle.reading = false;
+  handle.readStop();
+  return true;
+}
+
+function startReading(socket: Handled): void {
+  delete (socket as Partial<Handled>)._read; // the prototype's again
+  const handle = socket._handle as ReadingHandle;
+  handle.reading = true;
+  handle.readStart();
+}
+
 /**
  * Whether a response ended where its own framing says it does; read only when an upstream
- * closes, so the way through stays free of HTTP parsing. A response whose head has not
- * arrived, or whose body runs until the connection closes (no length, no chunking, an
- * upgrade), is not complete until the FIN is passed on. An answer to HEAD (a length but no
+ * closes or a connection is to be handed back, so the way through stays free of HTTP
+ * parsing. A response whose head has not arrived, or whose body runs until the connection
+ * closes (no length, no chunking, an upgrade), is not complete until the FIN is passed on. An answer to HEAD (a length but no
  * body) counts as cut short: passing its FIN on costs at worst the race described above.
  */
 export function responseComplete(head: Buffer, bytes: number, tail: Buffer): boolean {

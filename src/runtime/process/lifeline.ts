@@ -14,6 +14,8 @@ import type { HandoffMessage, HandoffReport } from './instance.js';
 
 const LIFELINE_FD = 3;
 const HARD_EXIT_MS = 10_000;
+/** How long a recalled idle connection may wait for a request before it is closed. */
+const RECALL_IDLE_MS = 1_000;
 
 try {
   const lifeline = new net.Socket({ fd: LIFELINE_FD, readable: true, writable: false });
@@ -53,8 +55,8 @@ function receiveConnections(port: number): void {
       this.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
         const connection = handed.get(request.socket);
         if (!connection) return;
-        if (connection.recalled) return void response.setHeader('connection', 'close');
         connection.response = response;
+        if (connection.recalled) response.setHeader('connection', 'close');
       });
     });
     return listen.apply(this, args as Parameters<typeof listen>);
@@ -84,14 +86,18 @@ function receiveConnections(port: number): void {
 
 /**
  * A fault began at the port a connection came through: from now on that port's faults act
- * on new connections, so this one is ended where that loses nothing — at once when idle,
- * after the response under way otherwise. A partition cuts it at once.
+ * on new connections, so this one is ended where that loses nothing — after the response
+ * under way, or after the next one when idle. A partition cuts it at once.
  */
 function recall(socket: net.Socket, connection: Handed, reset: boolean): void {
   connection.recalled = true;
   const { response } = connection;
   if (reset) socket.resetAndDestroy();
-  else if (!response || response.writableFinished) socket.destroy();
-  else if (!response.headersSent) response.setHeader('connection', 'close');
+  else if (!response || response.writableFinished) {
+    // closing it now could meet the client's next request on its way (under load, one lost
+    // request per connection): that request is answered with `connection: close` instead,
+    // and a client that sends none is not waited for long
+    setTimeout(() => connection.response === response && socket.destroy(), RECALL_IDLE_MS).unref();
+  } else if (!response.headersSent) response.setHeader('connection', 'close');
   else response.once('finish', () => socket.end());
 }
