@@ -187,6 +187,17 @@ describe('a service with frontPort: handoff', () => {
     for (const phase of Object.values(phases)) expect(phase.requests).toBeGreaterThan(500);
   });
 
+  it('a rolling restart under load loses no request: an instance\'s connections move on before it stops', async () => {
+    const load = scaffold(['simulate', 'load', `${users}/items`, '-c', '10', '-d', '8s', '--timeout', '2s', '--json'], { cwd: project });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const restart = await scaffold(['restart', 'users'], { cwd: project });
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const { summary } = JSON.parse((await load).stdout);
+    expect(summary.errorsByKind).toEqual({});
+    expect(Object.keys(summary.statusCodes)).toEqual(['200']);
+    expect(summary.requests).toBeGreaterThan(1_000);
+  });
+
   it('scales, and down leaves no process behind', async () => {
     const scaled = await scaffold(['scale', 'users', '3', '--json'], { cwd: project });
     expect(scaled.exitCode, scaled.stderr).toBe(0);

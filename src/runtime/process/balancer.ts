@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentError } from '../../errors.js';
 import type { Fault } from '../faults.js';
 
@@ -22,9 +23,10 @@ export interface Handoff {
   give(backend: Backend, client: net.Socket): boolean;
   /** Connections given to the backend's instance that are still open. */
   given(backend: Backend): number;
-  /** A fault began here: the instances end the connections this port gave them where that
-   * loses nothing (a partition: at once), so their clients reconnect through the fault. */
-  recall(reset: boolean): void;
+  /** A fault began here (every instance), or the backend drains (its instance alone): the
+   * instances end the connections this port gave them where that loses nothing (a
+   * partition: at once), so their clients reconnect, through the fault or elsewhere. */
+  recall(reset: boolean, backend?: Backend): void;
 }
 
 export interface BalancerOptions {
@@ -40,6 +42,7 @@ export interface BalancerOptions {
 const REPLAY_LIMIT = 64 * 1024;
 const MAX_ATTEMPTS = 3;
 const NONE: ReadonlySet<string> = new Set();
+const DRAIN_CHECK_MS = 20;
 
 /**
  * The front port of one service: a TCP balancer over its instances, like a Kubernetes
@@ -62,7 +65,6 @@ export class Balancer {
   readonly #backends = new Map<string, Backend>();
   /** Client connections on the path through this port. */
   readonly #clients = new Map<net.Socket, ProxiedClient>();
-  readonly #drained = new Map<string, () => void>();
   readonly #server: net.Server;
   readonly #handoff: Handoff | undefined;
   #turn = 0;
@@ -137,7 +139,6 @@ export class Balancer {
 
   remove(id: string): void {
     this.#backends.delete(id);
-    this.#drained.get(id)?.();
   }
 
   setReady(id: string, ready: boolean): void {
@@ -149,23 +150,20 @@ export class Balancer {
     return [...this.#backends.values()];
   }
 
-  /** Stops new connections to a backend; resolves once its connections are gone or moved. */
-  drain(id: string, timeoutMs: number): Promise<void> {
+  /** Stops new connections to a backend; resolves once its connections are gone or moved,
+   * or the time is up. Those handed off to it end after their next response. */
+  async drain(id: string, timeoutMs: number): Promise<void> {
     const backend = this.#backends.get(id);
-    if (!backend) return Promise.resolve();
+    if (!backend) return;
     backend.draining = true;
-    if (backend.active === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#drained.set(id, () => {
-        this.#drained.delete(id);
-        done();
-      });
-    });
+    this.#handoff?.recall(false, backend);
+    const deadline = Date.now() + timeoutMs;
+    while (this.#backends.get(id) === backend && this.#open(backend) > 0 && Date.now() < deadline) await sleep(DRAIN_CHECK_MS);
+  }
+
+  /** Its open connections: through this port, and handed off by it. */
+  #open(backend: Backend): number {
+    return backend.active + (this.#handoff?.given(backend) ?? 0);
   }
 
   #pick(exclude: ReadonlySet<string>): Backend | undefined {
@@ -173,8 +171,7 @@ export class Balancer {
     if (candidates.length === 0) return undefined;
     this.#turn = (this.#turn + 1) % candidates.length;
     if (this.#strategy === 'round-robin') return candidates[this.#turn];
-    const open = (b: Backend) => b.active + (this.#handoff?.given(b) ?? 0);
-    return candidates.reduce((best, b) => (open(b) < open(best) ? b : best), candidates[this.#turn]!);
+    return candidates.reduce((best, b) => (this.#open(b) < this.#open(best) ? b : best), candidates[this.#turn]!);
   }
 
   #accept(client: net.Socket): void {
@@ -209,7 +206,6 @@ export class Balancer {
     const release = () => {
       if (!backend) return;
       backend.active -= 1;
-      if (backend.draining && backend.active === 0) this.#drained.get(backend.id)?.();
       backend = undefined;
     };
 

@@ -226,7 +226,7 @@ export class Supervisor {
         ? {
             give: (backend, client) => instance(backend)?.handOff(client, port) ?? false,
             given: (backend) => instance(backend)?.handedOff(port) ?? 0,
-            recall: (reset) => instances().forEach((i) => i.recall(port, reset)),
+            recall: (reset, backend) => (backend ? [instance(backend)] : instances()).forEach((i) => i?.recall(port, reset)),
           }
         : undefined;
     return new Balancer({ service: name, port, strategy: balancing, handoff });
