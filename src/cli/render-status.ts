@@ -15,7 +15,8 @@ export function formatStatus(status: SystemStatus): string {
     for (const instance of service.instances) {
       lines.push(
         chalk.dim(
-          `    ${instance.id.padEnd(18)} pid ${String(instance.pid ?? '-').padEnd(8)} port ${String(instance.port).padEnd(6)} ${instance.state.padEnd(9)} restarts ${instance.restarts}`,
+          `    ${instance.id.padEnd(18)} pid ${String(instance.pid ?? '-').padEnd(8)} port ${String(instance.port).padEnd(6)} ${instance.state.padEnd(9)} restarts ${String(instance.restarts).padEnd(3)}` +
+            (instance.connections === undefined ? '' : ` connections ${instance.connections}`),
         ),
       );
     }

@@ -75,6 +75,9 @@ export interface InstanceStatus {
   state: InstanceState;
   healthy: boolean;
   restarts: number;
+  /** The process runtime: its open connections through the service's ports (proxied, or
+   * handed off to it), which least-connections weighs. */
+  connections?: number;
 }
 
 export interface ServiceStatus {

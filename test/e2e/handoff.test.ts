@@ -243,14 +243,22 @@ describe('least-connections over a handoff port', () => {
       return remotePortsOfUsers(project).map((seen) => ports.filter((port) => seen.includes(port)).length);
     };
 
+    /** What `scaffold status` counts open on each users instance. */
+    const connections = async () => {
+      const { services } = JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
+      return services.find((s) => s.name === 'users')!.instances.map((i) => i.connections);
+    };
+
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const held = await getOnce(`${users}/items`, agent);
     // round-robin would send every other one to the instance holding that connection
     const whileHeld = await oneShots(6);
     expect((await spread([held.localPort, ...whileHeld])).sort()).toEqual([1, 6]);
+    expect((await connections()).sort()).toEqual([0, 1]);
 
     agent.destroy();
     await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await connections()).toEqual([0, 0]);
     expect(await spread(await oneShots(4))).toEqual([2, 2]);
   });
 });

@@ -133,9 +133,11 @@ describe('Balancer', () => {
     front.setReady('slow', true);
     const inFlight = get(front.port);
     await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(front.connections('slow')).toBe(1);
     const started = Date.now();
     await front.drain('slow', 5_000);
     expect(Date.now() - started).toBeLessThan(2_000);
+    expect(front.connections('slow')).toBe(0);
     expect((await inFlight).body).toBe('slow');
     expect((await get(front.port)).status).toBe(503);
   });

@@ -161,7 +161,12 @@ export class Balancer {
     while (this.#backends.get(id) === backend && this.#open(backend) > 0 && Date.now() < deadline) await sleep(DRAIN_CHECK_MS);
   }
 
-  /** Its open connections: through this port, and handed off by it. */
+  /** A backend's open connections through this port: proxied, and handed off to it. */
+  connections(id: string): number {
+    const backend = this.#backends.get(id);
+    return backend ? this.#open(backend) : 0;
+  }
+
   #open(backend: Backend): number {
     return backend.active + (this.#handoff?.given(backend) ?? 0);
   }

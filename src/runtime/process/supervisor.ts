@@ -350,7 +350,10 @@ export class Supervisor {
       name: service.view.name,
       url: `http://127.0.0.1:${service.view.port}`,
       replicas: service.instances.length,
-      instances: service.instances.map((instance) => instance.status()),
+      instances: service.instances.map((instance) => ({
+        ...instance.status(),
+        connections: balancersOf(service).reduce((sum, balancer) => sum + balancer.connections(instance.id), 0),
+      })),
       links: [...service.links].map(([from, link]) => ({ from, url: `http://127.0.0.1:${link.port}` })),
       frontPort: this.#options.spec.services[service.view.name]!.frontPort,
     };
