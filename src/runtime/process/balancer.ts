@@ -43,6 +43,11 @@ const REPLAY_LIMIT = 64 * 1024;
 const MAX_ATTEMPTS = 3;
 const NONE: ReadonlySet<string> = new Set();
 const DRAIN_CHECK_MS = 20;
+/** How long an adopted connection may stay silent: its client may be waiting for an answer
+ * that died with the instance, and should learn so soon. */
+const ADOPTED_SILENCE_MS = 250;
+/** How a request starts: what an adopted connection's next bytes must look like. */
+const REQUEST_START = /^[A-Z]+( |$)/;
 
 /**
  * The front port of one service: a TCP balancer over its instances, like a Kubernetes
@@ -161,6 +166,23 @@ export class Balancer {
     while (this.#backends.get(id) === backend && this.#open(backend) > 0 && Date.now() < deadline) await sleep(DRAIN_CHECK_MS);
   }
 
+  /**
+   * Takes over a connection this port handed to an instance that has died (handoff): its
+   * client, if it was between requests, goes on through this port without noticing. One
+   * whose request died with the instance sees its connection closed, as it would have.
+   */
+  adopt(client: net.Socket): void {
+    const bytesRead = client.bytesRead;
+    client.once('data', (chunk: Buffer) => {
+      // the rest of a request the instance had begun would pass for a request of its own
+      if (!REQUEST_START.test(chunk.toString('latin1', 0, 16))) client.destroy();
+    });
+    setTimeout(() => client.bytesRead === bytesRead && client.destroy(), ADOPTED_SILENCE_MS).unref();
+    resumeReading(client);
+    client.resume(); // a socket accepted paused stays so until told
+    this.#accept(client, true);
+  }
+
   /** A backend's open connections through this port: proxied, and handed off to it. */
   connections(id: string): number {
     const backend = this.#backends.get(id);
@@ -179,8 +201,8 @@ export class Balancer {
     return candidates.reduce((best, b) => (this.#open(b) < this.#open(best) ? b : best), candidates[this.#turn]!);
   }
 
-  #accept(client: net.Socket): void {
-    if (this.#handoff) {
+  #accept(client: net.Socket, adopted = false): void {
+    if (this.#handoff && !adopted) {
       // faults act on the bytes, so while one is in force connections take the path below
       const backend = this.#faults.length === 0 ? this.#pick(NONE) : undefined;
       if (backend && this.#handoff.give(backend, client)) return;
@@ -326,7 +348,7 @@ export class Balancer {
       if (!handBackDue || this.#faults.length > 0 || !idle()) return;
       const backend = this.#pick(NONE);
       if (!backend || !stopReading(client)) return;
-      if (!this.#handoff!.give(backend, client)) return void startReading(client);
+      if (!this.#handoff!.give(backend, client)) return void resumeReading(client);
       handBackDue = false;
       client.removeAllListeners('data');
       client.off('close', closed);
@@ -375,11 +397,14 @@ function stopReading(socket: Handled): boolean {
   return true;
 }
 
-function startReading(socket: Handled): void {
+/** Reading again, after stopReading or on a socket accepted paused. */
+function resumeReading(socket: Handled): void {
   delete (socket as Partial<Handled>)._read; // the prototype's again
-  const handle = socket._handle as ReadingHandle;
-  handle.reading = true;
-  handle.readStart();
+  const handle = socket._handle;
+  if (handle && !handle.reading) {
+    handle.reading = true;
+    handle.readStart?.();
+  }
 }
 
 /**

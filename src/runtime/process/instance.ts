@@ -15,9 +15,15 @@ const FAILURE_THRESHOLD = 3;
 const STABLE_MS = 10_000;
 
 /** What the supervisor tells an instance of a `frontPort: handoff` service (see lifeline.ts). */
-export type HandoffMessage = { scaffold: 'connection'; via: number } | { scaffold: 'recall'; via: number; reset: boolean };
-/** What the instance tells the supervisor: a connection the port `via` handed it has closed. */
-export type HandoffReport = { scaffold: 'closed'; via: number };
+export type HandoffMessage = { scaffold: 'connection'; via: number; id: number } | { scaffold: 'recall'; via: number; reset: boolean };
+/** What the instance tells the supervisor: the connection `id` it was handed has closed. */
+export type HandoffReport = { scaffold: 'closed'; id: number };
+
+/** A connection handed to the process, by the port `via`: the supervisor's end of it. */
+export interface HandedConnection {
+  socket: net.Socket;
+  via: number;
+}
 
 export interface InstanceOptions {
   id: string;
@@ -35,6 +41,9 @@ export interface InstanceOptions {
   onReadiness: (ready: boolean) => void;
   /** Started with an IPC channel, over which its service's ports hand it connections. */
   handoff?: boolean;
+  /** Told the connections handed to the process that were still open when it exited: they
+   * outlive it, since the supervisor keeps its end of each. */
+  onOrphans?: (orphans: HandedConnection[]) => void;
 }
 
 /**
@@ -57,8 +66,11 @@ export class Instance {
   #healthySince = 0;
   #everHealthy = false;
   #exited: Promise<void> = Promise.resolve();
-  /** Open connections handed to the process, per port that handed them. */
-  readonly #handed = new Map<number, number>();
+  /** Open connections handed to the process, by id. */
+  readonly #handed = new Map<number, HandedConnection>();
+  /** How many of them each port handed. */
+  readonly #handedCount = new Map<number, number>();
+  #lastHanded = 0;
 
   constructor(options: InstanceOptions) {
     this.#options = options;
@@ -91,7 +103,7 @@ export class Instance {
     closeSync(log);
     this.#child = child;
     child.on('message', (report: HandoffReport) => {
-      if (report?.scaffold === 'closed') this.#countHanded(report.via, -1);
+      if (report?.scaffold === 'closed') this.#release(report.id)?.socket.destroy();
     });
     this.state = 'starting';
     this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => {
@@ -126,24 +138,31 @@ export class Instance {
   handOff(client: net.Socket, via: number): boolean {
     const child = this.#child;
     if (!child?.connected || this.state !== 'running') return false;
-    const message: HandoffMessage = { scaffold: 'connection', via };
-    this.#countHanded(via, 1);
-    child.send(message, client, (error) => {
-      if (!error) return;
-      // it died before taking the connection: the client reconnects, to an instance that lives
-      client.resetAndDestroy();
-      if (this.#child === child) this.#countHanded(via, -1);
+    const id = (this.#lastHanded += 1);
+    const message: HandoffMessage = { scaffold: 'connection', via, id };
+    this.#handed.set(id, { socket: client, via });
+    this.#handedCount.set(via, this.handedOff(via) + 1);
+    client.on('error', () => undefined);
+    // keepOpen: should the process die, the connection lives on, in the supervisor (onOrphans)
+    child.send(message, client, { keepOpen: true }, (error) => {
+      // it died before taking the connection (unless it is an orphan already): the client
+      // reconnects, to an instance that lives
+      if (error) this.#release(id)?.socket.resetAndDestroy();
     });
     return true;
   }
 
   /** Open connections the port `via` handed to the process: what least-connections weighs. */
   handedOff(via: number): number {
-    return this.#handed.get(via) ?? 0;
+    return this.#handedCount.get(via) ?? 0;
   }
 
-  #countHanded(via: number, change: 1 | -1): void {
-    this.#handed.set(via, Math.max(0, this.handedOff(via) + change));
+  #release(id: number): HandedConnection | undefined {
+    const connection = this.#handed.get(id);
+    if (!connection) return undefined;
+    this.#handed.delete(id);
+    this.#handedCount.set(connection.via, this.handedOff(connection.via) - 1);
+    return connection;
   }
 
   /** Ends the connections the port `via` handed to the process (see lifeline.ts). */
@@ -165,7 +184,10 @@ export class Instance {
     this.#setHealthy(false);
     clearTimeout(this.#checkTimer);
     this.#child = undefined;
-    this.#handed.clear(); // its connections died with it
+    const orphans = [...this.#handed.values()];
+    this.#handed.clear();
+    this.#handedCount.clear();
+    if (orphans.length > 0) this.#options.onOrphans?.(orphans);
     const { restart } = this.#options;
     const failed = code !== 0 || signal !== null;
     if (this.#stopping || restart === 'no' || (restart === 'on-failure' && !failed)) {

@@ -64,11 +64,11 @@ function receiveConnections(port: number): void {
 
   process.on('message', (message: HandoffMessage, socket?: net.Socket) => {
     if (message?.scaffold === 'connection' && socket) {
-      const { via } = message;
+      const { via, id } = message;
       socket.once('close', () => {
         handed.delete(socket);
-        // so that least-connections counts only what is open
-        const report: HandoffReport = { scaffold: 'closed', via };
+        // the supervisor keeps its end of the connection open (and counts it) until told
+        const report: HandoffReport = { scaffold: 'closed', id };
         if (process.connected) process.send?.(report, () => undefined); // the supervisor may be gone
       });
       if (!server?.listening) return void socket.resetAndDestroy();

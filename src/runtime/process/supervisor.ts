@@ -279,6 +279,13 @@ export class Supervisor {
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
       handoff: this.#options.spec.services[view.name]!.frontPort === 'handoff',
+      onOrphans: (orphans) => {
+        for (const { socket, via } of orphans) {
+          const port = balancersOf(service).find((balancer) => balancer.port === via);
+          if (port) port.adopt(socket);
+          else socket.destroy();
+        }
+      },
       onReadiness: (ready) => {
         for (const backend of backends) backend.ready = ready;
       },
