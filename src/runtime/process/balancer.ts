@@ -376,10 +376,10 @@ interface ProxiedClient {
   handBack(): void;
 }
 
-/** The libuv handle under a socket. A handle sent to another process must not read on
- * here: Node drops what it reads once the handle is on its way (an e2e test lost requests so).
- * `pause()` does not stop it (Node reads on up to the buffer's high-water mark), and the
- * stream would start it again on its next `_read()`, as when the send waits in a queue. */
+/** The libuv handle under a socket. A socket handed to another process must not be read
+ * here any more: what this end read would never reach the instance (an e2e test lost
+ * requests so). `pause()` does not stop it (Node reads on up to the buffer's high-water
+ * mark), and the stream would start it again on its next `_read()`. */
 interface ReadingHandle {
   reading: boolean;
   readStop(): number;
