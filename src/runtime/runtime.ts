@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import type { FrontPortMode } from '../spec/names.js';
 import type { ActiveFault, Fault } from './faults.js';
 
 /**
@@ -88,7 +89,7 @@ export interface ServiceStatus {
   /** Where each caller reaches it, when a runtime gives callers ports of their own. */
   links?: { from: string; url: string }[];
   /** The process runtime: whether its ports proxy connections or hand them off. */
-  frontPort?: 'proxy' | 'handoff';
+  frontPort?: FrontPortMode;
 }
 
 export interface InfrastructureStatus {

@@ -29,6 +29,7 @@ export type Pattern = (typeof PATTERNS)[number];
 export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;
 export const BALANCING = ['round-robin', 'least-connections'] as const;
 export const FRONT_PORT_MODES = ['proxy', 'handoff'] as const;
+export type FrontPortMode = (typeof FRONT_PORT_MODES)[number];
 
 export function serviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a service name cannot be empty';

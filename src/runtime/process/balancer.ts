@@ -178,8 +178,6 @@ export class Balancer {
       if (!REQUEST_START.test(chunk.toString('latin1', 0, 16))) client.destroy();
     });
     setTimeout(() => client.bytesRead === bytesRead && client.destroy(), ADOPTED_SILENCE_MS).unref();
-    resumeReading(client);
-    client.resume(); // a socket accepted paused stays so until told
     this.#accept(client, true);
   }
 
@@ -202,10 +200,12 @@ export class Balancer {
   }
 
   #accept(client: net.Socket, adopted = false): void {
-    if (this.#handoff && !adopted) {
+    if (this.#handoff) {
       // faults act on the bytes, so while one is in force connections take the path below
-      const backend = this.#faults.length === 0 ? this.#pick(NONE) : undefined;
+      const backend = this.#faults.length === 0 && !adopted ? this.#pick(NONE) : undefined;
       if (backend && this.#handoff.give(backend, client)) return;
+      // accepted paused, or (adopted) handed back before: this path reads it
+      resumeReading(client);
       client.resume();
     }
     const partition = this.faults.find((fault) => fault.kind === 'partition');
@@ -397,7 +397,8 @@ function stopReading(socket: Handled): boolean {
   return true;
 }
 
-/** Reading again, after stopReading or on a socket accepted paused. */
+/** Reading again, after stopReading or on a socket accepted paused (the stream's own
+ * `resume()` then starts the flow). */
 function resumeReading(socket: Handled): void {
   delete (socket as Partial<Handled>)._read; // the prototype's again
   const handle = socket._handle;
@@ -411,8 +412,9 @@ function resumeReading(socket: Handled): void {
  * Whether a response ended where its own framing says it does; read only when an upstream
  * closes or a connection is to be handed back, so the way through stays free of HTTP
  * parsing. A response whose head has not arrived, or whose body runs until the connection
- * closes (no length, no chunking, an upgrade), is not complete until the FIN is passed on. An answer to HEAD (a length but no
- * body) counts as cut short: passing its FIN on costs at worst the race described above.
+ * closes (no length, no chunking, an upgrade), is not complete until the FIN is passed on.
+ * An answer to HEAD (a length but no body) counts as cut short: passing its FIN on costs at
+ * worst the race described above.
  */
 export function responseComplete(head: Buffer, bytes: number, tail: Buffer): boolean {
   const end = head.indexOf('\r\n\r\n');

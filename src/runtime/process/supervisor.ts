@@ -216,9 +216,13 @@ export class Supervisor {
       .filter((pid): pid is number => pid !== null);
   }
 
+  #spec(name: string): Spec['services'][string] {
+    return this.#options.spec.services[name]!;
+  }
+
   /** A front or link port of a service. */
   #balancer(name: string, port: number): Balancer {
-    const { balancing, frontPort } = this.#options.spec.services[name]!;
+    const { balancing, frontPort } = this.#spec(name);
     const instances = () => this.#services.get(name)?.instances ?? [];
     const instance = (backend: Backend) => instances().find((i) => i.id === backend.id);
     const handoff: Handoff | undefined =
@@ -278,7 +282,7 @@ export class Supervisor {
       logFile: instanceLog(this.#options.paths, id),
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
-      handoff: this.#options.spec.services[view.name]!.frontPort === 'handoff',
+      handoff: this.#spec(view.name).frontPort === 'handoff',
       onOrphans: (orphans) => {
         for (const { socket, via } of orphans) {
           const port = balancersOf(service).find((balancer) => balancer.port === via);
@@ -362,7 +366,7 @@ export class Supervisor {
         connections: balancersOf(service).reduce((sum, balancer) => sum + balancer.connections(instance.id), 0),
       })),
       links: [...service.links].map(([from, link]) => ({ from, url: `http://127.0.0.1:${link.port}` })),
-      frontPort: this.#options.spec.services[service.view.name]!.frontPort,
+      frontPort: this.#spec(service.view.name).frontPort,
     };
   }
 }
