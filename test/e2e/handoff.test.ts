@@ -213,11 +213,20 @@ describe('a service with frontPort: handoff', () => {
     expect(summary.requests).toBeGreaterThan(1_000);
   });
 
-  it('scales, and down leaves no process behind', async () => {
+  it('scales under load, the new instance taking its share of the open connections, and down leaves no process behind', async () => {
+    const load = scaffold(['simulate', 'load', `${users}/items`, '-c', '8', '-d', '6s', '--timeout', '2s', '--json'], { cwd: project });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const scaled = await scaffold(['scale', 'users', '3', '--json'], { cwd: project });
     expect(scaled.exitCode, scaled.stderr).toBe(0);
     expect(JSON.parse(scaled.stdout).instances.filter((i: { healthy: boolean }) => i.healthy)).toHaveLength(3);
-    for (let i = 0; i < 6; i += 1) expect((await getOnce(`${users}/items`)).status).toBe(200);
+    // the load's connections stay open: without a rebalance, users-3 would get none of them
+    await waitUntil(async () => {
+      const { services } = JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
+      return services.find((s) => s.name === 'users')!.instances.every((i) => (i.connections ?? 0) >= 2);
+    }, 4_000);
+    const { summary } = JSON.parse((await load).stdout);
+    expect(summary.errorsByKind).toEqual({});
+    expect(Object.keys(summary.statusCodes)).toEqual(['200']);
     const started = Date.now();
     const down = await scaffold(['down'], { cwd: project });
     expect(down.exitCode, down.stderr).toBe(0);

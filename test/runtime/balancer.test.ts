@@ -125,6 +125,86 @@ describe('Balancer', () => {
     await Promise.all(pinned);
   });
 
+  /** `count` requests at once on an agent's keep-alive connections: who answered each, and
+   * from which client port. */
+  function concurrently(port: number, agent: http.Agent, count: number) {
+    return Promise.all(
+      Array.from(
+        { length: count },
+        () =>
+          new Promise<{ body: string; localPort: number }>((resolve, reject) => {
+            const request = http.get(`http://127.0.0.1:${port}/`, { agent }, (response) => {
+              let body = '';
+              response.on('data', (chunk: Buffer) => (body += chunk));
+              response.on('end', () => resolve({ body, localPort: request.socket!.localPort! }));
+            });
+            request.on('error', reject);
+          }),
+      ),
+    );
+  }
+
+  async function keepAliveAgent() {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    cleanup.push(() => agent.destroy());
+    return agent;
+  }
+
+  it('gives a backend that joins its share of the keep-alive connections already open, without their clients noticing', async () => {
+    const front = await balancer();
+    for (const name of ['a', 'b']) {
+      const { server, port } = await backend(name);
+      cleanup.push(() => server.close());
+      front.add(name, port);
+    }
+    front.setReady('a', true);
+    const agent = await keepAliveAgent();
+    const before = await concurrently(front.port, agent, 4);
+    expect(before.map((r) => r.body)).toEqual(['a', 'a', 'a', 'a']);
+    expect(front.connections('a')).toBe(4);
+
+    front.setReady('b', true);
+    const after = await concurrently(front.port, agent, 4);
+    expect(after.map((r) => r.body).sort()).toEqual(['a', 'a', 'b', 'b']);
+    expect([front.connections('a'), front.connections('b')]).toEqual([2, 2]);
+    // the same four connections, each given a new upstream between two requests
+    expect(new Set(after.map((r) => r.localPort))).toEqual(new Set(before.map((r) => r.localPort)));
+  });
+
+  it('moves a busy connection once its response is through', async () => {
+    const front = await balancer();
+    const slow = await backend('a', (_req, res) => setTimeout(() => res.end('a'), 200));
+    const other = await backend('b');
+    cleanup.push(() => slow.server.close(), () => other.server.close());
+    front.add('a', slow.port);
+    front.setReady('a', true);
+    front.add('b', other.port);
+    const agent = await keepAliveAgent();
+    const inFlight = concurrently(front.port, agent, 2);
+    await waitUntil(async () => front.connections('a') === 2, 2_000);
+    front.setReady('b', true);
+    expect((await inFlight).map((r) => r.body)).toEqual(['a', 'a']); // answered where they were
+    expect((await concurrently(front.port, agent, 2)).map((r) => r.body).sort()).toEqual(['a', 'b']);
+  });
+
+  it('drain moves an idle keep-alive connection to another backend at once, unnoticed by its client', async () => {
+    const front = await balancer();
+    for (const name of ['a', 'b']) {
+      const { server, port } = await backend(name);
+      cleanup.push(() => server.close());
+      front.add(name, port);
+    }
+    front.setReady('a', true);
+    const agent = await keepAliveAgent();
+    const [first] = await concurrently(front.port, agent, 1);
+    front.setReady('b', true);
+    const started = Date.now();
+    await front.drain('a', 5_000);
+    expect(Date.now() - started).toBeLessThan(1_000); // not the timeout
+    expect(front.connections('a')).toBe(0);
+    expect(await concurrently(front.port, agent, 1)).toEqual([{ body: 'b', localPort: first!.localPort }]);
+  });
+
   it('drain waits for open connections, then lets go', async () => {
     const front = await balancer();
     const slow = await backend('slow', (_req, res) => setTimeout(() => res.end('slow'), 200));

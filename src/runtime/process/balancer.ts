@@ -23,10 +23,11 @@ export interface Handoff {
   give(backend: Backend, client: net.Socket): boolean;
   /** Connections given to the backend's instance that are still open. */
   given(backend: Backend): number;
-  /** A fault began here (every instance), or the backend drains (its instance alone): the
-   * instances end the connections this port gave them where that loses nothing (a
-   * partition: at once), so their clients reconnect, through the fault or elsewhere. */
-  recall(reset: boolean, backend?: Backend): void;
+  /** A fault began here (every instance), the backend drains (its instance alone), or it
+   * holds more than its share (`count` of them): the instances end the connections this
+   * port gave them where that loses nothing (a partition: at once), so their clients
+   * reconnect, through the fault or elsewhere. */
+  recall(reset: boolean, backend?: Backend, count?: number): void;
 }
 
 export interface BalancerOptions {
@@ -57,7 +58,9 @@ const REQUEST_START = /^[A-Z]+( |$)/;
  * a connection remembers the client bytes its upstream has not answered yet, and if the
  * upstream fails before answering, it replays them to another instance. That is a retry
  * on connection errors (not on HTTP errors), which may repeat a request the dead
- * instance had already begun; the README says so.
+ * instance had already begun; the README says so. Knowing where a request ends also lets
+ * a connection change instance between two requests, unnoticed by its client: off one
+ * that leaves, or onto one that joins (#rebalance).
  *
  * With a `handoff` (`frontPort: handoff`), it passes each connection to an instance
  * instead and is off the data path — no replay then — except while a fault is in force.
@@ -74,6 +77,8 @@ export class Balancer {
   readonly #handoff: Handoff | undefined;
   #turn = 0;
   #faults: Fault[] = [];
+  /** Clients recalled for an even share, still to reconnect: each goes to the least busy. */
+  #reconnectsDue = 0;
 
   constructor(options: BalancerOptions) {
     this.service = options.service;
@@ -146,9 +151,13 @@ export class Balancer {
     this.#backends.delete(id);
   }
 
+  /** Readiness, from the supervisor's checks. A backend that joins (a new instance, or one
+   * back from a crash or an ejection) gets a share of the connections already open. */
   setReady(id: string, ready: boolean): void {
     const backend = this.#backends.get(id);
-    if (backend) backend.ready = ready;
+    if (!backend || backend.ready === ready) return;
+    backend.ready = ready;
+    if (ready && !backend.draining) this.#rebalance();
   }
 
   backends(): Backend[] {
@@ -156,12 +165,14 @@ export class Balancer {
   }
 
   /** Stops new connections to a backend; resolves once its connections are gone or moved,
-   * or the time is up. Those handed off to it end after their next response. */
+   * or the time is up. Those through this port move to another backend at their next
+   * request boundary, unnoticed; those handed off to it end after their next response. */
   async drain(id: string, timeoutMs: number): Promise<void> {
     const backend = this.#backends.get(id);
     if (!backend) return;
     backend.draining = true;
     this.#handoff?.recall(false, backend);
+    for (const client of this.#clients.values()) if (client.backend() === backend) client.move();
     const deadline = Date.now() + timeoutMs;
     while (this.#backends.get(id) === backend && this.#open(backend) > 0 && Date.now() < deadline) await sleep(DRAIN_CHECK_MS);
   }
@@ -191,12 +202,46 @@ export class Balancer {
     return backend.active + (this.#handoff?.given(backend) ?? 0);
   }
 
-  #pick(exclude: ReadonlySet<string>): Backend | undefined {
-    const candidates = [...this.#backends.values()].filter((b) => b.ready && !b.draining && !exclude.has(b.id));
+  #eligible(exclude: ReadonlySet<string> = NONE): Backend[] {
+    return [...this.#backends.values()].filter((b) => b.ready && !b.draining && !exclude.has(b.id));
+  }
+
+  /** The backend for a connection; the least busy one for a connection that moves. */
+  #pick(exclude: ReadonlySet<string>, moving = false): Backend | undefined {
+    const candidates = this.#eligible(exclude);
     if (candidates.length === 0) return undefined;
     this.#turn = (this.#turn + 1) % candidates.length;
-    if (this.#strategy === 'round-robin') return candidates[this.#turn];
+    if (this.#strategy === 'round-robin' && !moving) {
+      if (this.#reconnectsDue === 0) return candidates[this.#turn];
+      this.#reconnectsDue -= 1;
+    }
     return candidates.reduce((best, b) => (this.#open(b) < this.#open(best) ? b : best), candidates[this.#turn]!);
+  }
+
+  /**
+   * Balancing is per connection, and clients such as a gateway's pool keep theirs open for
+   * good: without this, an instance added under load would get no traffic from them. Each
+   * backend above an even share gives up the difference, each connection at its next
+   * request boundary, to the least busy backends: a proxied connection gets a new
+   * upstream, unnoticed by its client; one handed off ends after its next response, and its
+   * client reconnects.
+   */
+  #rebalance(): void {
+    const eligible = this.#eligible().sort((a, b) => this.#open(b) - this.#open(a));
+    const total = eligible.reduce((sum, b) => sum + this.#open(b), 0);
+    const share = Math.floor(total / eligible.length);
+    for (const [index, backend] of eligible.entries()) {
+      // what does not divide evenly stays with the busiest: fewer moves
+      let surplus = this.#open(backend) - share - (index < total % eligible.length ? 1 : 0);
+      for (const client of this.#clients.values()) {
+        if (surplus <= 0) break;
+        if (client.backend() === backend && client.move()) surplus -= 1;
+      }
+      if (surplus > 0 && this.#handoff) {
+        this.#reconnectsDue += surplus;
+        this.#handoff.recall(false, backend, surplus);
+      }
+    }
   }
 
   #accept(client: net.Socket, adopted = false): void {
@@ -230,22 +275,17 @@ export class Balancer {
      * with no fault in force. */
     let handBackDue = Boolean(this.#handoff);
 
-    const release = () => {
-      if (!backend) return;
-      backend.active -= 1;
-      backend = undefined;
-    };
-
     const connect = () => {
-      const chosen = this.#pick(failed);
+      const chosen = this.#pick(failed, moved);
+      moved = false;
       upstream = undefined;
+      backend = chosen;
       if (!chosen) {
         // nobody to answer: an HTTP 503 once the client has asked something
         if (pendingBytes > 0) unavailable(client, this.service);
         return;
       }
-      backend = chosen;
-      backend.active += 1;
+      chosen.active += 1;
       const socket = net.connect({ port: chosen.port, host: '127.0.0.1', noDelay: true });
       upstream = socket;
       let established = false;
@@ -264,16 +304,17 @@ export class Balancer {
         }
         responseBytes += chunk.length;
         responseTail = chunk;
-        if (!client.write(chunk, handBackDue ? handBack : undefined)) socket.pause();
+        if (!client.write(chunk, handBackDue || moveDue ? atBoundary : undefined)) socket.pause();
       });
       client.on('drain', resumeUpstream);
       socket.on('drain', () => client.resume());
       socket.on('error', () => undefined); // the decision is made on close
       socket.on('close', (hadError) => {
         client.off('drain', resumeUpstream);
-        release();
+        chosen.active -= 1;
         if (upstream !== socket || client.destroyed) return;
         upstream = undefined;
+        backend = undefined;
         // the client may be paused for this upstream's sake (a write it could not take, as
         // when it was already ending); its 'drain' will never come now
         client.resume();
@@ -354,7 +395,30 @@ export class Balancer {
       client.off('close', closed);
       closed(); // as far as this port goes: the socket is the instance's now
     };
+    /** Its upstream is to go, at a request boundary: its instance leaves, or holds more than
+     * its share. The next request connects anew, to the least busy. Not at once: an instance
+     * shutting down waits for a connection that never carried a request. */
+    let moveDue = false;
+    let moved = false;
+    const moveWhenIdle = () => {
+      if (!moveDue || !upstream || !idle()) return;
+      moveDue = false;
+      moved = true;
+      dropUpstream();
+      backend = undefined;
+    };
+    const atBoundary = () => {
+      handBack();
+      moveWhenIdle();
+    };
     this.#clients.set(client, {
+      backend: () => backend,
+      move: () => {
+        if (moveDue) return false;
+        moveDue = true;
+        moveWhenIdle();
+        return true;
+      },
       silence: () => {
         handBackDue = false; // its client waits for an answer that will never come
         dropUpstream();
@@ -370,6 +434,11 @@ export class Balancer {
 }
 
 interface ProxiedClient {
+  /** The backend its upstream goes to, if it has one. */
+  backend(): Backend | undefined;
+  /** Off its backend at its next request boundary (to the least busy one then); false if it
+   * moves already. */
+  move(): boolean;
   /** For a blackhole: never answered again. */
   silence(): void;
   /** For a handoff port once no fault is in force: off this path at a request boundary. */

@@ -15,7 +15,7 @@ const FAILURE_THRESHOLD = 3;
 const STABLE_MS = 10_000;
 
 /** What the supervisor tells an instance of a `frontPort: handoff` service (see lifeline.ts). */
-export type HandoffMessage = { scaffold: 'connection'; via: number; id: number } | { scaffold: 'recall'; via: number; reset: boolean };
+export type HandoffMessage = { scaffold: 'connection'; via: number; id: number } | { scaffold: 'recall'; via: number; reset: boolean; count?: number };
 /** What the instance tells the supervisor: the connection `id` it was handed has closed. */
 export type HandoffReport = { scaffold: 'closed'; id: number };
 
@@ -165,9 +165,10 @@ export class Instance {
     return connection;
   }
 
-  /** Ends the connections the port `via` handed to the process (see lifeline.ts). */
-  recall(via: number, reset: boolean): void {
-    const message: HandoffMessage = { scaffold: 'recall', via, reset };
+  /** Ends the connections the port `via` handed to the process, or `count` of them (see
+   * lifeline.ts). */
+  recall(via: number, reset: boolean, count?: number): void {
+    const message: HandoffMessage = { scaffold: 'recall', via, reset, count };
     if (this.#child?.connected) this.#child.send(message, () => undefined); // a process gone has nothing to recall
   }
 

@@ -75,9 +75,10 @@ function receiveConnections(port: number): void {
       handed.set(socket, { via, recalled: false });
       server.emit('connection', socket);
     } else if (message?.scaffold === 'recall') {
-      for (const [socket, connection] of handed) {
-        if (connection.via === message.via) recall(socket, connection, message.reset);
-      }
+      const { via, reset, count } = message;
+      // `count` asks for an even share: connections on their way out already do not count
+      const chosen = [...handed].filter(([, connection]) => connection.via === via && (count === undefined || !connection.recalled));
+      for (const [socket, connection] of chosen.slice(0, count)) recall(socket, connection, reset);
     }
   });
   // the channel must not keep a service alive that is otherwise done (SIGTERM, drained)
@@ -85,9 +86,10 @@ function receiveConnections(port: number): void {
 }
 
 /**
- * A fault began at the port a connection came through: from now on that port's faults act
- * on new connections, so this one is ended where that loses nothing — after the response
- * under way, or after the next one when idle. A partition cuts it at once.
+ * A fault began at the port a connection came through (from now on that port's faults act
+ * on new connections), this instance leaves, or it holds more than its share: the
+ * connection is ended where that loses nothing — after the response under way, or after
+ * the next one when idle. A partition cuts it at once.
  */
 function recall(socket: net.Socket, connection: Handed, reset: boolean): void {
   connection.recalled = true;

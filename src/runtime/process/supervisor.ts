@@ -230,7 +230,7 @@ export class Supervisor {
         ? {
             give: (backend, client) => instance(backend)?.handOff(client, port) ?? false,
             given: (backend) => instance(backend)?.handedOff(port) ?? 0,
-            recall: (reset, backend) => (backend ? [instance(backend)] : instances()).forEach((i) => i?.recall(port, reset)),
+            recall: (reset, backend, count) => (backend ? [instance(backend)] : instances()).forEach((i) => i?.recall(port, reset, count)),
           }
         : undefined;
     return new Balancer({ service: name, port, strategy: balancing, handoff });
@@ -272,7 +272,7 @@ export class Supervisor {
     const { view } = service;
     const id = `${view.name}-${service.next++}`;
     const port = await freePort();
-    const backends = balancersOf(service).map((balancer) => balancer.add(id, port));
+    for (const balancer of balancersOf(service)) balancer.add(id, port);
     const instance = new Instance({
       id,
       port,
@@ -291,7 +291,7 @@ export class Supervisor {
         }
       },
       onReadiness: (ready) => {
-        for (const backend of backends) backend.ready = ready;
+        for (const balancer of balancersOf(service)) balancer.setReady(id, ready);
       },
     });
     service.instances.push(instance);
