@@ -16,6 +16,8 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   const failures = Object.entries(summary.errorsByKind);
   if (failures.length > 0) lines.push(`errors       ${failures.map(([kind, count]) => `${kind}: ${count}`).join('  ')}`);
   if (summary.dropped) lines.push(`dropped      ${summary.dropped} (the generator could not keep up with --rate)`);
+  const hint = hintFor(summary.statusCodes, summary.requests);
+  if (hint) lines.push(chalk.yellow(`hint         ${hint}`));
   if (result.slos.length > 0) {
     lines.push('', 'SLO');
     for (const slo of result.slos) {
@@ -25,6 +27,19 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   }
   if (result.file) lines.push('', chalk.dim(`saved ${result.file}`));
   return lines.join('\n');
+}
+
+/** Answers that say more about the test than about the system: a wrong path, or a rate
+ * limit (the generated gateway's, 1000/s per client by default) that one machine's load
+ * meets at once. */
+const HINTS: Record<string, string> = {
+  404: 'most answers were 404 Not Found: check the path (--path; through a gateway, the route comes first, e.g. /orders/items)',
+  429: 'most answers were 429 Too Many Requests: a rate limit refused them (a gateway allows `rateLimit` requests/s per client, in scaffold.yaml): lower --rate, or raise the limit',
+};
+
+function hintFor(statusCodes: Record<string, number>, requests: number): string | undefined {
+  const code = Object.keys(HINTS).find((status) => (statusCodes[status] ?? 0) * 2 > requests);
+  return code === undefined ? undefined : HINTS[code];
 }
 
 export function formatDeltas(deltas: Delta[]): string {

@@ -217,6 +217,29 @@ describe('scaffold simulate load', () => {
   });
 
   it.each([
+    [404, /hint +most answers were 404 Not Found: check the path/],
+    [429, /hint +most answers were 429 Too Many Requests: a rate limit refused them/],
+  ])('names the likely cause when most answers are %i', async (status, hint) => {
+    const answering = http.createServer((_request, response) => response.writeHead(status).end());
+    await new Promise<void>((resolve) => answering.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(answering.address() as AddressInfo).port}/`;
+      const result = await scaffold(['simulate', 'load', url, '-a', '200'], { cwd: tempDir() });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`status +${status}: 20\\d`));
+      expect(result.stdout).toMatch(hint);
+    } finally {
+      await new Promise((resolve) => answering.close(resolve));
+    }
+  });
+
+  it('gives no hint when the answers are fine', async () => {
+    const result = await scaffold(['simulate', 'load', server.url, '-a', '200'], { cwd: tempDir() });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/hint/);
+  });
+
+  it.each([
     [['--slo', 'p99<fast'], /is not an SLO: use p50\|p90/],
     [['--duration', 'forever'], /expected a duration/],
     [['--rate', '-5'], /expected a number above 0/],
