@@ -144,21 +144,22 @@ describe('Balancer', () => {
     );
   }
 
-  async function keepAliveAgent() {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    cleanup.push(() => agent.destroy());
-    return agent;
-  }
-
-  it('gives a backend that joins its share of the keep-alive connections already open, without their clients noticing', async () => {
+  /** A front port over backends a (ready) and b (not yet), and a keep-alive client. */
+  async function joinSetup(handleA?: http.RequestListener) {
     const front = await balancer();
-    for (const name of ['a', 'b']) {
-      const { server, port } = await backend(name);
+    for (const [name, handler] of [['a', handleA], ['b', undefined]] as const) {
+      const { server, port } = await backend(name, handler);
       cleanup.push(() => server.close());
       front.add(name, port);
     }
     front.setReady('a', true);
-    const agent = await keepAliveAgent();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    cleanup.push(() => agent.destroy());
+    return { front, agent };
+  }
+
+  it('gives a backend that joins its share of the keep-alive connections already open, without their clients noticing', async () => {
+    const { front, agent } = await joinSetup();
     const before = await concurrently(front.port, agent, 4);
     expect(before.map((r) => r.body)).toEqual(['a', 'a', 'a', 'a']);
     expect(front.connections('a')).toBe(4);
@@ -172,14 +173,7 @@ describe('Balancer', () => {
   });
 
   it('moves a busy connection once its response is through', async () => {
-    const front = await balancer();
-    const slow = await backend('a', (_req, res) => setTimeout(() => res.end('a'), 200));
-    const other = await backend('b');
-    cleanup.push(() => slow.server.close(), () => other.server.close());
-    front.add('a', slow.port);
-    front.setReady('a', true);
-    front.add('b', other.port);
-    const agent = await keepAliveAgent();
+    const { front, agent } = await joinSetup((_req, res) => setTimeout(() => res.end('a'), 200));
     const inFlight = concurrently(front.port, agent, 2);
     await waitUntil(async () => front.connections('a') === 2, 2_000);
     front.setReady('b', true);
@@ -188,14 +182,7 @@ describe('Balancer', () => {
   });
 
   it('drain moves an idle keep-alive connection to another backend at once, unnoticed by its client', async () => {
-    const front = await balancer();
-    for (const name of ['a', 'b']) {
-      const { server, port } = await backend(name);
-      cleanup.push(() => server.close());
-      front.add(name, port);
-    }
-    front.setReady('a', true);
-    const agent = await keepAliveAgent();
+    const { front, agent } = await joinSetup();
     const [first] = await concurrently(front.port, agent, 1);
     front.setReady('b', true);
     const started = Date.now();
