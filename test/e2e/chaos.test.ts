@@ -98,6 +98,26 @@ describe('chaos on the process runtime', () => {
     expect(underLoad.timeToRecoverMs).toEqual(expect.any(Number));
   });
 
+  it('told nothing of where, --with-load sends steady traffic through the gateway to the service under fault', async () => {
+    const result = await chaos('kill-service', 'orders', '--with-load', '--before', '1s', '--after', '1s', '--json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { underLoad } = JSON.parse(result.stdout);
+    expect(underLoad.load.target).toBe(`${gateway}/orders/healthz`);
+    // 100 req/s for the 1 + 5 + 1 s of the phases, not as fast as the machine goes
+    expect(underLoad.load.summary.requests).toBeGreaterThan(600);
+    expect(underLoad.load.summary.requests).toBeLessThan(800);
+    for (const phase of ['before', 'during', 'after']) expect(underLoad.phases[phase].availability).toBeGreaterThanOrEqual(0.999);
+  });
+
+  it('told nothing of where, a link fault\'s traffic goes through the caller\'s calls to the service', async () => {
+    const result = await chaos('latency', 'users', '--from', 'orders', '--ms', '50', '--for', '2s', '--with-load', '--before', '1s', '--after', '1s', '--json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { underLoad } = JSON.parse(result.stdout);
+    expect(underLoad.load.target).toBe(`${gateway}/orders/upstreams`);
+    expect(underLoad.phases.during.p50).toBeGreaterThanOrEqual(50);
+    expect(underLoad.phases.after.p50).toBeLessThan(50);
+  });
+
   it('latency under load: the during phase is slow, the after phase is not', async () => {
     const result = await chaos(
       'latency', 'users', '--ms', '150', '--for', '2s', '--with-load', '--target', `${users}/items`, '--load-rate', '100', '--before', '2s', '--after', '2s', '--json',

@@ -153,7 +153,7 @@ describe('a service with frontPort: handoff', () => {
 
   it('an errors fault under a closed-model load answers its share (the fault\'s --rate is not the load\'s)', async () => {
     const { phases } = await underLoad(
-      'errors', 'users', '--rate', '0.5', '--for', '2s', '--with-load', '--target', `${users}/items`, '--before', '1s', '--after', '1s',
+      'errors', 'users', '--rate', '0.5', '--for', '2s', '--with-load', '--target', `${users}/items`, '-c', '10', '--before', '1s', '--after', '1s',
     );
     expect(phases.before.errors).toBe(0);
     expect(1 - phases.during.availability).toBeGreaterThan(0.4);

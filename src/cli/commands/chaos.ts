@@ -8,6 +8,10 @@ import { runtimeFor } from '../runtime-for.js';
 const DEFAULT_FOR = '30s';
 /** Under load, a kill's "during" phase: the time it takes to notice and heal. */
 const KILL_WINDOW_MS = 5_000;
+/** Requests/s under a fault when neither --load-rate nor -c is given: steady traffic, not a
+ * stress test, so that what shows is the fault's doing, not a saturated CPU's (nor the
+ * gateway's rate limit's, 1000/s per client by default). */
+const STEADY_RATE = 100;
 
 interface WithLoadFlags extends LoadFlags {
   withLoad?: boolean;
@@ -20,32 +24,38 @@ interface WithLoadFlags extends LoadFlags {
 function withLoadOptions(command: Command): Command {
   return addLoadOptions(
     command
-      .option('--with-load', 'send traffic before, during and after the fault, and measure each phase')
-      .option('--target <url>', 'where the traffic goes (default: the gateway)')
+      .option('--with-load', 'send traffic (100 req/s by default) before, during and after the fault, and measure each phase')
+      .option('--target <url>', 'where the traffic goes (default: through the gateway to the service, see the README)')
       .option('--before <time>', 'steady state measured before the fault', duration, 5_000)
       .option('--after <time>', 'measured after the fault', duration, 10_000),
     '--load-rate',
   );
 }
 
-/** Runs `act` on its own, or inside a measured load when --with-load is given. */
+/** Runs `act` on its own, or inside a measured load when --with-load is given. `on` is
+ * the fault's service (and its caller, for a link fault). */
 async function maybeUnderLoad(
   { cli, runtime }: Awaited<ReturnType<typeof runtimeFor>>,
+  command: Command,
   flags: WithLoadFlags,
   faultMs: number,
   act: () => Promise<unknown>,
-  options: { recoverFromStart?: boolean } = {},
+  on: { service: string; from?: string; recoverFromStart?: boolean },
 ): Promise<{ acted: unknown; measured?: import('../../simulate/chaos/under-load.js').UnderLoadResult }> {
   if (!flags.withLoad) return { acted: await act() };
   const { runUnderLoad } = await import('../../simulate/chaos/under-load.js');
+  const { loadTowards } = await import('../../simulate/chaos/load-path.js');
+  const { loadSpec } = await import('../../spec/load.js');
+  // told nothing of where, the traffic goes through the system to the fault
+  const where = flags.target === undefined && flags.path === undefined ? loadTowards((await loadSpec(cli.cwd)).spec, on.service, on.from) : { url: flags.target };
   const measured = await runUnderLoad({
     runtime,
-    load: { projectDir: cli.cwd, url: flags.target, ...loadSettings({ ...flags, rate: flags.loadRate }) },
+    load: { projectDir: cli.cwd, ...loadSettings({ ...flags, rate: flags.loadRate ?? (command.getOptionValueSource('connections') === 'cli' ? undefined : STEADY_RATE) }), ...where },
     beforeMs: flags.before,
     faultMs,
     afterMs: flags.after,
     act,
-    recoverFromStart: options.recoverFromStart,
+    recoverFromStart: on.recoverFromStart,
   });
   return { acted: measured.acted, measured };
 }
@@ -75,7 +85,7 @@ export function registerChaos(program: Command): void {
     const { cli, runtime } = context;
     const { killService } = await import('../../simulate/chaos/kill.js');
     const kill = () => killService(runtime, service, { instance: options.instance, all: options.all, signal: options.signal });
-    const { acted, measured } = await maybeUnderLoad(context, options, KILL_WINDOW_MS, kill, { recoverFromStart: true });
+    const { acted, measured } = await maybeUnderLoad(context, command, options, KILL_WINDOW_MS, kill, { service, recoverFromStart: true });
     const result = acted as Awaited<ReturnType<typeof kill>>;
     const names = result.killed.map((instance) => `${instance.id} (pid ${instance.pid})`).join(', ');
     const recovery = result.recoveredInMs === null ? 'not healthy again within 30 s' : `healthy again in ${result.recoveredInMs} ms`;
@@ -113,7 +123,7 @@ export function registerChaos(program: Command): void {
       const { faultTarget } = await import('../../runtime/faults.js');
       const { injectFault } = await import('../../simulate/chaos/inject.js');
       const inject = () => injectFault(runtime, service, build(options), options.for as number, options.from as string | undefined);
-      const { acted, measured } = await maybeUnderLoad(context, options, options.for as number, inject);
+      const { acted, measured } = await maybeUnderLoad(context, command, options, options.for as number, inject, { service, from: options.from as string | undefined });
       const active = acted as Awaited<ReturnType<typeof inject>>;
       const line = `${active.id}: ${name} on ${faultTarget(active)} until ${active.expiresAt} (scaffold chaos clear ${active.id} ends it sooner)`;
       cli.output.data(measured ? { ...active, underLoad: measured } : active, measured ? `${line}\n${formatUnderLoad(measured)}` : line);

@@ -3,6 +3,7 @@ import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/schema.js';
 import { injectFault } from './inject.js';
 import { killService } from './kill.js';
+import { loadTowards, routeTo } from './load-path.js';
 import { runUnderLoad, type UnderLoadResult } from './under-load.js';
 
 /** An experiment the system's own topology suggests. */
@@ -29,15 +30,6 @@ export async function scenariosFor(projectDir: string): Promise<ScenarioPlan[]> 
   return [replicaLoss(spec), outageAndRecovery(spec), slowDependency(spec)];
 }
 
-/** The gateway and the prefix that reaches `service` through it, if any. */
-function routeTo(spec: Spec, service: string): { gateway: string; prefix: string } | undefined {
-  for (const [gateway, definition] of Object.entries(spec.services)) {
-    const prefix = Object.entries(definition.routes ?? {}).find(([, target]) => target === service)?.[0];
-    if (prefix) return { gateway, prefix };
-  }
-  return undefined;
-}
-
 function replicaLoss(spec: Spec): ScenarioPlan {
   const plan = { name: 'replica-loss', description: 'SIGKILL one of N replicas under load', expectation: '≥ 99.9% of requests succeed in every phase' };
   const target = Object.entries(spec.services).find(([name, service]) => service.replicas >= 2 && routeTo(spec, name));
@@ -48,7 +40,7 @@ function replicaLoss(spec: Spec): ScenarioPlan {
     ...plan,
     description: `SIGKILL one of ${spec.services[service]!.replicas} ${service} replicas under load through ${route.gateway}`,
     run: async (runtime, projectDir) => {
-      const measured = await underLoad(runtime, projectDir, route, () => killService(runtime, service), 5_000, true);
+      const measured = await underLoad(runtime, projectDir, loadTowards(spec, service), () => killService(runtime, service), 5_000, true);
       const reasons = (['before', 'during', 'after'] as const)
         .filter((phase) => measured.phases[phase].availability < 0.999)
         .map((phase) => `${phase}: ${(measured.phases[phase].availability * 100).toFixed(2)}% available`);
@@ -66,7 +58,7 @@ function outageAndRecovery(spec: Spec): ScenarioPlan {
     ...plan,
     description: `SIGKILL every ${service} instance under load through ${route.gateway}`,
     run: async (runtime, projectDir) => {
-      const measured = await underLoad(runtime, projectDir, route, () => killService(runtime, service, { all: true }), 5_000, true);
+      const measured = await underLoad(runtime, projectDir, loadTowards(spec, service), () => killService(runtime, service, { all: true }), 5_000, true);
       const reasons: string[] = [];
       const unclear = Object.keys(measured.phases.during.errorsByKind).filter((kind) => kind !== '502' && kind !== '503');
       if (unclear.length > 0) reasons.push(`failures other than 502/503 during the outage: ${unclear.join(', ')}`);
@@ -86,14 +78,13 @@ function slowDependency(spec: Spec): ScenarioPlan {
   if (!caller) return { ...plan, notApplicable: 'no service with dependsOn behind a gateway' };
   const [name, service] = caller;
   const dependency = service.dependsOn[0]!;
-  const route = routeTo(spec, name)!;
   return {
     ...plan,
     description: `6 s of latency on the ${name}→${dependency} link while ${name}'s /upstreams calls it`,
     run: async (runtime, projectDir) => {
       const measured = await runUnderLoad({
         runtime,
-        load: { projectDir, service: route.gateway, path: `${route.prefix}/upstreams`, rate: 10, connections: 40, timeoutMs: 20_000 },
+        load: { projectDir, ...loadTowards(spec, dependency, name), rate: 10, connections: 40, timeoutMs: 20_000 },
         beforeMs: LOAD.before,
         faultMs: 8_000,
         afterMs: LOAD.after,
@@ -117,10 +108,10 @@ async function slowLink(runtime: Runtime, caller: string, dependency: string) {
   }
 }
 
-function underLoad(runtime: Runtime, projectDir: string, route: { gateway: string; prefix: string }, act: () => Promise<unknown>, faultMs: number, recoverFromStart: boolean) {
+function underLoad(runtime: Runtime, projectDir: string, towards: { service: string; path: string }, act: () => Promise<unknown>, faultMs: number, recoverFromStart: boolean) {
   return runUnderLoad({
     runtime,
-    load: { projectDir, service: route.gateway, path: `${route.prefix}/healthz`, rate: LOAD.rate, connections: LOAD.connections },
+    load: { projectDir, ...towards, rate: LOAD.rate, connections: LOAD.connections },
     beforeMs: LOAD.before,
     faultMs,
     afterMs: LOAD.after,

@@ -1,0 +1,33 @@
+import { UserError } from '../../errors.js';
+import type { Spec } from '../../spec/schema.js';
+
+/** The gateway and the prefix that reaches `service` through it, if any. */
+export function routeTo(spec: Spec, service: string): { gateway: string; prefix: string } | undefined {
+  for (const [gateway, definition] of Object.entries(spec.services)) {
+    const prefix = Object.entries(definition.routes ?? {}).find(([, target]) => target === service)?.[0];
+    if (prefix) return { gateway, prefix };
+  }
+  return undefined;
+}
+
+/**
+ * Where traffic shows a fault on `service` (or on the calls `from` makes to it), when the
+ * user names no target: through a gateway's route when one leads there, else to the front
+ * port, on a path every generated service answers. That is the service's liveness probe,
+ * or for a fault on one link, the caller's GET /upstreams, which calls each dependency over
+ * its link (a gateway calls through its route instead).
+ */
+export function loadTowards(spec: Spec, service: string, from?: string): { service: string; path: string } {
+  for (const name of [service, from]) {
+    if (name !== undefined && !spec.services[name]) {
+      throw new UserError(`no service "${name}" in scaffold.yaml (services: ${Object.keys(spec.services).join(', ')})`);
+    }
+  }
+  const liveness = spec.services[service]!.health.liveness;
+  const caller = from === undefined ? undefined : spec.services[from];
+  const callerRoute = Object.entries(caller?.routes ?? {}).find(([, target]) => target === service)?.[0];
+  if (from !== undefined && callerRoute !== undefined) return { service: from, path: `${callerRoute}${liveness}` };
+  const [name, path] = from === undefined ? [service, liveness] : [from, '/upstreams'];
+  const route = routeTo(spec, name);
+  return route ? { service: route.gateway, path: `${route.prefix}${path}` } : { service: name, path };
+}

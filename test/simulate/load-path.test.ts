@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadTowards } from '../../src/simulate/chaos/load-path.js';
+import { parseSpec } from '../../src/spec/load.js';
+
+const classic = readFileSync(new URL('../fixtures/classic.yaml', import.meta.url), 'utf8');
+const spec = () => parseSpec(classic, 'scaffold.yaml').spec;
+
+describe('where --with-load sends traffic when told nothing', () => {
+  it('through the gateway route to the service, on its liveness path', () => {
+    expect(loadTowards(spec(), 'orders')).toEqual({ service: 'api-gateway', path: '/orders/healthz' });
+  });
+
+  it('to the front port of a service no route leads to', () => {
+    const text = `${classic}  audit:\n    pattern: http-api\n    port: 3003\n    health: { liveness: /live, readiness: /ready }\n`;
+    expect(loadTowards(parseSpec(text, 'scaffold.yaml').spec, 'audit')).toEqual({ service: 'audit', path: '/live' });
+  });
+
+  it('for a link fault, through the caller: its /upstreams calls the service over that link', () => {
+    expect(loadTowards(spec(), 'users', 'orders')).toEqual({ service: 'api-gateway', path: '/orders/upstreams' });
+  });
+
+  it('for a fault on a gateway\'s calls, through that gateway\'s route', () => {
+    expect(loadTowards(spec(), 'users', 'api-gateway')).toEqual({ service: 'api-gateway', path: '/users/healthz' });
+  });
+
+  it('refuses a service the spec does not have, with exit 2', () => {
+    expect(() => loadTowards(spec(), 'payments')).toThrow(/no service "payments" in scaffold.yaml \(services: users, orders, api-gateway\)/);
+    expect(() => loadTowards(spec(), 'users', 'nobody')).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+});
