@@ -6,6 +6,7 @@ import { descendants } from '../../src/runtime/process-tree.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { createClassicProject, scaffold, tempDir, upAttached } from '../support/cli.js';
 import { dockerEngine, ensureNodeBaseImage } from '../support/docker.js';
+import { onFreePorts } from '../support/project-copy.js';
 import { waitUntil } from '../support/services.js';
 
 const engine = await dockerEngine();
@@ -32,6 +33,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
   let project: string;
   let gateway: string;
   let baseImage: string;
+  let ports: Record<string, number>;
   const cli = (...args: string[]) => scaffold(args, { cwd: project });
   const docker = (...args: string[]) => execa('docker', args, { stdin: 'ignore' });
   const leftovers = async () => {
@@ -44,6 +46,10 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
   beforeAll(async () => {
     parent = tempDir();
     project = await createClassicProject(parent, name);
+    // not the classic 3001/3002/8080: a system running beside the suite may hold them
+    ports = await onFreePorts(project);
+    const generate = await cli('generate');
+    expect(generate.exitCode, generate.stderr).toBe(0);
     baseImage = await ensureNodeBaseImage();
     // no `npm install` on the host: images install from the lockfile inside the build,
     // with this machine's CA (NODE_EXTRA_CA_CERTS, the --ca-cert default)
@@ -206,7 +212,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     const scale = await cli('scale', 'users', '2');
     expect(scale.exitCode).toBe(2);
     expect(scale.stderr.trim().split('\n')).toHaveLength(1);
-    expect(scale.stderr).toMatch(/fixed host port 3001/);
+    expect(scale.stderr).toMatch(new RegExp(`fixed host port ${ports.users}`));
     const link = await cli('chaos', 'latency', 'orders', '--from', 'users', '--ms', '10', '--for', '1s');
     expect(link.exitCode).toBe(2);
     expect(link.stderr).toMatch(/"users" does not call orders/);

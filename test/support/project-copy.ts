@@ -16,11 +16,20 @@ export async function copyProject(shared: string): Promise<string> {
     filter: (source) => source !== path.join(shared, 'node_modules') && !source.includes(`${path.sep}.scaffold${path.sep}run`),
   });
   symlinkSync(path.join(shared, 'node_modules'), path.join(dir, 'node_modules'));
+  await onFreePorts(dir);
+  return dir;
+}
+
+/** Moves every service of a project to a free port, so that systems run side by side (and
+ * beside whatever else holds the usual ports); returns each service's port. */
+export async function onFreePorts(dir: string): Promise<Record<string, number>> {
   const specFile = path.join(dir, 'scaffold.yaml');
   const document = parseDocument(readFileSync(specFile, 'utf8'));
+  const ports: Record<string, number> = {};
   for (const name of Object.keys(document.toJS().services)) {
-    document.setIn(['services', name, 'port'], await freePort());
+    ports[name] = await freePort();
+    document.setIn(['services', name, 'port'], ports[name]);
   }
   writeFileSync(specFile, document.toString());
-  return dir;
+  return ports;
 }

@@ -48,9 +48,11 @@ async function maybeUnderLoad(
   const { loadSpec } = await import('../../spec/load.js');
   // told nothing of where, the traffic goes through the system to the fault
   const where = flags.target === undefined && flags.path === undefined ? loadTowards((await loadSpec(cli.cwd)).spec, on.service, on.from) : { url: flags.target };
+  const closedModel = command.getOptionValueSource('connections') === 'cli';
+  const rate = flags.loadRate ?? (closedModel ? undefined : STEADY_RATE);
   const measured = await runUnderLoad({
     runtime,
-    load: { projectDir: cli.cwd, ...loadSettings({ ...flags, rate: flags.loadRate ?? (command.getOptionValueSource('connections') === 'cli' ? undefined : STEADY_RATE) }), ...where },
+    load: { projectDir: cli.cwd, ...loadSettings({ ...flags, rate }), ...where },
     beforeMs: flags.before,
     faultMs,
     afterMs: flags.after,
