@@ -214,7 +214,7 @@ describe('a service with frontPort: handoff', () => {
   });
 
   it('scales under load, the new instance taking its share of the open connections, and down leaves no process behind', async () => {
-    const load = scaffold(['simulate', 'load', `${users}/items`, '-c', '8', '-d', '6s', '--timeout', '2s', '--json'], { cwd: project });
+    const load = scaffold(['simulate', 'load', `${users}/items`, '-c', '8', '-d', '8s', '--timeout', '2s', '--json'], { cwd: project });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const scaled = await scaffold(['scale', 'users', '3', '--json'], { cwd: project });
     expect(scaled.exitCode, scaled.stderr).toBe(0);
@@ -223,7 +223,7 @@ describe('a service with frontPort: handoff', () => {
     await waitUntil(async () => {
       const { services } = JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
       return services.find((s) => s.name === 'users')!.instances.every((i) => (i.connections ?? 0) >= 2);
-    }, 4_000);
+    }, 6_000);
     const { summary } = JSON.parse((await load).stdout);
     expect(summary.errorsByKind).toEqual({});
     expect(Object.keys(summary.statusCodes)).toEqual(['200']);

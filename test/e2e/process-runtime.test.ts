@@ -132,12 +132,12 @@ describe('the process runtime', () => {
 
   it('gives an instance added under load its share of the connections already open, losing no request', async () => {
     const orders = system.services.find((s) => s.name === 'orders')!;
-    const load = scaffold(['simulate', 'load', `${orders.url}/items`, '-c', '8', '-d', '6s', '--timeout', '2s', '--json'], { cwd: project });
+    const load = scaffold(['simulate', 'load', `${orders.url}/items`, '-c', '8', '-d', '8s', '--timeout', '2s', '--json'], { cwd: project });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await scaffold(['scale', 'orders', '3'], { cwd: project })).exitCode).toBe(0);
     // a client that keeps its connections (as the gateway's pool does) would otherwise
     // never reach orders-3
-    await waitUntil(async () => (await status(project)).services.find((s) => s.name === 'orders')!.instances.every((i) => (i.connections ?? 0) >= 2), 4_000);
+    await waitUntil(async () => (await status(project)).services.find((s) => s.name === 'orders')!.instances.every((i) => (i.connections ?? 0) >= 2), 6_000);
     const { summary } = JSON.parse((await load).stdout);
     expect(summary.errorsByKind).toEqual({});
     expect(Object.keys(summary.statusCodes)).toEqual(['200']);

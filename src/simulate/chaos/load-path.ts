@@ -4,10 +4,15 @@ import type { Spec } from '../../spec/schema.js';
 /** The gateway and the prefix that reaches `service` through it, if any. */
 export function routeTo(spec: Spec, service: string): { gateway: string; prefix: string } | undefined {
   for (const [gateway, definition] of Object.entries(spec.services)) {
-    const prefix = Object.entries(definition.routes ?? {}).find(([, target]) => target === service)?.[0];
+    const prefix = prefixTo(definition, service);
     if (prefix) return { gateway, prefix };
   }
   return undefined;
+}
+
+/** The prefix of a gateway's route to `service`, if it has one. */
+function prefixTo(gateway: Spec['services'][string], service: string): string | undefined {
+  return Object.entries(gateway.routes ?? {}).find(([, target]) => target === service)?.[0];
 }
 
 /**
@@ -24,9 +29,8 @@ export function loadTowards(spec: Spec, service: string, from?: string): { servi
     }
   }
   const liveness = spec.services[service]!.health.liveness;
-  const caller = from === undefined ? undefined : spec.services[from];
-  const callerRoute = Object.entries(caller?.routes ?? {}).find(([, target]) => target === service)?.[0];
-  if (from !== undefined && callerRoute !== undefined) return { service: from, path: `${callerRoute}${liveness}` };
+  const callerPrefix = from === undefined ? undefined : prefixTo(spec.services[from]!, service);
+  if (from !== undefined && callerPrefix !== undefined) return { service: from, path: `${callerPrefix}${liveness}` };
   const [name, path] = from === undefined ? [service, liveness] : [from, '/upstreams'];
   const route = routeTo(spec, name);
   return route ? { service: route.gateway, path: `${route.prefix}${path}` } : { service: name, path };
