@@ -235,7 +235,9 @@ export class Balancer {
       let surplus = this.#open(backend) - share - (index < total % eligible.length ? 1 : 0);
       for (const client of this.#clients.values()) {
         if (surplus <= 0) break;
-        if (client.backend() === backend && client.move()) surplus -= 1;
+        if (client.backend() !== backend) continue;
+        client.move(); // one moving already still counts: it is leaving
+        surplus -= 1;
       }
       if (surplus > 0 && this.#handoff) {
         this.#reconnectsDue += surplus;
@@ -414,10 +416,8 @@ export class Balancer {
     this.#clients.set(client, {
       backend: () => backend,
       move: () => {
-        if (moveDue) return false;
         moveDue = true;
         moveWhenIdle();
-        return true;
       },
       silence: () => {
         handBackDue = false; // its client waits for an answer that will never come
@@ -436,9 +436,8 @@ export class Balancer {
 interface ProxiedClient {
   /** The backend its upstream goes to, if it has one. */
   backend(): Backend | undefined;
-  /** Off its backend at its next request boundary (to the least busy one then); false if it
-   * moves already. */
-  move(): boolean;
+  /** Off its backend at its next request boundary (to the least busy one then). */
+  move(): void;
   /** For a blackhole: never answered again. */
   silence(): void;
   /** For a handoff port once no fault is in force: off this path at a request boundary. */
