@@ -1,5 +1,6 @@
 // `scaffold simulate load` against autocannon alone and wrk, on the same target in the
-// same run: what our per-second series, histograms and SLO bookkeeping cost.
+// same run: what our per-second series, histograms and SLO bookkeeping cost; then the open
+// model's highest rate held against the closed model's.
 import { execFileSync, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { freePort, median, quick, report, saveResults, waitReady } from './lib.mjs';
@@ -41,5 +42,40 @@ for (let round = 0; round < ROUNDS; round += 1) {
 report('simulate load vs autocannon alone', median(ours), median(alone), 'req/s, higher is better');
 if (haveWrk) report('simulate load vs wrk', median(ours), median(wrk), 'req/s, higher is better');
 else console.log('simulate load vs wrk: skipped (apt-get install wrk)');
+
+// The open model (--rate): the highest rate it holds with nothing dropped (its pool at the
+// default cap), against the rate autocannon's closed model reaches on the same target in
+// the same round; and what each costs this process in CPU per request at that rate.
+const held = [];
+const closedRates = [];
+const openCpu = [];
+const closedCpu = [];
+const STEPS = quick ? [0.8, 0.9, 1] : [0.7, 0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1];
+for (let round = 0; round < ROUNDS; round += 1) {
+  let cpu = process.cpuUsage();
+  const closed = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+  closedCpu.push(cpuMicros(cpu) / closed.requests.total);
+  const closedRate = closed.requests.total / SECONDS;
+  closedRates.push(closedRate);
+  let best = 0;
+  let bestCpu = NaN;
+  for (const step of STEPS) {
+    const rate = Math.round(closedRate * step);
+    cpu = process.cpuUsage();
+    const run = await simulateLoad({ projectDir: '/nonexistent', url, rate, durationMs: SECONDS * 1000 });
+    if (run.summary.dropped > 0 || run.summary.errors > 0) break;
+    best = rate;
+    bestCpu = cpuMicros(cpu) / run.summary.requests;
+  }
+  held.push(best);
+  openCpu.push(bestCpu);
+}
+report('open model: highest rate held without dropping vs autocannon closed model', median(held), median(closedRates), 'req/s, higher is better');
+report('open model vs autocannon closed model: CPU per request', median(openCpu), median(closedCpu), 'µs of this process per request, lower is better');
 target.kill();
 saveResults();
+
+function cpuMicros(since) {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
+}

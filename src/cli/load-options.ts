@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { ARRIVAL_PROCESSES, type ArrivalProcess } from '../simulate/load/arrivals.js';
 import { collect, duration, header, positiveNumber, wholeNumber } from './parse.js';
 
 /** The load options `simulate load` and `chaos … --with-load` share. */
@@ -8,6 +9,8 @@ export interface LoadFlags {
   header?: Record<string, string>;
   body?: string;
   connections?: number;
+  maxConnections?: number;
+  arrival?: ArrivalProcess;
   timeout?: number;
   rate?: number;
   /** --rate under its chaos name: there, `rate` is the fault's. */
@@ -23,9 +26,11 @@ export function addLoadOptions(command: Command, rateFlag = '--rate'): Command {
     .option('--method <method>', 'HTTP method', 'GET')
     .option('--header <header>', '"Name: value" (repeatable)', header)
     .option('--body <body>', 'request body')
-    .option('-c, --connections <n>', 'concurrent connections', wholeNumber(1, 10_000), 10)
+    .option('-c, --connections <n>', 'concurrent connections (open model: opened before the start)', wholeNumber(1, 10_000), 10)
     .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
-    .option(`${rateFlag} <rps>`, 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
+    .option(`${rateFlag} <rps>`, 'requests per second (open model: each leaves at its time, latency counts from it)', positiveNumber)
+    .option('--max-connections <n>', 'open model: the most connections the pool grows to; a request due while all are busy is dropped (default 1000)', wholeNumber(1, 10_000))
+    .addOption(new Option('--arrival <process>', 'open model: evenly spaced arrivals, or a Poisson process').choices(ARRIVAL_PROCESSES).default('constant'))
     .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable); a failing one exits 1', collect)
     .option('--allow-remote', 'allow a target outside this machine');
 }
@@ -38,6 +43,8 @@ export function loadSettings(flags: LoadFlags) {
     headers: flags.header,
     body: flags.body,
     connections: flags.connections,
+    maxConnections: flags.maxConnections,
+    arrival: flags.arrival,
     timeoutMs: flags.timeout,
     rate: flags.rate,
     slos: flags.slo,

@@ -15,7 +15,7 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   ];
   const failures = Object.entries(summary.errorsByKind);
   if (failures.length > 0) lines.push(`errors       ${failures.map(([kind, count]) => `${kind}: ${count}`).join('  ')}`);
-  if (summary.dropped) lines.push(`dropped      ${summary.dropped} (the generator could not keep up with --rate)`);
+  if (summary.dropped) lines.push(`dropped      ${summary.dropped} (due while all --max-connections were busy: the target could not take the rate)`);
   const hint = hintFor(summary.statusCodes, summary.requests);
   if (hint) lines.push(chalk.yellow(`hint         ${hint}`));
   if (result.slos.length > 0) {

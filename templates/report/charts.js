@@ -5,7 +5,7 @@
   var data = JSON.parse(document.getElementById('report-data').textContent);
   if (!data.run) return; // an experiment without background load: tables only
   var width = Math.min(520, document.body.clientWidth - 40);
-  var COLORS = { run: '#2f6fdf', p99: '#c0262d', baseline: '#8a93a6', errors: '#c0262d' };
+  var COLORS = { run: '#2f6fdf', p99: '#c0262d', baseline: '#8a93a6', errors: '#c0262d', dropped: '#d98200' };
 
   function bySecond(series, pick) {
     return series.map(function (s) { return pick(s); });
@@ -85,7 +85,12 @@
   var faults = data.faults || [];
   chart('throughput', xs, both(function (s) { return s.requests; }, 'req/s', COLORS.run), 'second', null, faults);
   chart('latency', xs, both(function (s) { return s.p50; }, 'p50', COLORS.run).concat(both(function (s) { return s.p99; }, 'p99', COLORS.p99)), 'second', null, faults);
-  chart('errors', xs, both(function (s) { return s.errors; }, 'errors', COLORS.errors), 'second', null, faults);
+  var failed = both(function (s) { return s.errors; }, 'errors', COLORS.errors);
+  // the open model's requests due while every connection was busy (older results lack them)
+  if (data.run.open) {
+    failed = failed.concat(both(function (s) { return s.dropped === undefined ? null : s.dropped; }, 'dropped', COLORS.dropped));
+  }
+  chart('errors', xs, failed, 'second', null, faults);
 
   // x in "nines" (90% → 1, 99% → 2, 99.9% → 3), so the tail gets the room it deserves
   var MAX_NINES = 5;

@@ -57,6 +57,9 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
     }
     expect(await page.locator('td.pass').count()).toBe(2);
     expect(await page.locator('.u-legend').first().innerText()).toMatch(/baseline/);
+    // stages are the open model's: its dropped requests get a card and a line per second
+    expect(await page.locator('#dropped b').innerText()).toMatch(/^\d+$/);
+    expect(await page.locator('#errors .u-legend').innerText()).toMatch(/dropped/);
     expect(problems).toEqual([]);
     expect(requests).toEqual([`file://${reportFile}`]);
 

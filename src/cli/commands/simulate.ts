@@ -79,7 +79,8 @@ function progress(info: (line: string) => void, stages: Stage[] = []): (sample: 
   return (sample) => {
     const stage = stageEnds.findIndex((ends) => sample.second < ends);
     const where = stage >= 0 ? `  stage ${stage + 1}/${stageEnds.length}` : '';
-    const line = `${sample.second + 1}s${where}  ${sample.requests} req/s  p99 ${sample.p99.toFixed(1)} ms  errors ${sample.errors}`;
+    const dropped = sample.dropped ? `  dropped ${sample.dropped}` : '';
+    const line = `${sample.second + 1}s${where}  ${sample.requests} req/s  p99 ${sample.p99.toFixed(1)} ms  errors ${sample.errors}${dropped}`;
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
     else if ((sample.second + 1) % 5 === 0) info(line);
   };

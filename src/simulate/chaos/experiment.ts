@@ -117,6 +117,7 @@ function underLoad(load: BackgroundLoad, projectDir: string) {
       scenario: load.scenario,
       rate: load.rate,
       connections: load.connections,
+      maxConnections: load.maxConnections,
       timeoutMs: ms(load.timeout),
       slos: load.slos,
     },

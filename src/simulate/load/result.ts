@@ -22,12 +22,14 @@ export interface LoadSummary {
   /** Everything else: other statuses, connection errors and timeouts. */
   errors: number;
   rps: number;
-  /** Milliseconds, from each request's send time. */
+  /** Milliseconds: in the open model from each request's intended send time (free of
+   * coordinated omission), in the closed model from its send time. */
   latency: LatencySummary;
   statusCodes: Record<string, number>;
   /** Failures without an answer, by kind (timeout, ECONNREFUSED, ECONNRESET…). */
   errorsByKind: Record<string, number>;
-  /** Open model: requests the schedule called for that the generator never sent. */
+  /** Open model: requests due while every connection was busy and the pool at its cap
+   * (--max-connections), so never sent (k6's dropped_iterations); 0 in the closed model. */
   dropped?: number;
 }
 
@@ -36,6 +38,8 @@ export interface SecondSample {
   second: number;
   requests: number;
   errors: number;
+  /** Open model: requests due this second that were never sent (absent in older results). */
+  dropped?: number;
   p50: number;
   p99: number;
 }

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { UserError } from '../../errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
+import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
 import { runLoad, type Stage } from './engine.js';
+import { DEFAULT_MAX_CONNECTIONS } from './open-model.js';
 import { loadScenario, requestPicker } from './scenario.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
 import { evaluateSlos, parseSlo } from './slo.js';
@@ -19,7 +21,12 @@ export interface SimulateLoadOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Closed model: connections; each sends its next request once answered. */
   connections?: number;
+  /** Open model: the cap of the connection pool that grows as requests need it. */
+  maxConnections?: number;
+  /** Open model: evenly spaced arrivals (default), or Poisson at the same mean rate. */
+  arrival?: ArrivalProcess;
   durationMs?: number;
   amount?: number;
   timeoutMs?: number;
@@ -56,22 +63,29 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
   if (durationMs !== undefined && !(durationMs > 0 && durationMs <= MAX_DURATION_MS)) {
     throw new UserError('a run lasts more than 0 and at most 1h');
   }
+  const model = options.model ?? (options.rate !== undefined || stages ? 'open' : 'closed');
+  if (options.arrival !== undefined && !ARRIVAL_PROCESSES.includes(options.arrival)) {
+    throw new UserError(`--arrival ${String(options.arrival)}: use ${ARRIVAL_PROCESSES.join(' or ')}`);
+  }
   const config = {
     url: url.href,
     method: options.method ?? 'GET',
-    connections: options.connections ?? 10,
+    // the open model's pool grows as requests need it; the closed model's is fixed
+    ...(model === 'open'
+      ? { maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, arrival: options.arrival ?? 'constant' }
+      : { connections: options.connections ?? 10 }),
     durationMs,
     amount: options.amount,
     timeoutMs: options.timeoutMs ?? 10_000,
     rate: options.rate,
     stages,
-    model: options.model ?? (options.rate !== undefined || stages ? 'open' : 'closed'),
+    model,
     headers: options.headers ?? {},
     slos: slos.map((slo) => slo.expression),
     scenario: scenario?.requests,
   };
   const nextRequest = scenario ? requestPicker(scenario) : undefined;
-  const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
+  const run = await runLoad({ ...config, connections: options.connections ?? 10, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
   const verdicts = evaluateSlos(slos, run.summary);
   const result: LoadResult = {
     kind: 'load',

@@ -49,6 +49,9 @@ function loadContext(result: LoadResult) {
     startedAt: result.startedAt,
     seconds: (result.durationMs / 1000).toFixed(1),
     rps: Math.round(result.summary.rps),
+    // the open model's: requests due while every connection was busy, never sent
+    open: result.config.model === 'open',
+    dropped: result.summary.dropped ?? 0,
     summary: result.summary,
     slos: result.slos,
   };
@@ -80,5 +83,5 @@ function escapeDeep<T>(value: T): T {
 }
 
 function pick(result: LoadResult) {
-  return { durationMs: result.durationMs, series: result.series, distribution: result.distribution };
+  return { durationMs: result.durationMs, series: result.series, distribution: result.distribution, open: result.config.model === 'open' };
 }
