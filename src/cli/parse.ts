@@ -17,17 +17,6 @@ export function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
 }
 
-/** `/users=users,/orders=orders`, repeatable. */
-export function routes(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const parsed = { ...previous };
-  for (const entry of list(value)) {
-    const match = /^(\/[^=]*)=(.+)$/.exec(entry);
-    if (!match) throw new InvalidArgumentError(`"${entry}" is not a route: use /prefix=service, e.g. /users=users`);
-    parsed[match[1]!] = match[2]!;
-  }
-  return parsed;
-}
-
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** `10s`, `500ms`, `2m`, `1h`; a bare number is seconds. Returns milliseconds. */

@@ -23,9 +23,6 @@ export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
   'node-modules',
 ]);
 
-export const PATTERNS = ['http-api', 'gateway'] as const;
-export type Pattern = (typeof PATTERNS)[number];
-
 export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;
 export const BALANCING = ['round-robin', 'least-connections'] as const;
 export const FRONT_PORT_MODES = ['proxy', 'handoff'] as const;
