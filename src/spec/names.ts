@@ -1,3 +1,5 @@
+import { findInfrastructure } from '../infrastructure/index.js';
+
 /** The spec's vocabulary, kept free of the schema library so the CLI can name choices
  * without loading it. */
 
@@ -7,13 +9,9 @@ export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** Room for the suffixes Kubernetes objects and compose containers add to a name. */
 export const SERVICE_NAME_MAX = 40;
 
-export const INFRASTRUCTURE_KINDS = ['postgres', 'redis', 'nats'] as const;
-export type InfrastructureKind = (typeof INFRASTRUCTURE_KINDS)[number];
-
-/** Names a service cannot take: they collide with infrastructure hosts, Kubernetes'
- * own objects, or the project's folders. */
+/** Names a service cannot take: they collide with Kubernetes' own objects or the
+ * project's folders (and infrastructure kinds, whose names are their hosts). */
 export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
-  ...INFRASTRUCTURE_KINDS,
   'default',
   'kubernetes',
   'localhost',
@@ -36,7 +34,7 @@ export function serviceNameProblem(name: string): string | undefined {
   if (name.length > SERVICE_NAME_MAX) {
     return `"${name}" is too long for a service name: at most ${SERVICE_NAME_MAX} characters`;
   }
-  if (RESERVED_SERVICE_NAMES.has(name)) return `"${name}" is a reserved name: choose another service name`;
+  if (RESERVED_SERVICE_NAMES.has(name) || findInfrastructure(name)) return `"${name}" is a reserved name: choose another service name`;
   return undefined;
 }
 

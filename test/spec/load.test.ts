@@ -44,6 +44,10 @@ describe('parseSpec', () => {
     ['a gateway routing to itself', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, routes: { /a: a } }\n', /^scaffold\.yaml:3:52: services\.a\.routes\.\/a: "a" cannot call itself/],
     ['a route to an unknown service', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, routes: { /b: b } }\n', /services\.a\.routes\.\/b: unknown service "b"/],
     ['an undeclared infrastructure', 'name: x\nservices:\n  a: { port: 3001, uses: [redis] }\n', /"redis" is not declared: add "redis: {}" under infrastructure/],
+    ['an unknown infrastructure kind', 'name: x\ninfrastructure:\n  mongo: {}\n', /^scaffold\.yaml:3:\d+: infrastructure\.mongo: unknown infrastructure kind "mongo": choose postgres, redis, nats$/],
+    ['a use of an unknown kind', 'name: x\nservices:\n  a: { port: 3001, uses: [kafka] }\n', /services\.a\.uses\.0: unknown infrastructure kind "kafka": choose postgres, redis, nats/],
+    ['a use of a prototype key', 'name: x\nservices:\n  a: { port: 3001, uses: [constructor] }\n', /unknown infrastructure kind "constructor"/],
+    ['an image with spaces', 'name: x\ninfrastructure:\n  redis: { image: "my redis" }\n', /infrastructure\.redis\.image: expected an image reference/],
     ['PORT in env', 'name: x\nservices:\n  a: { port: 3001, env: { PORT: "1" } }\n', /HOST and PORT are set by scaffold/],
     ['an unknown front port mode', 'name: x\nservices:\n  a: { port: 3001, frontPort: direct }\n', /services\.a\.frontPort: .*"proxy".*"handoff"/],
     ['broken YAML', 'name: x\nservices:\n  a: { port: 3001\n', /^scaffold\.yaml:\d+:\d+: /],
@@ -62,5 +66,17 @@ describe('specJsonSchema', () => {
     expect(schema.required).toEqual(['name']);
     expect(Object.keys(schema.properties)).toEqual(['name', 'services', 'infrastructure']);
     expect(JSON.stringify(schema)).toContain('"gateway"');
+  });
+
+  it('lists the infrastructure registry\'s kinds, for the section and for uses', () => {
+    const schema = specJsonSchema() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const section = schema.properties.infrastructure;
+    expect(Object.keys(section.properties)).toEqual(['postgres', 'redis', 'nats']);
+    expect(section.additionalProperties).toBe(false);
+    expect(Object.keys(section.properties.redis.properties)).toEqual(['version', 'image']);
+    // the service is a union keyed on pattern: every pattern's member lists them
+    const members = schema.properties.services.additionalProperties.oneOf as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(members.map((member) => member.properties.pattern.const)).toEqual(['http-api', 'gateway']);
+    for (const member of members) expect(member.properties.uses.items.enum).toEqual(['postgres', 'redis', 'nats']);
   });
 });

@@ -116,10 +116,10 @@ export class ComposeRuntime implements Runtime {
     const containers = await this.#containers();
     const services = view.services.map((service) => serviceStatus(service, containers));
     const infrastructure = view.infrastructure.flatMap((infra) => {
-      const container = containers.find((c) => c.service === infra.kind);
+      const container = containers.find((c) => c.service === infra.name);
       if (!container) return [];
       const instance = instanceOf(container, infra.port);
-      return [{ kind: infra.kind, url: infra.clusterUrl.replace(`${infra.kind}:${infra.port}`, `127.0.0.1:${instance.port}`), instance }];
+      return [{ kind: infra.name, url: infra.kind.url({ host: '127.0.0.1', port: instance.port, project: view.name }), instance }];
     });
     return { runtime: this.name, project: view.name, services, infrastructure };
   }

@@ -4,7 +4,7 @@ import { open, watch } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
-import { INFRASTRUCTURE_KINDS } from '../../spec/names.js';
+import { findInfrastructure, infrastructureNames } from '../../infrastructure/index.js';
 import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
@@ -82,7 +82,7 @@ export class ProcessRuntime implements Runtime {
     }
     if (options.volumes) {
       // the servers' data, as compose removes named volumes (some of it may live elsewhere)
-      for (const kind of INFRASTRUCTURE_KINDS) rmSync(infrastructureData(this.#paths, kind), { recursive: true, force: true });
+      for (const name of infrastructureNames()) rmSync(infrastructureData(this.#paths, findInfrastructure(name)!), { recursive: true, force: true });
     }
   }
 
