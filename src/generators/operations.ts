@@ -55,6 +55,8 @@ export async function addService(options: NewServiceOptions): Promise<WriteResul
     port: options.port ?? nextFreePort(loaded.spec, pattern),
     replicas: options.replicas,
     dependsOn: options.dependsOn?.length ? options.dependsOn : undefined,
+    // what its pattern cannot run without (the spec still wants it declared)
+    uses: pattern.requires?.infrastructure?.length ? [...pattern.requires.infrastructure] : undefined,
     ...options.fields,
   };
   return writeProject(options.projectDir, withService(loaded, options.name, service), options);
@@ -85,7 +87,8 @@ function checkFlags(spec: Spec, pattern: PatternDefinition, options: NewServiceO
   const listed = known.length > 0 ? `known services: ${known.join(', ')}` : 'the project has no services yet';
   const asked = { pattern: pattern.name, dependsOn: options.dependsOn ?? [], ...options.fields } as unknown as Service;
   for (const { target, path } of allCalls(asked)) {
-    const flag = path[0] === 'dependsOn' ? '--depends-on' : flagOf(pattern, String(path[0]));
+    // "--depends-on", or the pattern's flag and the entry naming it: "--routes /orders"
+    const flag = path[0] === 'dependsOn' ? '--depends-on' : [flagOf(pattern, String(path[0])), ...path.slice(1)].join(' ');
     if (!Object.hasOwn(spec.services, target)) throw new UserError(`${flag}: unknown service "${target}" (${listed})`);
   }
   const owner = Object.entries(spec.services).find(([, service]) => service.port === options.port)?.[0];

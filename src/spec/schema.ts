@@ -231,7 +231,8 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       if (!(service.uses as string[]).includes(kind)) {
         ctx.addIssue({
           code: 'custom',
-          path: at('uses'),
+          // at uses when the service has some, else at the service (uses is not in the file)
+          path: service.uses.length > 0 ? at('uses') : at(),
           message: `a ${service.pattern} service needs ${kind}: add it to uses`,
         });
       }

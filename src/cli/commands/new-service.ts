@@ -41,6 +41,11 @@ export function registerNewService(program: Command): void {
     });
 }
 
+/** The pattern prompt's choices: each registered pattern, labelled by its description. */
+export function patternChoices(): { value: string; name: string }[] {
+  return allPatterns().map((pattern) => ({ value: pattern.name, name: `${pattern.name} — ${pattern.description}` }));
+}
+
 function patternFlags(): PatternFlag[] {
   return allPatterns().flatMap((pattern) => pattern.newService.flags ?? []);
 }
@@ -66,11 +71,7 @@ async function askMissing(flags: NewServiceFlags, projectDir: string): Promise<N
   const { spec } = await loadSpec(projectDir);
   const others = Object.keys(spec.services);
   const answers = { ...flags };
-  answers.pattern ??= await select<string>({
-    message: 'Pattern',
-    choices: allPatterns().map((pattern) => ({ value: pattern.name, name: `${pattern.name} — ${pattern.description}` })),
-    default: defaultPattern().name,
-  });
+  answers.pattern ??= await select<string>({ message: 'Pattern', choices: patternChoices(), default: defaultPattern().name });
   const pattern = patternNamed(answers.pattern);
   answers.port ??= Number(
     await input({
