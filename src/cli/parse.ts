@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { HTTP_METHODS } from '../simulate/load/methods.js';
+import { parseSlo } from '../simulate/load/slo.js';
 
 /** Commander argument parsers: a bad value is a usage error (exit 2) naming the flag. */
 
@@ -39,6 +41,32 @@ export function header(value: string, previous: Record<string, string> = {}): Re
   return { ...previous, [match[1]!.toLowerCase()]: match[2]! };
 }
 
-export function collect(value: string, previous: string[] = []): string[] {
+/** `--method`: one the load generator can send, in any case. */
+export function httpMethod(value: string): string {
+  const method = value.toUpperCase();
+  if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new InvalidArgumentError(`expected one of ${HTTP_METHODS.join(', ')}`);
+  return method;
+}
+
+/** `--path`: a path (and query) on the target, never a way to another host. */
+export function requestPath(value: string): string {
+  const base = 'http://127.0.0.1';
+  if (!value.startsWith('/') || value.startsWith('//') || !URL.canParse(value, base) || new URL(value, base).origin !== base) {
+    throw new InvalidArgumentError('expected a path starting with "/", e.g. /orders/items');
+  }
+  return value;
+}
+
+/** `--target`: an http(s) URL (whether it may leave this machine is --allow-remote's call). */
+export function httpUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new InvalidArgumentError('expected an http(s) URL, e.g. http://127.0.0.1:8080/orders');
+  }
+  return value;
+}
+
+/** `--slo`, repeatable: each checked as it is read, before anything runs. */
+export function slo(value: string, previous: string[] = []): string[] {
+  parseSlo(value);
   return [...previous, value];
 }

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { own } from '../own.js';
 import { newSpecText, withService } from '../spec/edit.js';
 import { loadSpec, SPEC_FILE, type LoadedSpec } from '../spec/load.js';
 import { parseSpec } from '../spec/load.js';
@@ -26,6 +27,9 @@ export interface WriteResult {
 
 export async function initProject(options: WriteOptions & { dir: string; name?: string }): Promise<WriteResult & { name: string }> {
   const name = options.name ?? path.basename(path.resolve(options.dir));
+  if (statSync(options.dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new UserError(`${options.dir} is a file: init creates a project in a folder`);
+  }
   if (existsSync(path.join(options.dir, SPEC_FILE))) {
     throw new UserError(`${path.join(options.dir, SPEC_FILE)} already exists: this is a scaffold project already (use "scaffold generate" there)`);
   }
@@ -89,7 +93,7 @@ function checkFlags(spec: Spec, pattern: PatternDefinition, options: NewServiceO
   for (const { target, path } of allCalls(asked)) {
     // "--depends-on", or the pattern's flag and the entry naming it: "--routes /orders"
     const flag = path[0] === 'dependsOn' ? '--depends-on' : [flagOf(pattern, String(path[0])), ...path.slice(1)].join(' ');
-    if (!Object.hasOwn(spec.services, target)) throw new UserError(`${flag}: unknown service "${target}" (${listed})`);
+    if (!own(spec.services, target)) throw new UserError(`${flag}: unknown service "${target}" (${listed})`);
   }
   const owner = Object.entries(spec.services).find(([, service]) => service.port === options.port)?.[0];
   if (owner) throw new UserError(`--port ${options.port} is already taken by "${owner}": choose another port`);

@@ -4,11 +4,24 @@ import { UserError } from '../../errors.js';
 import type { CommonService } from '../../spec/schema.js';
 import { definePattern, type SchemaKit } from '../pattern.js';
 
+/** A route prefix: "/orders", "/api/v1"; lowercase, no trailing "/". */
+const ROUTE_PREFIX_PATTERN = /^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/;
+
+function routePrefixProblem(prefix: string): string | undefined {
+  if (!ROUTE_PREFIX_PATTERN.test(prefix)) return 'route prefixes look like "/orders" (lowercase, no trailing "/")';
+  // a client normalises "." and ".." away, so no request can ever carry them to the gateway
+  if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return 'a route prefix cannot hold "." or ".." segments: no request reaches them';
+  }
+  return undefined;
+}
+
 const fields = ({ z, serviceName }: SchemaKit) => ({
   routes: z
     .record(
-      z.string().regex(/^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/, {
-        error: 'route prefixes look like "/orders" (lowercase, no trailing "/")',
+      z.string().superRefine((prefix, ctx) => {
+        const problem = routePrefixProblem(prefix);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
       serviceName,
     )
@@ -60,13 +73,18 @@ export const gateway = definePattern<Gateway>({
   },
 });
 
-/** `/users=users,/orders=orders`, repeatable. */
+/** `/users=users,/orders=orders`, repeatable; a prefix given twice is a mistake, not an
+ * override. */
 function parseRoutes(value: string, previous: unknown): Record<string, string> {
   const parsed = { ...(previous as Record<string, string> | undefined) };
   for (const entry of value.split(',').map((item) => item.trim()).filter(Boolean)) {
     const match = /^(\/[^=]*)=(.+)$/.exec(entry);
     if (!match) throw new UserError(`"${entry}" is not a route: use /prefix=service, e.g. /users=users`);
-    parsed[match[1]!] = match[2]!;
+    const [, prefix, service] = match as unknown as [string, string, string];
+    const problem = routePrefixProblem(prefix);
+    if (problem) throw new UserError(`"${prefix}": ${problem}`);
+    if (Object.hasOwn(parsed, prefix)) throw new UserError(`${prefix} is routed twice (to ${parsed[prefix]} and ${service}): give each prefix one service`);
+    parsed[prefix] = service;
   }
   return parsed;
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../../errors.js';
+import { own } from '../../own.js';
 import { patternOf } from '../../patterns/index.js';
 import type { Service, Spec } from '../../spec/schema.js';
 
@@ -25,7 +26,7 @@ function prefixTo(through: Service, service: string): string | undefined {
  */
 export function loadTowards(spec: Spec, service: string, from?: string): { service: string; path: string } {
   for (const name of [service, from]) {
-    if (name !== undefined && !spec.services[name]) {
+    if (name !== undefined && !own(spec.services, name)) {
       throw new UserError(`no service "${name}" in scaffold.yaml (services: ${Object.keys(spec.services).join(', ')})`);
     }
   }
