@@ -1,4 +1,4 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -92,9 +92,7 @@ describe('a pattern and an infrastructure kind registered from a fixture folder'
   it('get the scenarios it lists, and load reaches it through the gateway', async () => {
     const { spec } = parseSpec(SYSTEM, 'scaffold.yaml');
     expect(loadTowards(spec, 'lamp')).toEqual({ service: 'edge', path: '/lamp/healthz' });
-    const dir = tempDir();
-    await writeFile(path.join(dir, 'scaffold.yaml'), SYSTEM);
-    const plans = await scenariosFor(dir);
+    const plans = scenariosFor(spec);
     const byName = new Map(plans.map((plan) => [plan.name, plan]));
     expect(byName.get('replica-loss')?.description).toBe('SIGKILL one of 2 lamp replicas under load through edge');
     // beacon lists replica-loss alone; users, the one http-api, is not behind the gateway

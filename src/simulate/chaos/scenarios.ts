@@ -1,6 +1,5 @@
 import { patternOf } from '../../patterns/index.js';
 import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
-import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/schema.js';
 import { injectFault } from './inject.js';
 import { killService } from './kill.js';
@@ -26,8 +25,8 @@ export interface ScenarioOutcome {
 
 const LOAD = { rate: 100, connections: 10, before: 3_000, after: 5_000 };
 
-export async function scenariosFor(projectDir: string): Promise<ScenarioPlan[]> {
-  const { spec } = await loadSpec(projectDir);
+/** The scenarios, each planned on this system's spec (the CLI loads it once). */
+export function scenariosFor(spec: Spec): ScenarioPlan[] {
   return [replicaLoss(spec), outageAndRecovery(spec), slowDependency(spec)];
 }
 
