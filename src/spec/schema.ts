@@ -4,6 +4,7 @@ import {
   FRONT_PORT_MODES,
   PATTERNS,
   RESTART_POLICIES,
+  routePrefixProblem,
   SERVICE_NAME_MAX,
   SERVICE_NAME_PATTERN,
   serviceNameProblem,
@@ -72,8 +73,9 @@ export const serviceSchema = z
       .describe('Services this one calls; each is reachable at <NAME>_URL.'),
     routes: z
       .record(
-        z.string().regex(/^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/, {
-          error: 'route prefixes look like "/orders" (lowercase, no trailing "/")',
+        z.string().superRefine((prefix, ctx) => {
+          const problem = routePrefixProblem(prefix);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
         }),
         serviceName,
       )

@@ -13,6 +13,7 @@ import { faultProblem, linkProblem, type ActiveFault, type Fault } from '../faul
 import { forgetRuntime, rememberRuntime } from '../remembered.js';
 import { cancelStarting, whileStarting } from '../starting.js';
 import {
+  NotRunningError,
   UnsupportedError,
   type DownOptions,
   type InjectOptions,
@@ -291,7 +292,7 @@ export class ComposeRuntime implements Runtime {
   async #choose(service: string, options: { instance?: string; all?: boolean }): Promise<{ service: ServiceView; chosen: Container[] }> {
     const view = this.#service(await this.#project(), service);
     const mine = (await this.#containers()).filter((c) => c.service === service);
-    if (mine.length === 0) throw new UserError(`no instance of ${service} is running: "scaffold up --runtime compose" first`);
+    if (mine.length === 0) throw new NotRunningError(`no instance of ${service} is running: "scaffold up --runtime compose" first`);
     if (options.instance) {
       const one = mine.find((c) => c.name === options.instance);
       if (!one) throw new UserError(`no instance "${options.instance}" of ${service} (instances: ${mine.map((c) => c.name).join(', ')})`);
