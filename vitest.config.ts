@@ -20,6 +20,17 @@ export default defineConfig({
         },
       },
       {
+        // the load engine's schedule and latency judged to the millisecond by a server in
+        // its own process: true on a machine that gives them their share of the CPU, not
+        // beside other suites (`--project unit` before landing leaves them out)
+        test: {
+          name: 'timing',
+          include: ['test/timing/**/*.test.ts'],
+          testTimeout: 30_000,
+          setupFiles: ['test/support/cleanup.ts'],
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
