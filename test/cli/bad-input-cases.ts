@@ -95,7 +95,7 @@ const BAD_SPECS: [string, RegExp | undefined, boolean?][] = [
 ];
 
 /** Result files `report` reads. */
-const LOAD_RESULT = {
+export const LOAD_RESULT = {
   kind: 'load',
   target: 'http://127.0.0.1:8080/',
   startedAt: '2026-01-01T00:00:00.000Z',
