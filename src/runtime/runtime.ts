@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
 import type { ActiveFault, Fault } from './faults.js';
 
@@ -93,9 +93,13 @@ export interface ServiceStatus {
 }
 
 export interface InfrastructureStatus {
+  /** Its name in the spec (one server of each kind). */
   kind: string;
+  /** Its own address, outside every link. */
   url: string;
   instance: InstanceStatus;
+  /** Where each service that uses it reaches it, when a runtime gives them ports of their own. */
+  links?: { from: string; url: string }[];
 }
 
 export interface SystemStatus {
@@ -103,6 +107,15 @@ export interface SystemStatus {
   project: string;
   services: ServiceStatus[];
   infrastructure: InfrastructureStatus[];
+}
+
+/** Every command that acts on a running system says so the same way when there is none:
+ * the environment lacks what the command needs (exit 3), however well it was asked. */
+export class NotRunningError extends EnvironmentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotRunningError';
+  }
 }
 
 export class UnsupportedError extends UserError {
