@@ -94,10 +94,14 @@ export const serviceSchema = z
     balancing: z.enum(BALANCING).default('round-robin'),
     frontPort: z
       .enum(FRONT_PORT_MODES)
-      .default('proxy')
+      // handoff by default: a Kubernetes Service balances connections and never replays a
+      // request, so the local runtime shows the failures a cluster would; "proxy" is what a
+      // service mesh's retry adds
+      .default('handoff')
       .describe(
-        'Process runtime: "proxy" forwards every byte and replays a request an instance died before answering; ' +
-          '"handoff" passes each connection to an instance, for direct speed, and cannot replay.',
+        'Process runtime: "handoff" (default) passes each connection to an instance, for direct speed, and cannot replay, ' +
+          'as a Kubernetes Service; "proxy" forwards every byte and replays a request an instance died before answering, ' +
+          "as a service mesh's retry does.",
       ),
     uses: z.array(z.enum(INFRASTRUCTURE_KINDS)).default([]),
     rateLimit: z
