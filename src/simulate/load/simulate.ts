@@ -32,6 +32,8 @@ export interface SimulateLoadOptions {
   slos?: string[];
   allowRemote?: boolean;
   phaseOf?: (elapsedMs: number) => string;
+  /** See LoadOptions.origin. */
+  origin?: number;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -71,7 +73,7 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     scenario: scenario?.requests,
   };
   const nextRequest = scenario ? requestPicker(scenario) : undefined;
-  const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
+  const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
   const verdicts = evaluateSlos(slos, run.summary);
   const result: LoadResult = {
     kind: 'load',
