@@ -207,14 +207,16 @@ describe('a SIGKILLed instance, under a closed-model load straight to the front 
     await pollUntil(async () => {
       const now = (await instancesOf('users')).find((i) => i.id === victim!.id)!;
       port = now.pid !== victim!.pid && now.pid !== null ? now.port : 0;
-      return port !== 0 && (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+      return port !== 0;
     }, 20_000);
+    await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 20_000);
     const readyInMs = performance.now() - diedAt;
     const result = await kill;
     expect(result.exitCode, result.stderr).toBe(0);
     const { recoveredInMs } = JSON.parse(result.stdout) as { recoveredInMs: number };
     // the supervisor's own probe runs every 250 ms: it can only be later, and by that much
-    expect(recoveredInMs).toBeGreaterThanOrEqual(readyInMs - 60);
+    // (earlier only by what this test's polls take on a busy machine)
+    expect(recoveredInMs).toBeGreaterThanOrEqual(readyInMs - 100);
     expect(recoveredInMs).toBeLessThanOrEqual(readyInMs + 400);
   });
 });
