@@ -18,10 +18,15 @@ import { findCycle } from './graph.js';
 
 import type { InfrastructureKind } from './names.js';
 export type { InfrastructureKind, Pattern } from './names.js';
-const serviceName = z.string().superRefine((name, ctx) => {
-  const problem = serviceNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+// checked by one function for its messages; the JSON Schema (for editors) cannot read a
+// refinement, so it is told the pattern and length too
+const serviceName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = serviceNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ pattern: SERVICE_NAME_PATTERN.source, maxLength: SERVICE_NAME_MAX });
 
 const cpu = z
   .string()
