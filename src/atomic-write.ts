@@ -1,11 +1,45 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Writes through a temp file and a rename, so a reader never sees half a file. */
+/** Writes through a temp file and a rename, so a reader never sees half a file; when the
+ * write fails (a full or read-only disk, a folder in the way), nothing of it is left. */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, content);
-  await rename(temp, file);
+  const staged = await stageFile(file, content);
+  try {
+    await rename(staged.temp, file);
+  } catch (error) {
+    await unstage([staged]);
+    throw error;
+  }
+}
+
+/** A file written beside its target, waiting for its rename; `createdDir` is the first
+ * folder its writing had to create (undefined when its folder was there already). */
+export interface StagedFile {
+  temp: string;
+  target: string;
+  createdDir?: string;
+}
+
+/** Writes `content` to a temp file beside `target` (creating its folder); on failure
+ * removes what it made before it rethrows. */
+export async function stageFile(target: string, content: string): Promise<StagedFile> {
+  const createdDir = await mkdir(path.dirname(target), { recursive: true });
+  const staged: StagedFile = { temp: `${target}.${randomBytes(6).toString('hex')}.tmp`, target, createdDir };
+  try {
+    await writeFile(staged.temp, content);
+  } catch (error) {
+    await unstage([staged]);
+    throw error;
+  }
+  return staged;
+}
+
+/** Removes staged temp files and the folders made for them, newest first. */
+export async function unstage(staged: StagedFile[]): Promise<void> {
+  await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
+  for (const { createdDir } of [...staged].reverse()) {
+    if (createdDir) await rm(createdDir, { recursive: true, force: true });
+  }
 }

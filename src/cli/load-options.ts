@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, duration, header, positiveNumber, wholeNumber } from './parse.js';
+import { duration, header, httpMethod, positiveNumber, requestPath, slo, wholeNumber } from './parse.js';
 
 /** The load options `simulate load` and `chaos … --with-load` share. */
 export interface LoadFlags {
@@ -19,14 +19,14 @@ export interface LoadFlags {
 /** `rateFlag` renames --rate where the command has a --rate of its own (chaos errors). */
 export function addLoadOptions(command: Command, rateFlag = '--rate'): Command {
   return command
-    .option('--path <path>', 'request path, e.g. /orders/items')
-    .option('--method <method>', 'HTTP method', 'GET')
+    .option('--path <path>', 'request path, e.g. /orders/items', requestPath)
+    .option('--method <method>', 'HTTP method', httpMethod, 'GET')
     .option('--header <header>', '"Name: value" (repeatable)', header)
     .option('--body <body>', 'request body')
     .option('-c, --connections <n>', 'concurrent connections', wholeNumber(1, 10_000), 10)
     .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
     .option(`${rateFlag} <rps>`, 'requests per second (open model; latency corrected for coordinated omission)', positiveNumber)
-    .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable); a failing one exits 1', collect)
+    .option('--slo <expression>', 'e.g. "p99<250ms", "error_rate<1%", "rps>1000" (repeatable); a failing one exits 1', slo)
     .option('--allow-remote', 'allow a target outside this machine');
 }
 

@@ -9,7 +9,8 @@ import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerValidate } from './commands/validate.js';
-import { handleErrors } from './handle-errors.js';
+import { handleErrors, oneLine } from './handle-errors.js';
+import { UserError } from '../errors.js';
 import { createOutput } from './output.js';
 import { version } from './version.js';
 
@@ -26,13 +27,34 @@ export function buildProgram(): Command {
     .addOption(new Option('--dry-run', 'show what would change; write nothing'))
     .option('--diff', 'with --dry-run: show unified diffs')
     .option('--force', 'overwrite generated files you edited')
-    .configureOutput({ outputError: (message, write) => write(`${message.trimEnd()} (see scaffold --help)\n`) })
-    .exitOverride();
+    // one line: commander puts its "(Did you mean …?)" on a line of its own
+    .configureOutput({ outputError: (message, write) => write(`${oneLine(message.trim().replace(/\s*\n\s*/g, ' '))} (see scaffold --help)\n`) })
+    .exitOverride()
+    .helpCommand(false);
 
   for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerSimulate, registerChaos, registerReport, registerDemo]) {
     register(program);
   }
+  registerHelp(program);
   return program;
+}
+
+/** `help [command]`, as commander's own but a command that does not exist is an error,
+ * not the whole help. */
+function registerHelp(program: Command): void {
+  program
+    .command('help')
+    .description('display help for a command')
+    .argument('[command...]')
+    .action((names: string[]) => {
+      let command = program;
+      for (const name of names) {
+        const sub = command.commands.find((candidate) => candidate.name() === name || candidate.aliases().includes(name));
+        if (!sub) throw new UserError(`no command "${[...names.slice(0, names.indexOf(name)), name].join(' ')}": see scaffold --help`);
+        command = sub;
+      }
+      command.outputHelp();
+    });
 }
 
 // `scaffold logs orders | head`: a reader that stops reading ends us quietly, like any CLI

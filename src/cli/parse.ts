@@ -1,4 +1,7 @@
 import { InvalidArgumentError } from 'commander';
+import { HTTP_METHODS } from '../simulate/load/methods.js';
+import { parseSlo } from '../simulate/load/slo.js';
+import { routePrefixProblem } from '../spec/names.js';
 
 /** Commander argument parsers: a bad value is a usage error (exit 2) naming the flag. */
 
@@ -17,13 +20,18 @@ export function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
 }
 
-/** `/users=users,/orders=orders`, repeatable. */
+/** `/users=users,/orders=orders`, repeatable; a prefix given twice is a mistake, not an
+ * override. */
 export function routes(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const parsed = { ...previous };
   for (const entry of list(value)) {
     const match = /^(\/[^=]*)=(.+)$/.exec(entry);
     if (!match) throw new InvalidArgumentError(`"${entry}" is not a route: use /prefix=service, e.g. /users=users`);
-    parsed[match[1]!] = match[2]!;
+    const [, prefix, service] = match as unknown as [string, string, string];
+    const problem = routePrefixProblem(prefix);
+    if (problem) throw new InvalidArgumentError(`"${prefix}": ${problem}`);
+    if (Object.hasOwn(parsed, prefix)) throw new InvalidArgumentError(`${prefix} is routed twice (to ${parsed[prefix]} and ${service}): give each prefix one service`);
+    parsed[prefix] = service;
   }
   return parsed;
 }
@@ -50,6 +58,32 @@ export function header(value: string, previous: Record<string, string> = {}): Re
   return { ...previous, [match[1]!.toLowerCase()]: match[2]! };
 }
 
-export function collect(value: string, previous: string[] = []): string[] {
+/** `--method`: one the load generator can send, in any case. */
+export function httpMethod(value: string): string {
+  const method = value.toUpperCase();
+  if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new InvalidArgumentError(`expected one of ${HTTP_METHODS.join(', ')}`);
+  return method;
+}
+
+/** `--path`: a path (and query) on the target, never a way to another host. */
+export function requestPath(value: string): string {
+  const base = 'http://127.0.0.1';
+  if (!value.startsWith('/') || value.startsWith('//') || !URL.canParse(value, base) || new URL(value, base).origin !== base) {
+    throw new InvalidArgumentError('expected a path starting with "/", e.g. /orders/items');
+  }
+  return value;
+}
+
+/** `--target`: an http(s) URL (whether it may leave this machine is --allow-remote's call). */
+export function httpUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new InvalidArgumentError('expected an http(s) URL, e.g. http://127.0.0.1:8080/orders');
+  }
+  return value;
+}
+
+/** `--slo`, repeatable: each checked as it is read, before anything runs. */
+export function slo(value: string, previous: string[] = []): string[] {
+  parseSlo(value);
   return [...previous, value];
 }

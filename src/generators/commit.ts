@@ -1,6 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { stageFile, unstage, type StagedFile } from '../atomic-write.js';
+import { UserError } from '../errors.js';
 import type { FileMode, Tree } from './tree.js';
 
 /**
@@ -112,23 +114,26 @@ export async function applyPlan(plan: Plan): Promise<void> {
   const manifestChanged = (await readIfExists(manifestPath)) !== manifestText;
   if (writes.length === 0 && deletes.length === 0 && !manifestChanged) return;
 
-  const staged: { temp: string; target: string }[] = [];
+  const staged: StagedFile[] = [];
   try {
-    for (const file of writes) staged.push(await stage(path.join(plan.root, file.path), file.after!));
-    if (manifestChanged) staged.push(await stage(manifestPath, manifestText));
+    for (const file of writes) staged.push(await stageFile(path.join(plan.root, file.path), file.after!));
+    if (manifestChanged) staged.push(await stageFile(manifestPath, manifestText));
   } catch (error) {
-    await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
+    await unstage(staged);
     throw error;
   }
-  for (const { temp, target } of staged) await rename(temp, target);
+  let renamed = 0;
+  try {
+    for (const { temp, target } of staged) {
+      await rename(temp, target);
+      renamed += 1;
+    }
+  } catch (error) {
+    // every file stays whole; the ones not yet in place are not left as temp files
+    await unstage(staged.slice(renamed).map(({ createdDir: _, ...file }) => file));
+    throw error;
+  }
   for (const file of deletes) await unlink(path.join(plan.root, file.path));
-}
-
-async function stage(target: string, content: string): Promise<{ temp: string; target: string }> {
-  await mkdir(path.dirname(target), { recursive: true });
-  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, content);
-  return { temp, target };
 }
 
 async function readManifest(root: string): Promise<Manifest> {
@@ -142,11 +147,16 @@ async function readManifest(root: string): Promise<Manifest> {
   }
 }
 
+/** The content of a file the plan writes over, if it is there. Something else in its
+ * place stops the plan before anything is written. */
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new UserError(`${file} is a folder where scaffold writes a file: move it away`);
+    if (code === 'ENOTDIR') throw new UserError(`${file}: a part of this path is a file where scaffold needs a folder: move it away`);
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { dependenciesOf, startOrder } from '../spec/graph.js';
-import type { InfrastructureKind, Service, Spec } from '../spec/schema.js';
+import { findInfrastructure, type InfrastructureKind } from '../infrastructure/index.js';
+import type { Service, Spec } from '../spec/schema.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
@@ -17,13 +18,29 @@ export interface UpstreamView {
   livenessPath: string;
 }
 
+/** An infrastructure server of the project, as compose and Kubernetes run it. */
 export interface InfrastructureView {
+  /** Its name in the spec, its host, its compose service and Kubernetes objects. */
+  name: string;
   kind: InfrastructureKind;
   version: string;
+  /** The spec's `image`, or its kind's official one for `version`. */
   image: string;
   port: number;
   urlVar: string;
   clusterUrl: string;
+  /** Its container's environment (`composeValue` with "$" doubled, as for services). */
+  environment: { name: string; value: string; composeValue: string }[];
+  command: string[] | undefined;
+  /** Its data: a named volume in compose (`name`), a PersistentVolumeClaim in Kubernetes. */
+  volume: { name: string; path: string; mount: string } | undefined;
+  healthcheck: string[];
+  /** Its image's unprivileged user (Kubernetes). */
+  user: number;
+  /** Folders it writes besides its data (in-memory in Kubernetes). */
+  scratch: { name: string; path: string }[];
+  /** The services that use it (NetworkPolicy ingress). */
+  clients: string[];
 }
 
 export interface ServiceView {
@@ -70,25 +87,11 @@ export interface ProjectView {
   /** In start order: each after what it depends on. */
   services: ServiceView[];
   infrastructure: InfrastructureView[];
+  /** compose's named volumes: the infrastructure's data. */
+  volumes: string[];
   baseImage: string;
   /** compose's build argument: the BASE_IMAGE variable, defaulting to `baseImage`. */
   composeBaseImage: string;
-}
-
-const INFRASTRUCTURE: Record<InfrastructureKind, { image: (version: string) => string; port: number; urlVar: string; url: (host: string, port: number, project: string) => string }> = {
-  postgres: {
-    image: (version) => `postgres:${version}-alpine`,
-    port: 5432,
-    urlVar: 'DATABASE_URL',
-    url: (host, port, project) => `postgres://${project}:${project}@${host}:${port}/${project}`,
-  },
-  redis: { image: (version) => `redis:${version}-alpine`, port: 6379, urlVar: 'REDIS_URL', url: (host, port) => `redis://${host}:${port}` },
-  nats: { image: (version) => `nats:${version}-alpine`, port: 4222, urlVar: 'NATS_URL', url: (host, port) => `nats://${host}:${port}` },
-};
-
-/** An infrastructure server's URL as services see it, e.g. redis://127.0.0.1:6380. */
-export function infrastructureUrl(kind: InfrastructureKind, host: string, port: number, project: string): string {
-  return INFRASTRUCTURE[kind].url(host, port, project);
 }
 
 export function envPrefix(serviceName: string): string {
@@ -97,13 +100,7 @@ export function envPrefix(serviceName: string): string {
 
 /** Everything templates need, decided here so templates only fill values in. */
 export function projectView(spec: Spec, options: { baseImage?: string } = {}): ProjectView {
-  const infrastructure = (Object.keys(spec.infrastructure) as InfrastructureKind[])
-    .filter((kind) => spec.infrastructure[kind])
-    .map((kind): InfrastructureView => {
-      const { image, port, urlVar, url } = INFRASTRUCTURE[kind];
-      const version = spec.infrastructure[kind]!.version;
-      return { kind, version, image: image(version), port, urlVar, clusterUrl: url(kind, port, spec.name) };
-    });
+  const infrastructure = Object.entries(spec.infrastructure).map(([name, declared]) => infrastructureView(spec, name, declared));
 
   const upstream = (name: string): UpstreamView => {
     const port = spec.services[name]!.port;
@@ -125,7 +122,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
   const services = startOrder(spec).map((name): ServiceView => {
     const service = spec.services[name]!;
     const upstreams = dependenciesOf(service).map(upstream);
-    const uses = infrastructure.filter((infra) => service.uses.includes(infra.kind));
+    const uses = infrastructure.filter((infra) => service.uses.includes(infra.name));
     const callerNames = callers(name);
     return {
       name,
@@ -150,14 +147,39 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       autoscaling: { min: service.replicas, max: Math.max(service.replicas * 3, 3) },
       environment: containerEnvironment(service, upstreams, uses),
       probeScript: probeScript(service.port, service.health.liveness),
-      startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.kind)],
+      startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.name)],
       localImage: `${spec.name}/${name}:dev`,
       publicIngress: service.pattern === 'gateway' || callerNames.length === 0,
     };
   });
 
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
-  return { name: spec.name, services, infrastructure, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}` };
+  const volumes = infrastructure.flatMap((infra) => (infra.volume ? [infra.volume.name] : []));
+  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}` };
+}
+
+function infrastructureView(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureView {
+  const kind = findInfrastructure(name)!; // the schema admits registered kinds only
+  const { container } = kind;
+  const path = (folder: string) => folder.replace(/^\//, '').replaceAll('/', '-');
+  return {
+    name,
+    kind,
+    version: declared.version,
+    image: declared.image ?? kind.image(declared.version),
+    port: kind.port,
+    urlVar: kind.urlVar,
+    clusterUrl: kind.url({ host: name, port: kind.port, project: spec.name }),
+    environment: Object.entries(container.environment?.(spec.name) ?? {}).map(([envName, value]) => ({ name: envName, value, composeValue: value.replaceAll('$', '$$$$') })),
+    command: container.command,
+    volume: container.dataPath ? { name: `${name}-data`, path: container.dataPath, mount: `${name}-data:${container.dataPath}` } : undefined,
+    healthcheck: container.healthcheck(spec.name),
+    user: container.user,
+    scratch: (container.scratch ?? []).map((folder) => ({ name: path(folder), path: folder })),
+    clients: Object.entries(spec.services)
+      .filter(([, service]) => service.uses.includes(name))
+      .map(([client]) => client),
+  };
 }
 
 function containerEnvironment(service: Service, upstreams: UpstreamView[], uses: InfrastructureView[]): ServiceView['environment'] {

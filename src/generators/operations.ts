@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { own } from '../own.js';
 import { newSpecText, withService } from '../spec/edit.js';
 import { loadSpec, SPEC_FILE, type LoadedSpec } from '../spec/load.js';
 import { parseSpec } from '../spec/load.js';
@@ -24,6 +25,9 @@ export interface WriteResult {
 
 export async function initProject(options: WriteOptions & { dir: string; name?: string }): Promise<WriteResult & { name: string }> {
   const name = options.name ?? path.basename(path.resolve(options.dir));
+  if (statSync(options.dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new UserError(`${options.dir} is a file: init creates a project in a folder`);
+  }
   if (existsSync(path.join(options.dir, SPEC_FILE))) {
     throw new UserError(`${path.join(options.dir, SPEC_FILE)} already exists: this is a scaffold project already (use "scaffold generate" there)`);
   }
@@ -76,13 +80,13 @@ function checkReferences(spec: Spec, options: NewServiceOptions): void {
   const known = Object.keys(spec.services);
   const listed = known.length > 0 ? `known services: ${known.join(', ')}` : 'the project has no services yet';
   for (const dependency of options.dependsOn ?? []) {
-    if (!spec.services[dependency]) throw new UserError(`--depends-on: unknown service "${dependency}" (${listed})`);
+    if (!own(spec.services, dependency)) throw new UserError(`--depends-on: unknown service "${dependency}" (${listed})`);
   }
   if (options.routes && options.pattern !== 'gateway') {
     throw new UserError('--routes is for gateways: add --pattern gateway');
   }
   for (const [prefix, target] of Object.entries(options.routes ?? {})) {
-    if (!spec.services[target]) throw new UserError(`--routes ${prefix}=${target}: unknown service "${target}" (${listed})`);
+    if (!own(spec.services, target)) throw new UserError(`--routes ${prefix}=${target}: unknown service "${target}" (${listed})`);
   }
   const owner = Object.entries(spec.services).find(([, service]) => service.port === options.port)?.[0];
   if (owner) throw new UserError(`--port ${options.port} is already taken by "${owner}": choose another port`);

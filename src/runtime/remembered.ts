@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
+import { UserError } from '../errors.js';
 import { RUNTIME_NAMES, type RuntimeName } from './runtime.js';
 
 /**
@@ -22,6 +23,17 @@ export async function forgetRuntime(projectDir: string): Promise<void> {
 
 export function rememberedRuntime(projectDir: string): RuntimeName | undefined {
   if (!existsSync(file(projectDir))) return undefined;
-  const { runtime } = JSON.parse(readFileSync(file(projectDir), 'utf8')) as { runtime?: string };
-  return RUNTIME_NAMES.find((name) => name === runtime);
+  let remembered: unknown;
+  try {
+    remembered = JSON.parse(readFileSync(file(projectDir), 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== undefined) throw error; // not the text: the file
+    remembered = undefined;
+  }
+  const runtime = (remembered as { runtime?: unknown } | null)?.runtime;
+  const known = RUNTIME_NAMES.find((name) => name === runtime);
+  if (!known) {
+    throw new UserError(`${file(projectDir)} is damaged (expected {"runtime": "${RUNTIME_NAMES.join('" or "')}"}): delete it, or pass --runtime`);
+  }
+  return known;
 }

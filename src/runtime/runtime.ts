@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
 import type { ActiveFault, Fault } from './faults.js';
 
@@ -103,6 +103,15 @@ export interface SystemStatus {
   project: string;
   services: ServiceStatus[];
   infrastructure: InfrastructureStatus[];
+}
+
+/** Every command that acts on a running system says so the same way when there is none:
+ * the environment lacks what the command needs (exit 3), however well it was asked. */
+export class NotRunningError extends EnvironmentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotRunningError';
+  }
 }
 
 export class UnsupportedError extends UserError {

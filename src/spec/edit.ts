@@ -1,6 +1,7 @@
 import { Document, isMap, type YAMLMap } from 'yaml';
 import { UserError } from '../errors.js';
 import { parseSpec, type LoadedSpec } from './load.js';
+import { own } from '../own.js';
 import { serviceNameProblem } from './names.js';
 import type { ServiceInput, SpecInput } from './schema.js';
 
@@ -20,7 +21,7 @@ export function newSpecText(spec: SpecInput): string {
 export function withService(loaded: LoadedSpec, name: string, service: ServiceInput): LoadedSpec {
   const problem = serviceNameProblem(name);
   if (problem) throw new UserError(problem);
-  if (loaded.spec.services[name]) {
+  if (own(loaded.spec.services, name)) {
     throw new UserError(`service "${name}" already exists in ${loaded.file}: choose another name`);
   }
   const document = loaded.document.clone();

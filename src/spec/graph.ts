@@ -2,6 +2,7 @@
  * The dependency graph of a system's services, kept free of the schema library so that the
  * supervisor can order its services without loading zod (~50 ms of every `scaffold up`).
  */
+import { own } from '../own.js';
 import type { Service, Spec } from './schema.js';
 
 /** Calls a gateway makes count as dependencies too: it needs its upstreams to route. */
@@ -13,11 +14,12 @@ export function findCycle(services: Record<string, Pick<Service, 'dependsOn' | '
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done' || !services[name]) return undefined;
+    const service = own(services, name);
+    if (state.get(name) === 'done' || !service) return undefined;
     if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
     state.set(name, 'visiting');
     stack.push(name);
-    for (const next of dependenciesOf(services[name]!)) {
+    for (const next of dependenciesOf(service)) {
       const cycle = visit(next);
       if (cycle) return cycle;
     }

@@ -20,11 +20,14 @@ export async function loadSpec(projectDir: string): Promise<LoadedSpec> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       throw new UserError(
         `no ${SPEC_FILE} in ${projectDir}: run "scaffold init <dir>" first, or pass --cwd <project dir>`,
       );
     }
+    if (code === 'ENOTDIR') throw new UserError(`${projectDir} is not a folder: pass --cwd <project dir>`);
+    if (code === 'EISDIR') throw new UserError(`${file} is a folder: scaffold.yaml is a file`);
     throw error;
   }
   return parseSpec(text, file);

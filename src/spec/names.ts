@@ -1,3 +1,5 @@
+import { findInfrastructure } from '../infrastructure/index.js';
+
 /** The spec's vocabulary, kept free of the schema library so the CLI can name choices
  * without loading it. */
 
@@ -7,13 +9,9 @@ export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** Room for the suffixes Kubernetes objects and compose containers add to a name. */
 export const SERVICE_NAME_MAX = 40;
 
-export const INFRASTRUCTURE_KINDS = ['postgres', 'redis', 'nats'] as const;
-export type InfrastructureKind = (typeof INFRASTRUCTURE_KINDS)[number];
-
-/** Names a service cannot take: they collide with infrastructure hosts, Kubernetes'
- * own objects, or the project's folders. */
+/** Names a service cannot take: they collide with Kubernetes' own objects or the
+ * project's folders (and infrastructure kinds, whose names are their hosts). */
 export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
-  ...INFRASTRUCTURE_KINDS,
   'default',
   'kubernetes',
   'localhost',
@@ -31,6 +29,18 @@ export const BALANCING = ['round-robin', 'least-connections'] as const;
 export const FRONT_PORT_MODES = ['proxy', 'handoff'] as const;
 export type FrontPortMode = (typeof FRONT_PORT_MODES)[number];
 
+/** A gateway's route prefix: "/orders", "/api/v1"; lowercase, no trailing "/". */
+const ROUTE_PREFIX_PATTERN = /^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/;
+
+export function routePrefixProblem(prefix: string): string | undefined {
+  if (!ROUTE_PREFIX_PATTERN.test(prefix)) return 'route prefixes look like "/orders" (lowercase, no trailing "/")';
+  // a client normalises "." and ".." away, so no request can ever carry them to the gateway
+  if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return 'a route prefix cannot hold "." or ".." segments: no request reaches them';
+  }
+  return undefined;
+}
+
 export function serviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a service name cannot be empty';
   if (!SERVICE_NAME_PATTERN.test(name)) {
@@ -39,7 +49,7 @@ export function serviceNameProblem(name: string): string | undefined {
   if (name.length > SERVICE_NAME_MAX) {
     return `"${name}" is too long for a service name: at most ${SERVICE_NAME_MAX} characters`;
   }
-  if (RESERVED_SERVICE_NAMES.has(name)) return `"${name}" is a reserved name: choose another service name`;
+  if (RESERVED_SERVICE_NAMES.has(name) || findInfrastructure(name)) return `"${name}" is a reserved name: choose another service name`;
   return undefined;
 }
 

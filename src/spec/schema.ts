@@ -2,22 +2,22 @@ import { z } from 'zod';
 import {
   BALANCING,
   FRONT_PORT_MODES,
-  INFRASTRUCTURE_KINDS,
   PATTERNS,
   RESTART_POLICIES,
+  routePrefixProblem,
   SERVICE_NAME_MAX,
   SERVICE_NAME_PATTERN,
   serviceNameProblem,
 } from './names.js';
 import { findCycle } from './graph.js';
+import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '../infrastructure/index.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
  * `Spec`; nothing reads the YAML again.
  */
 
-import type { InfrastructureKind } from './names.js';
-export type { InfrastructureKind, Pattern } from './names.js';
+export type { Pattern } from './names.js';
 // checked by one function for its messages; the JSON Schema (for editors) cannot read a
 // refinement, so it is told the pattern and length too
 const serviceName = z
@@ -78,8 +78,9 @@ export const serviceSchema = z
       .describe('Services this one calls; each is reachable at <NAME>_URL.'),
     routes: z
       .record(
-        z.string().regex(/^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/, {
-          error: 'route prefixes look like "/orders" (lowercase, no trailing "/")',
+        z.string().superRefine((prefix, ctx) => {
+          const problem = routePrefixProblem(prefix);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
         }),
         serviceName,
       )
@@ -108,7 +109,10 @@ export const serviceSchema = z
           'as a Kubernetes Service; "proxy" forwards every byte and replays a request an instance died before answering, ' +
           "as a service mesh's retry does.",
       ),
-    uses: z.array(z.enum(INFRASTRUCTURE_KINDS)).default([]),
+    uses: z
+      .array(z.string())
+      .default([])
+      .describe('Infrastructure it connects to (declared under infrastructure); each is reachable at its URL variable, e.g. REDIS_URL.'),
     rateLimit: z
       .number()
       .int()
@@ -118,13 +122,30 @@ export const serviceSchema = z
   })
   .describe('One service of the system.');
 
+/** An image reference: no spaces, no scheme (e.g. "registry.local/mirror/redis:7.4"). */
+const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
+  error: 'expected an image reference such as "registry.example.com/redis:7-alpine"',
+});
+
+/** One server; which kinds exist is the infrastructure registry's business (checked below,
+ * and listed in the JSON Schema by `specJsonSchema`). */
+const infrastructureEntry = z.strictObject({
+  version: z.string().optional().describe("The server's version; each kind has a default."),
+  image: image
+    .optional()
+    .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
+});
+
 const infrastructureSchema = z
-  .strictObject({
-    postgres: z.strictObject({ version: z.string().default('16') }).optional(),
-    redis: z.strictObject({ version: z.string().default('7') }).optional(),
-    nats: z.strictObject({ version: z.string().default('2') }).optional(),
-  })
-  .default({});
+  .record(z.string(), infrastructureEntry)
+  .default({})
+  // the kind's default version fills in a missing one; an unknown kind is reported below
+  .transform((section) =>
+    Object.fromEntries(
+      Object.entries(section).map(([name, entry]) => [name, { ...entry, version: entry.version ?? findInfrastructure(name)?.defaultVersion ?? '' }]),
+    ),
+  )
+  .describe('Servers the services use (uses: [...]), one of each kind.');
 
 export const specSchema = z
   .strictObject({
@@ -149,6 +170,10 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   const { services, infrastructure } = spec as unknown as Pick<Spec, 'services' | 'infrastructure'>;
   const names = new Set(Object.keys(services));
   const portOwner = new Map<number, string>();
+
+  for (const name of Object.keys(infrastructure)) {
+    if (!findInfrastructure(name)) ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: unknownInfrastructure(name) });
+  }
 
   for (const [name, service] of Object.entries(services)) {
     const at = (...rest: (string | number)[]) => ['services', name, ...rest];
@@ -195,7 +220,9 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
     }
 
     service.uses.forEach((kind, index) => {
-      if (!infrastructure[kind]) {
+      if (!findInfrastructure(kind)) {
+        ctx.addIssue({ code: 'custom', path: at('uses', index), message: unknownInfrastructure(kind) });
+      } else if (!Object.hasOwn(infrastructure, kind)) {
         ctx.addIssue({
           code: 'custom',
           path: at('uses', index),
@@ -217,8 +244,15 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
 
 /** The JSON Schema editors use to complete and check scaffold.yaml. */
 export function specJsonSchema(): Record<string, unknown> {
-  return {
-    ...z.toJSONSchema(specSchema, { io: 'input', unrepresentable: 'any' }),
-    title: 'scaffold.yaml',
-  };
+  const schema = z.toJSONSchema(specSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  // the registry's kinds by name, so editors complete them and flag a typo
+  const entry = schema.properties.infrastructure.additionalProperties;
+  schema.properties.infrastructure.properties = Object.fromEntries(infrastructureNames().map((kind) => [kind, entry]));
+  schema.properties.infrastructure.additionalProperties = false;
+  const uses = schema.properties.services.additionalProperties.properties.uses;
+  uses.items = { ...uses.items, enum: infrastructureNames() };
+  return { ...schema, title: 'scaffold.yaml' };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type JsonSchema = { properties: Record<string, any> };

@@ -6,14 +6,25 @@ import { UserError } from '../errors.js';
 
 /** Reads a YAML file of a given kind (`what` names it in the message when it is missing). */
 export async function readYamlFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: no such ${what} file`);
-  }
-  return parseYamlFile(text, file, schema).value;
+  return parseYamlFile(await readTextFile(file, what), file, schema).value;
 }
+
+/** A file the user names, read whole; when it cannot be, one line says why. */
+export async function readTextFile(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${file}: no such file (the ${what} to read)`);
+    if (code === 'EISDIR') throw new UserError(`${file} is a folder: name the ${what} file`);
+    if (code === 'ENOTDIR') throw new UserError(`${file}: a part of this path is a file, not a folder`);
+    throw error;
+  }
+}
+
+/** Aliases a document may expand, all told: a few hundred serve any real file, and the
+ * limit stops an alias bomb ("billion laughs") before it takes the memory. */
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * Parses YAML and validates it with a zod schema; every problem names file:line:column and
@@ -32,7 +43,14 @@ export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T
     throw invalid(problems);
   }
 
-  const result = schema.safeParse(document.toJS() ?? {});
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // the parser reports aliases to a missing anchor, and expansions past the limit, only here
+    throw invalid([`${where(0)}: ${firstLine((error as Error).message)}`]);
+  }
+  const result = schema.safeParse(data ?? {});
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const { offset, found } = locate(document, issue.path, issue.code === 'invalid_key');

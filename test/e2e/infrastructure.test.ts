@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { findInfrastructure } from '../../src/infrastructure/index.js';
 import { infrastructureData, runPaths } from '../../src/runtime/process/paths.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold } from '../support/cli.js';
@@ -88,7 +89,7 @@ describe('infrastructure on the process runtime', () => {
 
   it('keeps the servers\' data after a down, and down --volumes removes it', async () => {
     const paths = runPaths(project);
-    const data = ['postgres', 'redis'].map((kind) => infrastructureData(paths, kind));
+    const data = ['postgres', 'redis'].map((kind) => infrastructureData(paths, findInfrastructure(kind)!));
     expect(data.filter(existsSync)).toEqual(data);
     expect((await scaffold(['down', '--volumes'], { cwd: project })).exitCode).toBe(0);
     expect(data.filter(existsSync)).toEqual([]);

@@ -190,7 +190,7 @@ describe('the process runtime', () => {
     expect(down.exitCode).toBe(0);
     expect(pids.filter(isAlive)).toEqual([]);
     expect(processesUnder(project)).toEqual([]);
-    expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(2);
+    expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(3); // nothing running: the environment's lack
   });
 });
 
@@ -268,7 +268,7 @@ describe('no orphans', () => {
     // the build's commands end with it, and no supervisor was ever started
     await waitUntil(async () => processesUnder(project).length === 0, 10_000);
     expect(readdirSync(path.join(project, '.scaffold/run'))).toEqual([]);
-    expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(2);
+    expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(3); // nothing running: the environment's lack
   });
 
   it('after the CLI is killed mid-up, nothing of the run survives', async () => {

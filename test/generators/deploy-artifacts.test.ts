@@ -57,7 +57,7 @@ services:
 infrastructure:
   postgres: {}
   redis: { version: "7.4" }
-  nats: {}
+  nats: { image: registry.example.com/mirror/nats:2.10-alpine }
 `;
 
 const INFRASTRUCTURE = {
@@ -65,6 +65,9 @@ const INFRASTRUCTURE = {
   redis: { urlVar: 'REDIS_URL', port: 6379 },
   nats: { urlVar: 'NATS_URL', port: 4222 },
 } as const;
+
+/** Where each image keeps its data (its documentation says so). */
+const DATA_PATHS = { postgres: '/var/lib/postgresql/data', redis: '/data', nats: '/data' } as const;
 
 const FIXTURES = [
   { title: 'the classic fixture', file: 'scaffold.yaml', text: readFileSync(path.join(REPO, 'test/fixtures/classic.yaml'), 'utf8') },
@@ -257,29 +260,28 @@ describe.each(FIXTURES)('deployment artifacts for $title', ({ text, file }) => {
       }
     });
 
-    it('runs the declared infrastructure pinned, health-checked, postgres on a named volume', () => {
+    it('runs the declared infrastructure pinned (or from the spec\'s image), health-checked, its data on a named volume', () => {
       const kinds = Object.keys(rendered.spec.infrastructure).sort();
       expect(Object.keys(compose.services).filter((name) => !serviceNames().includes(name)).sort()).toEqual(kinds);
       for (const kind of kinds) {
         const service = compose.services[kind];
-        expect(service.image, kind).toMatch(new RegExp(`^${kind}:`));
+        const { image } = rendered.spec.infrastructure[kind]!;
+        if (image) expect(service.image, kind).toBe(image);
+        else expect(service.image, kind).toMatch(new RegExp(`^${kind}:`));
         expect(imageReferenceProblems(service.image, kind)).toEqual([]);
         expect(service.healthcheck?.test?.[0], kind).toBe('CMD');
+        const [volume, mountPath] = (service.volumes[0] as string).split(':');
+        expect(compose.volumes, kind).toHaveProperty(volume!);
+        expect(mountPath, kind).toBe(DATA_PATHS[kind as keyof typeof DATA_PATHS]);
       }
-      if (kinds.includes('postgres')) {
-        const [volume] = (compose.services.postgres.volumes[0] as string).split(':');
-        expect(compose.volumes).toHaveProperty(volume!);
-        expect(compose.services.postgres.volumes[0]).toMatch(/:\/var\/lib\/postgresql\/data$/);
-      } else {
-        expect(compose.volumes).toBeUndefined();
-      }
+      if (kinds.length === 0) expect(compose.volumes).toBeUndefined();
     });
   });
 
   describe('Kubernetes', () => {
-    it('the base lists every per-service file, and no kustomization uses a deprecated field', () => {
+    it('the base lists every per-service and per-server file, and no kustomization uses a deprecated field', () => {
       const base = parseYaml(rendered.read('deploy/k8s/base/kustomization.yaml'));
-      const files = serviceNames().flatMap((name) =>
+      const files = [...serviceNames(), ...Object.keys(rendered.spec.infrastructure)].flatMap((name) =>
         readdirSync(path.join(rendered.dir, 'deploy/k8s/base', name)).map((entry) => `${name}/${entry}`),
       );
       expect([...base.resources].sort()).toEqual(files.sort());
@@ -287,6 +289,9 @@ describe.each(FIXTURES)('deployment artifacts for $title', ({ text, file }) => {
         expect(readdirSync(path.join(rendered.dir, 'deploy/k8s/base', name)).sort()).toEqual(
           ['configmap.yaml', 'deployment.yaml', 'hpa.yaml', 'networkpolicy.yaml', 'pdb.yaml', 'service.yaml'],
         );
+      }
+      for (const name of Object.keys(rendered.spec.infrastructure)) {
+        expect(readdirSync(path.join(rendered.dir, 'deploy/k8s/base', name)).sort()).toEqual(['networkpolicy.yaml', 'service.yaml', 'statefulset.yaml']);
       }
       for (const kustomization of ['base', 'overlays/dev', 'overlays/prod']) {
         const document = parseYaml(rendered.read(`deploy/k8s/${kustomization}/kustomization.yaml`));
@@ -308,6 +313,8 @@ describe.each(FIXTURES)('deployment artifacts for $title', ({ text, file }) => {
         return found[0]!;
       };
 
+      const compose = () => parseYaml(rendered.read('compose.yaml'));
+
       beforeAll(() => {
         objects = kustomize(path.join(rendered.dir, 'deploy/k8s/overlays', overlay));
       });
@@ -316,8 +323,9 @@ describe.each(FIXTURES)('deployment artifacts for $title', ({ text, file }) => {
         expect(objects.length).toBeGreaterThan(0);
         expect(objects.flatMap(kubernetesSchemaProblems)).toEqual([]);
         const kinds = new Set(objects.map((object) => object.kind));
-        const expectedKinds = ['ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service'];
-        expect([...kinds].sort()).toEqual(overlay === 'prod' ? [...expectedKinds, 'HorizontalPodAutoscaler'].sort() : expectedKinds);
+        const infrastructure = Object.keys(rendered.spec.infrastructure).length > 0 ? ['StatefulSet'] : [];
+        const expectedKinds = ['ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', ...infrastructure];
+        expect([...kinds].sort()).toEqual(overlay === 'prod' ? [...expectedKinds, 'HorizontalPodAutoscaler'].sort() : expectedKinds.sort());
       });
 
       it('puts everything in its namespace, which enforces Pod Security "restricted"', () => {
@@ -445,6 +453,50 @@ describe.each(FIXTURES)('deployment artifacts for $title', ({ text, file }) => {
           if (!entryPoint) {
             const peers = policy.spec.ingress.flatMap((rule: { from?: { podSelector: unknown }[] }) => rule.from ?? []);
             expect(peers.map((peer: any) => peer.podSelector.matchLabels['app.kubernetes.io/name']).sort(), name).toEqual(callers); // eslint-disable-line @typescript-eslint/no-explicit-any
+          }
+        }
+      });
+
+      it('runs each server as a StatefulSet under the restricted profile, its data on a claim, reached at the URL services get', () => {
+        const kinds = Object.keys(rendered.spec.infrastructure);
+        expect(all('StatefulSet').map((set) => set.metadata.name).sort()).toEqual([...kinds].sort());
+        for (const kind of kinds) {
+          const set = one('StatefulSet', kind);
+          const template = set.spec.template;
+          expect(set.spec.replicas, kind).toBe(1);
+          expect(selects(set.spec.selector, template.metadata.labels), kind).toBe(true);
+          expect(restrictedProblems(template.spec, template.metadata.annotations, kind)).toEqual([]);
+          const [container, ...sidecars] = template.spec.containers;
+          expect(sidecars).toEqual([]);
+          expect(container.securityContext.readOnlyRootFilesystem, kind).toBe(true);
+          const { image } = rendered.spec.infrastructure[kind]!;
+          expect(container.image, kind).toBe(image ?? compose().services[kind].image);
+          expect(container.readinessProbe.exec.command, kind).toEqual(compose().services[kind].healthcheck.test.slice(1));
+          // the data on the claim, every other folder it writes in memory
+          const [claim, ...others] = set.spec.volumeClaimTemplates;
+          expect(others).toEqual([]);
+          expect(claim.spec.accessModes, kind).toEqual(['ReadWriteOnce']);
+          const dataMount = container.volumeMounts.find((mount: { name: string }) => mount.name === claim.metadata.name);
+          expect(dataMount?.mountPath, kind).toBe(DATA_PATHS[kind as keyof typeof DATA_PATHS]);
+          for (const mount of container.volumeMounts.filter((m: { name: string }) => m !== dataMount)) {
+            expect(template.spec.volumes.find((v: { name: string }) => v.name === mount.name)?.emptyDir, `${kind}: ${mount.mountPath}`).toBeDefined();
+          }
+
+          // services reach it by the host and port of the URL they are given
+          const clients = serviceNames().filter((name) => rendered.spec.services[name]!.uses.includes(kind));
+          expect(clients.length, kind).toBeGreaterThan(0);
+          for (const client of clients) {
+            const url = Object.values(one('ConfigMap', client).data as Record<string, string>).filter((value) => URL.canParse(value)).map((value) => new URL(value)).find((u) => u.hostname === kind);
+            expect(url, `${client} → ${kind}`).toBeDefined();
+            const service = one('Service', kind);
+            expect(service.spec.ports.map((p: { port: number }) => p.port), kind).toEqual([Number(url!.port)]);
+            const target = container.ports.find((p: { name: string }) => p.name === service.spec.ports[0].targetPort);
+            expect(target?.containerPort, kind).toBe(Number(url!.port));
+            expect(selects({ matchLabels: service.spec.selector }, template.metadata.labels), kind).toBe(true);
+            expect(networkPolicyAdmits(one('NetworkPolicy', kind), podLabels(client), Number(url!.port)), `${client} → ${kind}`).toBe(true);
+          }
+          for (const other of [...serviceNames().filter((name) => !clients.includes(name)), 'intruder']) {
+            expect(networkPolicyAdmits(one('NetworkPolicy', kind), podLabels(other), one('Service', kind).spec.ports[0].port), `${other} → ${kind}`).toBe(false);
           }
         }
       });

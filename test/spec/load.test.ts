@@ -39,6 +39,10 @@ describe('parseSpec', () => {
     ['a dependency cycle', 'name: x\nservices:\n  a: { port: 3001, dependsOn: [b] }\n  b: { port: 3002, dependsOn: [a] }\n', /cycle \(a → b → a\)/],
     ['routes on an http-api', 'name: x\nservices:\n  a: { port: 3001 }\n  b: { port: 3002, routes: { /a: a } }\n', /only a service with pattern "gateway" has routes/],
     ['an undeclared infrastructure', 'name: x\nservices:\n  a: { port: 3001, uses: [redis] }\n', /"redis" is not declared: add "redis: {}" under infrastructure/],
+    ['an unknown infrastructure kind', 'name: x\ninfrastructure:\n  mongo: {}\n', /^scaffold\.yaml:3:\d+: infrastructure\.mongo: unknown infrastructure kind "mongo": choose postgres, redis, nats$/],
+    ['a use of an unknown kind', 'name: x\nservices:\n  a: { port: 3001, uses: [kafka] }\n', /services\.a\.uses\.0: unknown infrastructure kind "kafka": choose postgres, redis, nats/],
+    ['a use of a prototype key', 'name: x\nservices:\n  a: { port: 3001, uses: [constructor] }\n', /unknown infrastructure kind "constructor"/],
+    ['an image with spaces', 'name: x\ninfrastructure:\n  redis: { image: "my redis" }\n', /infrastructure\.redis\.image: expected an image reference/],
     ['PORT in env', 'name: x\nservices:\n  a: { port: 3001, env: { PORT: "1" } }\n', /HOST and PORT are set by scaffold/],
     ['an unknown front port mode', 'name: x\nservices:\n  a: { port: 3001, frontPort: direct }\n', /services\.a\.frontPort: .*"proxy".*"handoff"/],
     ['broken YAML', 'name: x\nservices:\n  a: { port: 3001\n', /^scaffold\.yaml:\d+:\d+: /],
@@ -57,5 +61,14 @@ describe('specJsonSchema', () => {
     expect(schema.required).toEqual(['name']);
     expect(Object.keys(schema.properties)).toEqual(['name', 'services', 'infrastructure']);
     expect(JSON.stringify(schema)).toContain('"gateway"');
+  });
+
+  it('lists the infrastructure registry\'s kinds, for the section and for uses', () => {
+    const schema = specJsonSchema() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const section = schema.properties.infrastructure;
+    expect(Object.keys(section.properties)).toEqual(['postgres', 'redis', 'nats']);
+    expect(section.additionalProperties).toBe(false);
+    expect(Object.keys(section.properties.redis.properties)).toEqual(['version', 'image']);
+    expect(schema.properties.services.additionalProperties.properties.uses.items.enum).toEqual(['postgres', 'redis', 'nats']);
   });
 });

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Fault } from '../../runtime/faults.js';
 import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
-import { duration, positiveNumber, wholeNumber } from '../parse.js';
+import { duration, httpUrl, positiveNumber, wholeNumber } from '../parse.js';
 import { formatJournal, formatUnderLoad } from '../render-load.js';
 import { runtimeFor } from '../runtime-for.js';
 
@@ -25,7 +25,7 @@ function withLoadOptions(command: Command): Command {
   return addLoadOptions(
     command
       .option('--with-load', 'send traffic (100 req/s by default) before, during and after the fault, and measure each phase')
-      .option('--target <url>', 'where the traffic goes (default: through the gateway to the service, see the README)')
+      .option('--target <url>', 'where the traffic goes (default: through the gateway to the service, see the README)', httpUrl)
       .option('--before <time>', 'steady state measured before the fault', duration, 5_000)
       .option('--after <time>', 'measured after the fault', duration, 10_000),
     '--load-rate',
@@ -158,10 +158,11 @@ export function registerChaos(program: Command): void {
     .description('run an experiment: hypothesis, method, hypothesis again, rollbacks; exit 1 when it deviated')
     .argument('<experiment>', 'a YAML file (scaffold schema experiment)')
     .option('--report <file>', 'also write a self-contained HTML report: the hypothesis table, and the background load with the fault windows')
-    .action(async (file: string, options: { report?: string }, command: Command) => {
+    .option('--allow-remote', 'allow probes and load to reach a URL outside this machine')
+    .action(async (file: string, options: { report?: string; allowRemote?: boolean }, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       const { runExperiment } = await import('../../simulate/chaos/experiment.js');
-      const journal = await runExperiment({ projectDir: cli.cwd, file, runtime });
+      const journal = await runExperiment({ projectDir: cli.cwd, file, runtime, allowRemote: options.allowRemote });
       if (options.report) {
         const path = await import('node:path');
         const { writeExperimentReport } = await import('../../simulate/report/write.js');

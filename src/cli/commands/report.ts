@@ -14,11 +14,11 @@ export function registerReport(program: Command): void {
     .action(async (resultFile: string | undefined, options: { output?: string; baseline?: string; compare?: string[] }, command: Command) => {
       const cli = globals(command);
       const { UserError } = await import('../../errors.js');
-      const { readResult } = await import('../../simulate/load/result.js');
+      const { readLoadResult } = await import('../../simulate/report/result-file.js');
       if (options.compare) {
         if (options.compare.length !== 2 || resultFile) throw new UserError('--compare takes exactly two results: before.json after.json');
         const { compareResults } = await import('../../simulate/report/compare.js');
-        const [before, after] = await Promise.all(options.compare.map((file) => readResult(path.resolve(cli.cwd, file))));
+        const [before, after] = await Promise.all(options.compare.map((file) => readLoadResult(path.resolve(cli.cwd, file))));
         const deltas = compareResults(before!, after!);
         cli.output.data(deltas, formatDeltas(deltas));
         return;
@@ -27,7 +27,7 @@ export function registerReport(program: Command): void {
       const { writeSavedReport } = await import('../../simulate/report/write.js');
       const input = path.resolve(cli.cwd, resultFile);
       const output = path.resolve(cli.cwd, options.output ?? input.replace(/\.json$/, '') + '.html');
-      const baseline = options.baseline ? await readResult(path.resolve(cli.cwd, options.baseline)) : undefined;
+      const baseline = options.baseline ? await readLoadResult(path.resolve(cli.cwd, options.baseline)) : undefined;
       await writeSavedReport(input, output, { baseline, projectDir: cli.cwd });
       cli.output.data({ report: output }, `wrote ${output}`);
     });

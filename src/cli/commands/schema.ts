@@ -15,7 +15,7 @@ export function registerSchema(program: Command): void {
     .argument('[file]', `which: ${Object.keys(SCHEMAS).join(', ')}`, 'spec')
     .action(async (name: string, _options: object, command: Command) => {
       const cli = globals(command);
-      const schema = SCHEMAS[name];
+      const schema = Object.hasOwn(SCHEMAS, name) ? SCHEMAS[name] : undefined;
       if (!schema) {
         const { UserError } = await import('../../errors.js');
         throw new UserError(`no schema "${name}": choose ${Object.keys(SCHEMAS).join(' or ')}`);

@@ -36,9 +36,9 @@ export function registerSimulate(program: Command): void {
     .action(async (url: string | undefined, flags: SimulateFlags, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       const { simulateLoad, parseStages } = await import('../../simulate/load/simulate.js');
-      const { readResult } = await import('../../simulate/load/result.js');
+      const { readLoadResult } = await import('../../simulate/report/result-file.js');
       // read before the run: a missing baseline should not cost a whole load test
-      const baseline = flags.baseline ? await readResult(path.resolve(cli.cwd, flags.baseline)) : undefined;
+      const baseline = flags.baseline ? await readLoadResult(path.resolve(cli.cwd, flags.baseline)) : undefined;
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       process.once('SIGINT', interrupt);

@@ -13,6 +13,7 @@ import { faultProblem, linkProblem, type ActiveFault, type Fault } from '../faul
 import { forgetRuntime, rememberRuntime } from '../remembered.js';
 import { cancelStarting, whileStarting } from '../starting.js';
 import {
+  NotRunningError,
   UnsupportedError,
   type DownOptions,
   type InjectOptions,
@@ -116,10 +117,10 @@ export class ComposeRuntime implements Runtime {
     const containers = await this.#containers();
     const services = view.services.map((service) => serviceStatus(service, containers));
     const infrastructure = view.infrastructure.flatMap((infra) => {
-      const container = containers.find((c) => c.service === infra.kind);
+      const container = containers.find((c) => c.service === infra.name);
       if (!container) return [];
       const instance = instanceOf(container, infra.port);
-      return [{ kind: infra.kind, url: infra.clusterUrl.replace(`${infra.kind}:${infra.port}`, `127.0.0.1:${instance.port}`), instance }];
+      return [{ kind: infra.name, url: infra.kind.url({ host: '127.0.0.1', port: instance.port, project: view.name }), instance }];
     });
     return { runtime: this.name, project: view.name, services, infrastructure };
   }
@@ -291,7 +292,7 @@ export class ComposeRuntime implements Runtime {
   async #choose(service: string, options: { instance?: string; all?: boolean }): Promise<{ service: ServiceView; chosen: Container[] }> {
     const view = this.#service(await this.#project(), service);
     const mine = (await this.#containers()).filter((c) => c.service === service);
-    if (mine.length === 0) throw new UserError(`no instance of ${service} is running: "scaffold up --runtime compose" first`);
+    if (mine.length === 0) throw new NotRunningError(`no instance of ${service} is running: "scaffold up --runtime compose" first`);
     if (options.instance) {
       const one = mine.find((c) => c.name === options.instance);
       if (!one) throw new UserError(`no instance "${options.instance}" of ${service} (instances: ${mine.map((c) => c.name).join(', ')})`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { InfrastructureKind } from '../../spec/names.js';
+import type { InfrastructureKind } from '../../infrastructure/index.js';
 
 /** Where a run of the process runtime keeps its state, inside the project. */
 export function runPaths(projectDir: string) {
@@ -27,13 +27,8 @@ export function instanceLog(paths: RunPaths, instanceId: string): string {
   return path.join(paths.logs, `${instanceId}.log`);
 }
 
-/**
- * Where a server keeps its data between runs: inside the project, except postgres under
- * root, which runs as its own unprivileged user and so cannot reach into most projects
- * (a home folder or a temp folder is closed to other users); it gets a folder of its own
- * in the temp dir then.
- */
+/** Where a server keeps its data between runs, like a named volume: `down --volumes`
+ * removes it. */
 export function infrastructureData(paths: RunPaths, kind: InfrastructureKind): string {
-  if (kind !== 'postgres' || process.getuid?.() !== 0) return path.join(paths.data, kind);
-  return path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(paths.data).digest('hex').slice(0, 12)}`);
+  return kind.process.dataDir?.(paths.data, kind.name) ?? path.join(paths.data, kind.name);
 }

@@ -4,13 +4,13 @@ import { open, watch } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
-import { INFRASTRUCTURE_KINDS } from '../../spec/names.js';
+import { findInfrastructure, infrastructureNames } from '../../infrastructure/index.js';
 import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
 import type { ActiveFault, Fault } from '../faults.js';
 import { ended, isAlive, signal } from '../process-tree.js';
-import type { DownOptions, InjectOptions, InstanceStatus, KillOptions, Runtime, ServiceStatus, SystemStatus, UpOptions } from '../runtime.js';
+import { NotRunningError, type DownOptions, type InjectOptions, type InstanceStatus, type KillOptions, type Runtime, type ServiceStatus, type SystemStatus, type UpOptions } from '../runtime.js';
 import { cancelStarting, whileStarting } from '../starting.js';
 import { infrastructureData, instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
@@ -82,7 +82,7 @@ export class ProcessRuntime implements Runtime {
     }
     if (options.volumes) {
       // the servers' data, as compose removes named volumes (some of it may live elsewhere)
-      for (const kind of INFRASTRUCTURE_KINDS) rmSync(infrastructureData(this.#paths, kind), { recursive: true, force: true });
+      for (const name of infrastructureNames()) rmSync(infrastructureData(this.#paths, findInfrastructure(name)!), { recursive: true, force: true });
     }
   }
 
@@ -205,7 +205,7 @@ export class ProcessRuntime implements Runtime {
 
   #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const state = readState(this.#paths);
-    if (!state) return Promise.reject(new UserError('nothing is running here: start it with "scaffold up"'));
+    if (!state) return Promise.reject(new NotRunningError('nothing is running here: start it with "scaffold up"'));
     return new Promise((resolve, reject) => {
       const request = http.request({ socketPath: state.socket, method, path, headers: { 'content-type': 'application/json' } }, (response) => {
         let text = '';
@@ -217,7 +217,7 @@ export class ProcessRuntime implements Runtime {
           else reject(new UserError(parsed.error ?? `supervisor answered ${response.statusCode}`, parsed.details ?? []));
         });
       });
-      request.on('error', () => reject(new UserError('the supervisor does not answer: run "scaffold down" then "scaffold up"')));
+      request.on('error', () => reject(new NotRunningError('the supervisor does not answer: run "scaffold down" then "scaffold up"')));
       request.end(body === undefined ? undefined : JSON.stringify(body));
     });
   }

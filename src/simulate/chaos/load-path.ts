@@ -1,4 +1,5 @@
 import { UserError } from '../../errors.js';
+import { own } from '../../own.js';
 import type { Spec } from '../../spec/schema.js';
 
 /** The gateway and the prefix that reaches `service` through it, if any. */
@@ -24,7 +25,7 @@ function prefixTo(gateway: Spec['services'][string], service: string): string | 
  */
 export function loadTowards(spec: Spec, service: string, from?: string): { service: string; path: string } {
   for (const name of [service, from]) {
-    if (name !== undefined && !spec.services[name]) {
+    if (name !== undefined && !own(spec.services, name)) {
       throw new UserError(`no service "${name}" in scaffold.yaml (services: ${Object.keys(spec.services).join(', ')})`);
     }
   }

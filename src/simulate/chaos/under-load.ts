@@ -1,6 +1,6 @@
 import type { Runtime } from '../../runtime/runtime.js';
 import type { LoadResult, PhaseSummary } from '../load/result.js';
-import { MAX_DURATION_MS, simulateLoad, type SimulateLoadOptions } from '../load/simulate.js';
+import { MAX_DURATION_MS, prepareLoad, type SimulateLoadOptions } from '../load/simulate.js';
 
 export interface UnderLoadOptions {
   runtime: Runtime;
@@ -42,16 +42,21 @@ const EMPTY: PhaseSummary = { requests: 0, errors: 0, availability: 1, p50: 0, p
  */
 export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoadResult> {
   const { beforeMs, faultMs, afterMs } = options;
-  const restartsBefore = restartCounts(await options.runtime.status());
-  const origin = performance.now();
-  const now = () => performance.now() - origin;
   // "before" until act is called; with an open-ended window, "during" until act has settled
   let windowStart = Infinity;
   let windowEnd = Infinity;
   const phaseOf = (elapsedMs: number) => (elapsedMs < windowStart ? 'before' : elapsedMs < windowEnd ? 'during' : 'after');
   const stop = new AbortController();
   const durationMs = faultMs === undefined ? MAX_DURATION_MS : beforeMs + faultMs + afterMs;
-  const running = simulateLoad({ ...options.load, runtime: options.runtime, durationMs, phaseOf, origin, signal: stop.signal });
+  // the load's clock is this function's: the fault's moments and the requests' share it
+  const origin = performance.now();
+  const now = () => performance.now() - origin;
+  // a load that cannot run fails here, before any fault is in force
+  const start = await prepareLoad({ ...options.load, runtime: options.runtime, durationMs, phaseOf, origin, signal: stop.signal });
+  const restartsBefore = restartCounts(await options.runtime.status());
+  const running = start();
+  // its failure is awaited below, after act; meanwhile it must not count as unhandled
+  running.catch(() => undefined);
   let acted: unknown;
   try {
     await sleep(beforeMs);

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../atomic-write.js';
-import { UserError } from '../../errors.js';
 import type { SloVerdict } from './slo.js';
 
 export interface LatencySummary {
@@ -86,19 +84,4 @@ export async function saveResult(projectDir: string, result: LoadResult): Promis
   const file = path.join(projectDir, RESULTS_DIR, name);
   await writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
-}
-
-/** A saved result, checked enough to chart and compare. */
-export async function readResult(file: string): Promise<LoadResult> {
-  let parsed: Partial<LoadResult>;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LoadResult>;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON';
-    throw new UserError(`${file}: ${reason} (results are saved under ${RESULTS_DIR}/)`);
-  }
-  if (parsed.kind !== 'load' || !parsed.summary || !Array.isArray(parsed.series)) {
-    throw new UserError(`${file} is not a load result saved by scaffold simulate load`);
-  }
-  return { distribution: [], slos: [], ...parsed } as LoadResult;
 }

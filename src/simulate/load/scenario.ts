@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { readYamlFile } from '../../spec/yaml-file.js';
-
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+import { HTTP_METHODS } from './methods.js';
 
 const scenarioSchema = z.strictObject({
   requests: z
@@ -9,7 +8,7 @@ const scenarioSchema = z.strictObject({
       z.strictObject({
         name: z.string().optional(),
         weight: z.number().positive({ error: 'a weight is a number above 0' }).default(1),
-        method: z.enum(METHODS).default('GET'),
+        method: z.enum(HTTP_METHODS).default('GET'),
         path: z.string().regex(/^\//, { error: 'a path starts with "/", e.g. /orders/items' }),
         headers: z.record(z.string(), z.string()).default({}),
         /** A string as it is, or an object sent as JSON. */

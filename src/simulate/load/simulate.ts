@@ -42,6 +42,15 @@ export const MAX_DURATION_MS = 60 * 60 * 1000;
 
 /** A bounded load against one target, judged by its SLOs and saved with the project. */
 export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadResult & { file?: string }> {
+  return (await prepareLoad(options))();
+}
+
+/**
+ * Every check of a load's options (SLOs, scenario, target, stages), then the load itself
+ * to start: a caller that must not act before the load is known to be valid (a fault under
+ * load) prepares first.
+ */
+export async function prepareLoad(options: SimulateLoadOptions): Promise<() => Promise<LoadResult & { file?: string }>> {
   const slos = (options.slos ?? []).map(parseSlo);
   const scenario = options.scenario === undefined ? undefined : await loadScenario(path.resolve(options.projectDir, options.scenario));
   const url = await resolveTarget(options);
@@ -72,24 +81,26 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
     slos: slos.map((slo) => slo.expression),
     scenario: scenario?.requests,
   };
-  const nextRequest = scenario ? requestPicker(scenario) : undefined;
-  const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
-  const verdicts = evaluateSlos(slos, run.summary);
-  const result: LoadResult = {
-    kind: 'load',
-    target: url.href,
-    startedAt: run.startedAt,
-    durationMs: Math.round(run.durationMs),
-    config,
-    summary: run.summary,
-    series: run.series,
-    distribution: run.distribution,
-    ...(options.phaseOf ? { phases: run.phases } : {}),
-    slos: verdicts,
-    passed: verdicts.every((verdict) => verdict.passed),
+  return async () => {
+    const nextRequest = scenario ? requestPicker(scenario) : undefined;
+    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
+    const verdicts = evaluateSlos(slos, run.summary);
+    const result: LoadResult = {
+      kind: 'load',
+      target: url.href,
+      startedAt: run.startedAt,
+      durationMs: Math.round(run.durationMs),
+      config,
+      summary: run.summary,
+      series: run.series,
+      distribution: run.distribution,
+      ...(options.phaseOf ? { phases: run.phases } : {}),
+      slos: verdicts,
+      passed: verdicts.every((verdict) => verdict.passed),
+    };
+    const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
+    return { ...result, file };
   };
-  const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
-  return { ...result, file };
 }
 
 /** "10s:100,30s:500,10s:0" → stages; each ramps linearly from the previous target. */
@@ -112,7 +123,10 @@ async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
     if (!options.runtime) throw new UserError('give a URL, or run this in a project with a running system');
     url = await options.runtime.endpoint(options.service ?? (await gatewayOf(options.projectDir)));
   }
-  if (options.path !== undefined) url = new URL(options.path, url);
+  if (options.path !== undefined) {
+    if (!options.path.startsWith('/') || !URL.canParse(options.path, url)) throw new UserError(`"${options.path}" is not a request path: start it with "/", e.g. /orders/items`);
+    url = new URL(options.path, url);
+  }
   return url;
 }
 

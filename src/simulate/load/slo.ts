@@ -34,6 +34,7 @@ export function parseSlo(expression: string): Slo {
   if (latency && unit !== 'ms' && unit !== 's') throw new UserError(`--slo "${expression}": latency needs a unit, ms or s (e.g. "${metric}<250ms")`);
   if (metric === 'error_rate' && unit !== '%') throw new UserError(`--slo "${expression}": an error rate is a percentage (e.g. "error_rate<1%")`);
   if (metric === 'rps' && unit !== undefined) throw new UserError(`--slo "${expression}": rps takes a plain number (e.g. "rps>1000")`);
+  if (metric === 'error_rate' && value > 100) throw new UserError(`--slo "${expression}": an error rate is at most 100%`);
   const threshold = unit === 's' ? value * 1000 : unit === '%' ? value / 100 : value;
   return { expression: expression.trim(), metric, operator, threshold };
 }
