@@ -1,11 +1,14 @@
 import chalk from 'chalk';
-import type { SystemStatus } from '../runtime/runtime.js';
+import type { InstanceStatus, SystemStatus } from '../runtime/runtime.js';
 
 export function formatStatus(status: SystemStatus): string {
   const lines = [`${chalk.bold(status.project)} on the ${status.runtime} runtime`];
-  for (const { kind, url, instance } of status.infrastructure) {
+  for (const { kind, url, instance, links } of status.infrastructure) {
     const health = instance.healthy ? chalk.green('healthy') : chalk.red(instance.state);
     lines.push(`  ${chalk.bold(kind.padEnd(16))} ${url.padEnd(24)} ${health}`);
+    lines.push(chalk.dim(`    ${instanceLine(instance)}`));
+    // where each client's URL points: the ports `chaos --from` acts on
+    if (links?.length) lines.push(chalk.dim(`    used by ${links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));
   }
   for (const service of status.services) {
     const healthy = service.instances.filter((instance) => instance.healthy).length;
@@ -13,16 +16,16 @@ export function formatStatus(status: SystemStatus): string {
     // the default (handoff) goes unsaid
     const proxy = service.frontPort === 'proxy' ? chalk.dim(' · proxy') : '';
     lines.push(`  ${chalk.bold(service.name.padEnd(16))} ${service.url.padEnd(24)} ${health(`${healthy}/${service.instances.length} healthy`)}${proxy}`);
-    for (const instance of service.instances) {
-      lines.push(
-        chalk.dim(
-          `    ${instance.id.padEnd(18)} pid ${String(instance.pid ?? '-').padEnd(8)} port ${String(instance.port).padEnd(6)} ${instance.state.padEnd(9)} restarts ${String(instance.restarts).padEnd(3)}` +
-            (instance.connections === undefined ? '' : ` connections ${instance.connections}`),
-        ),
-      );
-    }
+    for (const instance of service.instances) lines.push(chalk.dim(`    ${instanceLine(instance)}`));
     // where each caller's *_URL points: the ports `chaos --from` acts on
     if (service.links?.length) lines.push(chalk.dim(`    called by ${service.links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));
   }
   return lines.join('\n');
+}
+
+function instanceLine(instance: InstanceStatus): string {
+  return (
+    `${instance.id.padEnd(18)} pid ${String(instance.pid ?? '-').padEnd(8)} port ${String(instance.port).padEnd(6)} ${instance.state.padEnd(9)} restarts ${String(instance.restarts).padEnd(3)}` +
+    (instance.connections === undefined ? '' : ` connections ${instance.connections}`)
+  );
 }

@@ -93,9 +93,13 @@ export interface ServiceStatus {
 }
 
 export interface InfrastructureStatus {
+  /** Its name in the spec (one server of each kind). */
   kind: string;
+  /** Its own address, outside every link. */
   url: string;
   instance: InstanceStatus;
+  /** Where each service that uses it reaches it, when a runtime gives them ports of their own. */
+  links?: { from: string; url: string }[];
 }
 
 export interface SystemStatus {

@@ -136,7 +136,7 @@ describe('bad input: exit 2, one clear line, nothing written', () => {
     [['new-service', 'payments', '--port', '3001', '--yes'], /--port 3001 is already taken by "users"/],
     [['new-service', 'payments', '--port', '80', '--yes'], /--port <port>.*1024 to 65535/],
     [['new-service', 'payments', '--depends-on', 'nope', '--yes'], /--depends-on: unknown service "nope"/],
-    [['new-service', 'payments', '--routes', '/x=users', '--yes'], /--routes is for gateways/],
+    [['new-service', 'payments', '--routes', '/x=users', '--yes'], /--routes is for pattern gateway: add --pattern gateway/],
     [['new-service', 'edge', '--pattern', 'gateway', '--routes', 'users', '--yes'], /is not a route/],
     [['new-service', 'payments', '--pattern', 'grpc', '--yes'], /Allowed choices are http-api, gateway/],
     [['new-service', 'payments', '--replicas', '0', '--yes'], /--replicas <n>.*1 to 50/],

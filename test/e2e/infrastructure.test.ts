@@ -65,15 +65,24 @@ describe('infrastructure on the process runtime', () => {
     expect(rows[0]).toMatchObject({ db: 'shop', version: expect.stringMatching(/^PostgreSQL \d+/) });
   });
 
-  it('redis and nats speak their protocols', async () => {
-    expect(await firstLine(url('redis'), 'PING\r\n')).toBe('+PONG');
-    expect(await firstLine(url('nats'))).toMatch(/^INFO \{/);
+  it('redis and nats speak their protocols, directly and through a service\'s link', async () => {
+    const link = (kind: string) => system.infrastructure.find((infra) => infra.kind === kind)!.links!.find((l) => l.from === 'users')!.url;
+    for (const at of [url, link]) {
+      expect(await firstLine(at('redis'), 'PING\r\n')).toBe('+PONG');
+      expect(await firstLine(at('nats'))).toMatch(/^INFO \{/);
+    }
+    const client = new pg.Client({ connectionString: link('postgres') });
+    await client.connect();
+    const { rows } = await client.query('SELECT current_database() AS db');
+    await client.end();
+    expect(rows[0]).toEqual({ db: 'shop' });
   });
 
-  it('passes the connection URLs to the services that use them', () => {
+  it('passes the connection URLs to the services that use them: their own links to each server', () => {
     const users = system.services.find((s) => s.name === 'users')!.instances[0]!;
     const environ = readFileSync(`/proc/${users.pid}/environ`, 'utf8').split('\0');
-    expect(environ).toEqual(expect.arrayContaining([`DATABASE_URL=${url('postgres')}`, `REDIS_URL=${url('redis')}`, `NATS_URL=${url('nats')}`]));
+    const link = (kind: string) => system.infrastructure.find((infra) => infra.kind === kind)!.links!.find((l) => l.from === 'users')!.url;
+    expect(environ).toEqual(expect.arrayContaining([`DATABASE_URL=${link('postgres')}`, `REDIS_URL=${link('redis')}`, `NATS_URL=${link('nats')}`]));
     const orders = system.services.find((s) => s.name === 'orders')!.instances[0]!;
     expect(readFileSync(`/proc/${orders.pid}/environ`, 'utf8')).not.toContain('DATABASE_URL=');
   });

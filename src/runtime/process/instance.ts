@@ -41,6 +41,9 @@ export interface InstanceOptions {
   onReadiness: (ready: boolean) => void;
   /** Started with an IPC channel, over which its service's ports hand it connections. */
   handoff?: boolean;
+  /** Signals go to its whole process group: the server a wrapper of ours runs (an
+   * infrastructure server) crashes, freezes and thaws with it. */
+  group?: boolean;
   /** Told the connections handed to the process that were still open when it exited: they
    * outlive it, since the supervisor keeps its end of each. */
   onOrphans?: (orphans: HandedConnection[]) => void;
@@ -126,9 +129,9 @@ export class Instance {
       return;
     }
     this.state = 'stopping';
-    child.kill('SIGCONT'); // a paused process cannot act on SIGTERM
+    this.#kill('SIGCONT'); // a paused process cannot act on SIGTERM
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.#kill('SIGKILL'), graceMs);
     await this.#exited;
     clearTimeout(timer);
   }
@@ -173,11 +176,21 @@ export class Instance {
   }
 
   signal(signal: NodeJS.Signals): void {
-    this.#child?.kill(signal);
+    this.#kill(signal);
     if (signal === 'SIGSTOP') {
       this.state = 'paused';
     } else if (signal === 'SIGCONT' && this.state === 'paused') {
       this.state = 'running';
+    }
+  }
+
+  #kill(signal: NodeJS.Signals): void {
+    const pid = this.#child?.pid;
+    if (!this.#options.group || pid === undefined) return void this.#child?.kill(signal);
+    try {
+      process.kill(-pid, signal); // it leads its group: it was spawned detached
+    } catch {
+      // gone already
     }
   }
 

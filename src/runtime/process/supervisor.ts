@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
 import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
-import type { InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
+import type { InfrastructureStatus, InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
+import { TCP_FAULTS, TcpLink } from '../proxy/tcp-link.js';
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer, type Backend, type Handoff } from './balancer.js';
 import { Instance } from './instance.js';
@@ -24,8 +25,12 @@ const STOP_GRACE_MS = 10_000;
 
 interface RunningInfrastructure {
   view: InfrastructureView;
+  /** Its own port: what a client outside the system (a test, a person) uses. */
   url: string;
   instance: Instance;
+  /** Per service that uses it, a link on a port of its own that the service is pointed at,
+   * as for service-to-service calls: a fault on one link touches no other client. */
+  links: Map<string, TcpLink>;
 }
 
 interface RunningService {
@@ -53,7 +58,7 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #services = new Map<string, RunningService>();
-  readonly #infrastructure: RunningInfrastructure[] = [];
+  readonly #infrastructure = new Map<string, RunningInfrastructure>();
   readonly #project: string;
   readonly #faults = new Map<string, { active: ActiveFault; timer: NodeJS.Timeout }>();
   #faultCount = 0;
@@ -68,6 +73,13 @@ export class Supervisor {
   async start(): Promise<SystemStatus> {
     const view = projectView(this.#options.spec);
     await Promise.all(view.infrastructure.map((infra) => this.#startInfrastructure(infra)));
+    for (const infra of this.#infrastructure.values()) {
+      for (const client of infra.view.clients) {
+        const link = new TcpLink({ name: infra.view.name, port: await freePort(), target: () => infra.instance.port });
+        await link.listen();
+        infra.links.set(client, link);
+      }
+    }
     for (const service of view.services) {
       const balancer = this.#balancer(service.name, service.port);
       await balancer.listen();
@@ -105,7 +117,14 @@ export class Supervisor {
       runtime: 'process',
       project: this.#project,
       services: [...this.#services.values()].map((s) => this.#serviceStatus(s)),
-      infrastructure: this.#infrastructure.map(({ view, url, instance }) => ({ kind: view.name, url, instance: instance.status() })),
+      infrastructure: [...this.#infrastructure.values()].map(
+        ({ view, url, instance, links }): InfrastructureStatus => ({
+          kind: view.name,
+          url,
+          instance: instance.status(),
+          links: [...links].map(([from, link]) => ({ from, url: view.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project }) })),
+        }),
+      ),
     };
   }
 
@@ -128,7 +147,7 @@ export class Supervisor {
   }
 
   signal(name: string, signal: NodeJS.Signals, selector: { instance?: string; all?: boolean } = {}): InstanceStatus[] {
-    const targets = this.#select(this.#get(name), selector);
+    const targets = this.#instances(name, selector);
     for (const instance of targets) instance.signal(signal);
     return targets.map((instance) => instance.status());
   }
@@ -137,7 +156,7 @@ export class Supervisor {
   pause(name: string, selector: { instance?: string; all?: boolean }, durationMs: number): InstanceStatus[] {
     const problem = durationProblem(durationMs);
     if (problem) throw new UserError(problem);
-    const targets = this.#select(this.#get(name), selector);
+    const targets = this.#instances(name, selector);
     for (const instance of targets) instance.signal('SIGSTOP');
     const timer = setTimeout(() => {
       this.#thawTimers.delete(timer);
@@ -147,11 +166,16 @@ export class Supervisor {
     return targets.map((instance) => instance.status());
   }
 
-  /** Puts a fault on a service's front port, or with `from` on that caller's link only;
-   * the supervisor itself removes it on time. */
+  /** Puts a fault on a service's front port (and every link into it), or with `from` on
+   * that caller's link only; on an infrastructure server's links (every client's, or with
+   * `from` one service's). The supervisor itself removes it on time. */
   inject(name: string, fault: Fault, durationMs: number, from?: string): ActiveFault {
-    const service = this.#get(name);
-    const problem = faultProblem(fault, durationMs) ?? (from === undefined ? undefined : linkProblem(name, [...service.links.keys()], from));
+    const infra = this.#infrastructure.get(name);
+    if (infra && !TCP_FAULTS.has(fault.kind)) {
+      throw new UserError(`${name} does not speak HTTP, so it cannot answer with an HTTP error: use ${[...TCP_FAULTS].join(', ')}`);
+    }
+    const callers = [...(infra ?? this.#get(name)).links.keys()];
+    const problem = faultProblem(fault, durationMs) ?? (from === undefined ? undefined : linkProblem(name, callers, from));
     if (problem) throw new UserError(problem);
     const active: ActiveFault = {
       id: `fault-${++this.#faultCount}`,
@@ -162,7 +186,7 @@ export class Supervisor {
     };
     const timer = setTimeout(() => this.clearFaults(active.id), durationMs);
     this.#faults.set(active.id, { active, timer });
-    this.#applyFaults(service);
+    this.#applyFaults(name);
     return active;
   }
 
@@ -175,18 +199,18 @@ export class Supervisor {
       if (id !== undefined && key !== id) continue;
       clearTimeout(timer);
       this.#faults.delete(key);
-      const service = this.#services.get(active.service);
-      if (service) this.#applyFaults(service);
+      this.#applyFaults(active.service);
     }
   }
 
   /** A front-port fault acts on every link into the service as well (callers used to reach
    * it through the front port, and a fault "in front of a service" means all of them); a
    * link fault acts on its own link only. */
-  #applyFaults(service: RunningService): void {
-    const on = [...this.#faults.values()].map(({ active }) => active).filter((active) => active.service === service.view.name);
-    service.balancer.faults = on.filter((active) => active.from === undefined).map((active) => active.fault);
-    for (const [caller, link] of service.links) {
+  #applyFaults(name: string): void {
+    const on = [...this.#faults.values()].map(({ active }) => active).filter((active) => active.service === name);
+    const service = this.#services.get(name);
+    if (service) service.balancer.faults = on.filter((active) => active.from === undefined).map((active) => active.fault);
+    for (const [caller, link] of (service ?? this.#infrastructure.get(name))?.links ?? []) {
       link.faults = on.filter((active) => active.from === undefined || active.from === caller).map((active) => active.fault);
     }
   }
@@ -200,13 +224,15 @@ export class Supervisor {
     }
     await Promise.all(services.flatMap((service) => [service.balancer, ...service.links.values()]).map((balancer) => balancer.close()));
     this.#services.clear();
-    await Promise.all(this.#infrastructure.map(({ instance }) => instance.stop(STOP_GRACE_MS)));
-    this.#infrastructure.length = 0;
+    const infrastructure = [...this.#infrastructure.values()];
+    await Promise.all(infrastructure.flatMap(({ links }) => [...links.values()]).map((link) => link.close()));
+    await Promise.all(infrastructure.map(({ instance }) => instance.stop(STOP_GRACE_MS)));
+    this.#infrastructure.clear();
   }
 
   /** pids of every process of the run, for the state file and orphan checks. */
   pids(): number[] {
-    return [...this.#infrastructure.map((infra) => infra.instance), ...[...this.#services.values()].flatMap((s) => s.instances)]
+    return [...[...this.#infrastructure.values()].map((infra) => infra.instance), ...[...this.#services.values()].flatMap((s) => s.instances)]
       .map((instance) => instance.pid)
       .filter((pid): pid is number => pid !== null);
   }
@@ -234,9 +260,21 @@ export class Supervisor {
   #get(name: string): RunningService {
     const service = this.#services.get(name);
     if (!service) {
-      throw new UserError(`no service "${name}" in this run (services: ${[...this.#services.keys()].join(', ')})`);
+      const infrastructure = this.#infrastructure.size > 0 ? `; infrastructure: ${[...this.#infrastructure.keys()].join(', ')}` : '';
+      throw new UserError(`no service "${name}" in this run (services: ${[...this.#services.keys()].join(', ')}${infrastructure})`);
     }
     return service;
+  }
+
+  /** The instances of a service, or an infrastructure server's one, that a signal or a
+   * pause acts on. */
+  #instances(name: string, selector: { instance?: string; all?: boolean }): Instance[] {
+    const infra = this.#infrastructure.get(name);
+    if (!infra) return this.#select(this.#get(name), selector);
+    if (selector.instance !== undefined && selector.instance !== infra.instance.id) {
+      throw new UserError(`no instance "${selector.instance}" of ${name} (instances: ${infra.instance.id})`);
+    }
+    return [infra.instance];
   }
 
   #select(service: RunningService, selector: { instance?: string; all?: boolean }): Instance[] {
@@ -312,9 +350,10 @@ export class Supervisor {
       logFile: instanceLog(this.#options.paths, name),
       probe: tcpProbe,
       restart: 'always',
+      group: true,
       onReadiness: () => undefined,
     });
-    this.#infrastructure.push({ view, url: kind.url({ host: '127.0.0.1', port, project: this.#project }), instance });
+    this.#infrastructure.set(name, { view, url: kind.url({ host: '127.0.0.1', port, project: this.#project }), instance, links: new Map() });
     this.#options.onProgress?.(`starting ${name}`);
     instance.start();
     try {
@@ -340,13 +379,14 @@ export class Supervisor {
     service.instances = service.instances.filter((i) => i !== instance);
   }
 
-  /** Upstreams are reached through this caller's link ports, balanced like the front
-   * ports, so balancing and faults apply to service-to-service calls too. */
+  /** Upstreams and infrastructure are reached through this caller's link ports, so faults
+   * apply to its calls, and balancing to its calls to services. */
   #environment(view: ServiceView): Record<string, string> {
     const env: Record<string, string> = {};
     for (const upstream of view.upstreams) env[upstream.urlVar] = `http://127.0.0.1:${this.#get(upstream.name).links.get(view.name)!.port}`;
-    for (const infra of this.#infrastructure) {
-      if (view.uses.some((used) => used.name === infra.view.name)) env[infra.view.urlVar] = infra.url;
+    for (const used of view.uses) {
+      const link = this.#infrastructure.get(used.name)!.links.get(view.name)!;
+      env[used.urlVar] = used.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project });
     }
     for (const { name, value } of view.env) env[name] = value;
     return env;

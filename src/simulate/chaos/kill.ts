@@ -1,4 +1,4 @@
-import type { InstanceStatus, KillOptions, Runtime } from '../../runtime/runtime.js';
+import type { InstanceStatus, KillOptions, Runtime, SystemStatus } from '../../runtime/runtime.js';
 
 export interface KillResult {
   killed: InstanceStatus[];
@@ -13,7 +13,7 @@ export async function killService(runtime: Runtime, service: string, options: Ki
   const killed = await runtime.kill(service, options);
   const deadline = killedAt + (options.waitMs ?? 30_000);
   while (performance.now() < deadline) {
-    const instances = (await runtime.status()).services.find((s) => s.name === service)?.instances ?? [];
+    const instances = instancesOf(await runtime.status(), service);
     const healed = killed.every((victim) => {
       const now = instances.find((instance) => instance.id === victim.id);
       return now !== undefined && now.restarts > victim.restarts && now.healthy;
@@ -22,4 +22,11 @@ export async function killService(runtime: Runtime, service: string, options: Ki
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { killed, recoveredInMs: null };
+}
+
+/** A service's instances, or an infrastructure server's one. */
+function instancesOf(status: SystemStatus, name: string): InstanceStatus[] {
+  const service = status.services.find((s) => s.name === name);
+  if (service) return service.instances;
+  return status.infrastructure.filter((infra) => infra.kind === name).map((infra) => infra.instance);
 }
