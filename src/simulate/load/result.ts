@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../../atomic-write.js';
+import { RESULTS_DIR } from '../../scaffold-dir.js';
 import type { SloVerdict } from './slo.js';
 
 export interface LatencySummary {
@@ -76,7 +77,6 @@ export interface LoadResult {
   passed: boolean;
 }
 
-export const RESULTS_DIR = '.scaffold/results';
 
 /** Saves a result as JSON under the project's results folder; returns the file. */
 export async function saveResult(projectDir: string, result: LoadResult): Promise<string> {
