@@ -36,6 +36,10 @@ export interface LoadOptions {
   /** Names the phase a moment of the run belongs to (ms since the start): requests are
    * summed per phase too, e.g. before / during / after a fault. */
   phaseOf?: (elapsedMs: number) => string;
+  /** The `performance.now()` the run's clock (phases, seconds) counts from; default: its
+   * start. A caller that times its own moments (a fault's start) passes its own origin, so
+   * that both are read on one clock. */
+  origin?: number;
   /** Each request drawn from here instead of method/url path/headers/body. */
   nextRequest?: () => PreparedRequest;
   onSecond?: (sample: SecondSample) => void;
@@ -48,7 +52,7 @@ export interface LoadRun extends Measured {
 
 /** One run of either model, measured the same way: per second, per phase, as a whole. */
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
-  const recorder = new Recorder(options.onSecond, options.phaseOf);
+  const recorder = new Recorder(options.onSecond, options.phaseOf, options.origin);
   const open = options.model === 'open' || (options.model === undefined && (options.rate !== undefined || options.stages !== undefined));
   await (open ? runOpenModel : runClosedModel)(recorder, options);
   // second 0 of the series (in the open model, once its connections were open)

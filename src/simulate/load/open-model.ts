@@ -39,14 +39,16 @@ export async function runOpenModel(recorder: Recorder, options: LoadOptions): Pr
     headers: options.headers,
     body: options.body,
   };
-  // the schedule starts once the connections are open
+  // the schedule starts once the connections are open (and so does the run's clock, unless
+  // the caller keeps one of its own)
   recorder.restart();
+  const start = performance.now();
   const send = (dueMs: number) => {
     const request = options.nextRequest ? dispatchOptions(options.nextRequest()) : fixed;
-    if (!pool.send(request, recorder.start + dueMs)) recorder.drop();
+    if (!pool.send(request, start + dueMs)) recorder.drop();
   };
   try {
-    await followSchedule(arrivalTimes(rampsOf(options), options.arrival, options.amount), recorder.start, send, options.signal);
+    await followSchedule(arrivalTimes(rampsOf(options), options.arrival, options.amount), start, send, options.signal);
     // each request ends by its timeout at the latest
     while (pool.inFlight > 0 && !options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
   } finally {

@@ -19,8 +19,10 @@ export class Recorder {
   requests = 0;
   errors = 0;
   dropped = 0;
-  /** performance.now() when the run began: second 0 and an open model's schedule start here. */
-  #start = performance.now();
+  /** performance.now() when the run's clock began: seconds and phases count from here. */
+  #start: number;
+  /** Set by the caller: the start stays where it was put. */
+  readonly #fixed: boolean;
   readonly #histogram = newHistogram();
   readonly #seconds: Second[] = [];
   readonly #statusCodes: Record<string, number> = {};
@@ -29,7 +31,9 @@ export class Recorder {
   readonly #phaseOf?: (elapsedMs: number) => string;
   readonly #phases = new Map<string, Phase>();
 
-  constructor(onSecond?: (sample: SecondSample) => void, phaseOf?: (elapsedMs: number) => string) {
+  constructor(onSecond?: (sample: SecondSample) => void, phaseOf?: (elapsedMs: number) => string, origin?: number) {
+    this.#start = origin ?? performance.now();
+    this.#fixed = origin !== undefined;
     this.#onSecond = onSecond;
     this.#phaseOf = phaseOf;
   }
@@ -38,9 +42,10 @@ export class Recorder {
     return this.#start;
   }
 
-  /** Moves the start to now, before anything was measured (after a warm-up). */
+  /** Moves the start to now, before anything was measured (after a warm-up), unless the
+   * caller set it. */
   restart(): void {
-    this.#start = performance.now();
+    if (!this.#fixed) this.#start = performance.now();
   }
 
   /** An answer, `ms` after its request was due (open model) or sent (closed). */
@@ -59,6 +64,7 @@ export class Recorder {
       phase.requests += 1;
       phase.histogram.recordValue(micros);
       if (status >= 400) phase.failed(String(status), this.#elapsed());
+      else phase.lastOkAtMs = Math.round(this.#elapsed());
     }
     this.#histogram.recordValue(micros);
     second.histogram.recordValue(micros);
@@ -134,6 +140,8 @@ class Phase {
   requests = 0;
   errors = 0;
   firstErrorAtMs: number | null = null;
+  lastErrorAtMs: number | null = null;
+  lastOkAtMs: number | null = null;
   readonly histogram = newHistogram();
   readonly errorsByKind: Record<string, number> = {};
 
@@ -141,6 +149,7 @@ class Phase {
     this.errors += 1;
     this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
     this.firstErrorAtMs ??= Math.round(atMs);
+    this.lastErrorAtMs = Math.round(atMs);
   }
 
   summary(): PhaseSummary {
@@ -153,6 +162,8 @@ class Phase {
       p99: at(99),
       errorsByKind: this.errorsByKind,
       firstErrorAtMs: this.firstErrorAtMs,
+      lastErrorAtMs: this.lastErrorAtMs,
+      lastOkAtMs: this.lastOkAtMs,
     };
   }
 }

@@ -40,6 +40,8 @@ export interface SimulateLoadOptions {
   slos?: string[];
   allowRemote?: boolean;
   phaseOf?: (elapsedMs: number) => string;
+  /** See LoadOptions.origin. */
+  origin?: number;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -95,7 +97,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
   };
   return async () => {
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
-    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
+    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
     const verdicts = evaluateSlos(slos, run.summary);
     const result: LoadResult = {
       kind: 'load',
