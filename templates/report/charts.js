@@ -86,10 +86,12 @@
   chart('throughput', xs, both(function (s) { return s.requests; }, 'req/s', COLORS.run), 'second', null, faults);
   chart('latency', xs, both(function (s) { return s.p50; }, 'p50', COLORS.run).concat(both(function (s) { return s.p99; }, 'p99', COLORS.p99)), 'second', null, faults);
   var failed = both(function (s) { return s.errors; }, 'errors', COLORS.errors);
-  // the open model's requests due while every connection was busy (older results lack them)
-  if (data.run.open) {
-    failed = failed.concat(both(function (s) { return s.dropped === undefined ? null : s.dropped; }, 'dropped', COLORS.dropped));
+  // the open model's requests due while every connection was busy, for each open-model run
+  function dropped(result, label, color, dash) {
+    return { label: label, color: color, dash: dash, values: pad(bySecond(result.series, function (s) { return s.dropped === undefined ? null : s.dropped; }), n) };
   }
+  if (data.run.open) failed.push(dropped(run, 'dropped', COLORS.dropped));
+  if (base && data.baseline.open) failed.push(dropped(base, 'dropped (baseline)', COLORS.baseline, [2, 3]));
   chart('errors', xs, failed, 'second', null, faults);
 
   // x in "nines" (90% → 1, 99% → 2, 99.9% → 3), so the tail gets the room it deserves

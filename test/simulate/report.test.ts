@@ -70,13 +70,14 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
       Array.from({ length: seconds }, (_, i) => (i < shown(r).length ? pick(shown(r)[i]!) : null));
     expect(charts.get('throughput')).toEqual([Array.from({ length: seconds }, (_, i) => i + 1), column(result, (s) => s.requests), column(base, (s) => s.requests)]);
     expect(charts.get('latency')!.slice(1)).toEqual([column(result, (s) => s.p50), column(base, (s) => s.p50), column(result, (s) => s.p99), column(base, (s) => s.p99)]);
-    expect(charts.get('errors')!.slice(1)).toEqual([column(result, (s) => s.errors), column(base, (s) => s.errors)]);
+    // the run is open-model (stages): its dropped requests too; the closed baseline has none
+    expect(charts.get('errors')!.slice(1)).toEqual([column(result, (s) => s.errors), column(base, (s) => s.errors), column(result, (s) => s.dropped!)]);
     expect(charts.get('distribution')![1]).toEqual(result.distribution.map((p) => p.ms));
     expect(result.summary.requests).toBe(result.series.reduce((sum, s) => sum + s.requests, 0));
     expect(await page.locator('td.pass').count()).toBe(2);
     expect(await page.locator('.u-legend').first().innerText()).toMatch(/baseline/);
     // stages are the open model's: its dropped requests get a card and a line per second
-    expect(await page.locator('#dropped b').innerText()).toMatch(/^\d+$/);
+    expect(await page.locator('#dropped b').innerText()).toBe(String(result.summary.dropped));
     expect(await page.locator('#errors .u-legend').innerText()).toMatch(/dropped/);
     expect(problems).toEqual([]);
     expect(requests).toEqual([`file://${reportFile}`]);
