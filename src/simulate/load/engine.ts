@@ -1,9 +1,11 @@
 import type { ArrivalProcess } from './arrivals.js';
-import { runClosedModel } from './closed-model.js';
-import { runOpenModel } from './open-model.js';
 import { Recorder, type Measured } from './recorder.js';
 import type { PreparedRequest } from './scenario.js';
 import type { SecondSample } from './result.js';
+
+/** The open model's pool cap unless told: enough for a stall of a few seconds at a few
+ * hundred req/s, far below open-file limits. */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
 
 /** A stretch of the run whose target (a rate, or connections) ramps linearly to `target`. */
 export interface Stage {
@@ -54,7 +56,9 @@ export interface LoadRun extends Measured {
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const recorder = new Recorder(options.onSecond, options.phaseOf, options.origin);
   const open = options.model === 'open' || (options.model === undefined && (options.rate !== undefined || options.stages !== undefined));
-  await (open ? runOpenModel : runClosedModel)(recorder, options);
+  // each model's client loaded only when used: the CLI starts (and hears Ctrl+C) sooner
+  const run = open ? (await import('./open-model.js')).runOpenModel : (await import('./closed-model.js')).runClosedModel;
+  await run(recorder, options);
   // second 0 of the series (in the open model, once its connections were open)
   const startedAt = new Date(performance.timeOrigin + recorder.start);
   return { startedAt: startedAt.toISOString(), ...recorder.finish() };

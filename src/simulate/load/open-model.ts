@@ -1,13 +1,10 @@
 import type { Dispatcher } from 'undici';
 import { arrivalTimes, type RateRamp } from './arrivals.js';
 import { ConnectionPool } from './connection-pool.js';
-import type { LoadOptions } from './engine.js';
+import { DEFAULT_MAX_CONNECTIONS, type LoadOptions } from './engine.js';
 import { preopenedConnector } from './preopened.js';
 import type { Recorder } from './recorder.js';
 import type { PreparedRequest } from './scenario.js';
-
-/** Enough for a stall of a few seconds at a few hundred req/s; far below open-file limits. */
-export const DEFAULT_MAX_CONNECTIONS = 1000;
 
 /**
  * The open model (k6's constant- and ramping-arrival-rate, wrk2's -R): every request has an
