@@ -4,10 +4,9 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { parseAllDocuments } from 'yaml';
 import { UserError } from '../errors.js';
+import { OVERRIDES_DIR } from '../scaffold-dir.js';
 
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
-/** Where a project keeps its own versions of built-in templates, file by file. */
-export const OVERRIDES_DIR = '.scaffold/templates';
 
 const handlebars = Handlebars.create();
 handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
