@@ -1,8 +1,10 @@
-// The baseline for the generated http-api service: Fastify alone, request logging on (its
-// default JSON lines at info), with the generated GET /items/:id and POST /items route
-// shape (same schemas, an in-memory Map) and nothing else: no request ids of our own, no
-// metrics, no probes. Fastify is resolved from the generated service, so both run the same
-// version. Usage: node bare-fastify.mjs <service dir>; PORT and HOST from the environment.
+// The baseline for the generated http-api service: Fastify alone, with the generated
+// GET /items/:id and POST /items route shape (same schemas, an in-memory Map) and a
+// GET /healthz answering as the generated one does, and nothing else: no request ids of our
+// own, no metrics, no hooks. Fastify is resolved from the generated service, so both run the
+// same version. BARE_LOGGER=off (the reference) turns the logger off; otherwise it logs as
+// Fastify does by default at info (two JSON lines per request).
+// Usage: node bare-fastify.mjs <service dir>; PORT, HOST and BARE_LOGGER from the environment.
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -24,7 +26,7 @@ const itemInput = {
 };
 const byId = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } };
 
-const app = Fastify({ logger: { level: 'info' } });
+const app = Fastify({ logger: process.env.BARE_LOGGER === 'off' ? false : { level: 'info' } });
 const items = new Map();
 app.get('/items/:id', { schema: { params: byId, response: { 200: item } } }, async (request, reply) => {
   return items.get(request.params.id) ?? reply.code(404).send({ error: 'Not Found' });
@@ -34,6 +36,7 @@ app.post('/items', { schema: { body: itemInput, response: { 201: item } } }, asy
   items.set(created.id, created);
   return reply.code(201).send(created);
 });
+app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 app.get('/readyz', { logLevel: 'warn' }, async () => ({ status: 'ready' }));
 await app.listen({ host: process.env.HOST ?? '127.0.0.1', port: Number(process.env.PORT) });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => app.close().then(() => process.exit(0)));

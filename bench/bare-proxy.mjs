@@ -1,46 +1,28 @@
 // The floor for the generated gateway: the least a reverse proxy written for Node can do.
-// node:http in front, undici's dispatcher behind (resolved from the generated gateway, so
-// both run the same version), the answer read whole and sent in one write; no framework, no
-// logs, no metrics, no request ids, no retries. Routes /svc/<path> to SVC_1_URL/<path>.
-// Usage: node bare-proxy.mjs <gateway service dir>; PORT, HOST and SVC_1_URL from the environment.
-import { createRequire } from 'node:module';
+// node:http in front, `http.request` behind over a keep-alive agent, the answer piped back;
+// no framework, no logs, no metrics, no request ids, no retries. Routes /svc/<path> to
+// SVC_1_URL/<path>. Usage: node bare-proxy.mjs; PORT, HOST and SVC_1_URL from the environment.
 import http from 'node:http';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
-const require = createRequire(path.resolve(process.argv[2], 'package.json'));
-const { Pool } = await import(pathToFileURL(require.resolve('undici')).href);
-
-const pool = new Pool(process.env.SVC_1_URL);
+const upstream = new URL(process.env.SVC_1_URL);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host']);
 
 const server = http.createServer((request, response) => {
   if (request.url === '/readyz') return response.end('ready');
   const headers = {};
   for (const name in request.headers) if (!HOP_BY_HOP.has(name)) headers[name] = request.headers[name];
-  const chunks = [];
-  let status = 0;
-  let answerHeaders = {};
-  pool.dispatch(
-    { method: request.method, path: request.url.slice('/svc'.length) || '/', headers },
-    {
-      onRequestStart() {},
-      onResponseStart(_controller, statusCode, responseHeaders) {
-        status = statusCode;
-        answerHeaders = {};
-        for (const name in responseHeaders) if (!HOP_BY_HOP.has(name)) answerHeaders[name] = responseHeaders[name];
-      },
-      onResponseData(_controller, chunk) {
-        chunks.push(chunk);
-      },
-      onResponseEnd() {
-        response.writeHead(status, answerHeaders).end(Buffer.concat(chunks));
-      },
-      onResponseError() {
-        response.writeHead(502).end();
-      },
+  const forwarded = http.request(
+    { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url.slice('/svc'.length) || '/', headers, agent },
+    (answer) => {
+      const answerHeaders = {};
+      for (const name in answer.headers) if (!HOP_BY_HOP.has(name)) answerHeaders[name] = answer.headers[name];
+      response.writeHead(answer.statusCode, answerHeaders);
+      answer.pipe(response);
     },
   );
+  forwarded.once('error', () => response.writeHead(502).end());
+  request.pipe(forwarded);
 });
 server.listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
 for (const signal of ['SIGINT', 'SIGTERM']) {

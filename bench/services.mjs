@@ -1,8 +1,14 @@
-// What the generated services cost, each against a baseline in the same run: the http-api
-// service against bare Fastify on the same route, and the gateway in front of it against
-// no proxy at all, against nginx (Debian's) as the reverse proxy, and against the least a
-// proxy written for Node can do (bare-proxy.mjs: the floor, as tcp-pipe.mjs is for the
-// balancer).
+// What the generated services cost, each against baselines in the same run:
+// 1. the http-api service against bare Fastify (logger off: the reference; and with
+//    Fastify's default logger, what plain Fastify users get), on an unlogged route and on a
+//    route with the access log on;
+// 2. the same service with tracing on and exporting (to a receiver that counts spans)
+//    against tracing off;
+// 3. the gateway in front of it against no proxy at all, the floor of a proxy in Node
+//    (bare-proxy.mjs), the Node gateways a user would otherwise build (peer-proxy.mjs:
+//    @fastify/http-proxy and node-http-proxy) and nginx (Debian's), access logs off on
+//    every side.
+// Loads are wrk's (one thread) when it is installed, autocannon's otherwise.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -23,61 +29,113 @@ const ROUNDS = quick ? 1 : 5;
 const project = await benchProject();
 const serviceDir = path.join(project, 'services/svc-1');
 const gatewayDir = path.join(project, 'services/gw');
-// request logging on everywhere (the generated services' default level), into /dev/null
-const logging = { LOG_LEVEL: 'info' };
+const bench = (file) => fileURLToPath(new URL(file, import.meta.url));
+// the generated services' default level: one access line per request (into /dev/null)
+const accessLog = { LOG_LEVEL: 'info' };
+const noAccessLog = { LOG_LEVEL: 'warn' };
+const loadAt = (url) => (options) => load(url, { ...options, wrk: true });
 
 // 1. The generated http-api service vs bare Fastify with the same route shape.
 {
   const runs = await interleaved(ROUNDS, async () => {
-    const [ours, bare] = await Promise.all([
-      startDirect(project, 'svc-1', logging),
-      startNode([fileURLToPath(new URL('bare-fastify.mjs', import.meta.url)), serviceDir], serviceDir),
+    const [ours, bare, bareLogged] = await Promise.all([
+      startDirect(project, 'svc-1', accessLog),
+      startNode([bench('bare-fastify.mjs'), serviceDir], serviceDir, { BARE_LOGGER: 'off' }),
+      startNode([bench('bare-fastify.mjs'), serviceDir], serviceDir),
     ]);
-    const oursUrl = `${ours.url}/items/${await createItem(ours.url)}`;
-    const bareUrl = `${bare.url}/items/${await createItem(bare.url)}`;
+    const item = async (service) => `${service.url}/items/${await createItem(service.url)}`;
     return {
-      variants: { bare: (options) => load(bareUrl, options), ours: (options) => load(oursUrl, options) },
-      stop: () => Promise.all([ours.stop(), bare.stop()]),
+      variants: {
+        bareHealthz: loadAt(`${bare.url}/healthz`),
+        oursHealthz: loadAt(`${ours.url}/healthz`),
+        bareItem: loadAt(await item(bare)),
+        oursItem: loadAt(await item(ours)),
+        bareLoggedItem: loadAt(await item(bareLogged)),
+      },
+      stop: () => Promise.all([ours.stop(), bare.stop(), bareLogged.stop()]),
     };
   });
-  report('http-api vs bare Fastify rps', medianOf(runs.ours, 'rps'), medianOf(runs.bare, 'rps'), 'req/s, higher is better');
-  report('http-api vs bare Fastify p99', medianOf(runs.ours, 'p99'), medianOf(runs.bare, 'p99'), 'ms, lower is better');
+  const ratio = (name, ours, baseline, field = 'rps') =>
+    report(name, medianOf(runs[ours], field), medianOf(runs[baseline], field), field === 'rps' ? 'req/s, higher is better' : 'ms, lower is better');
+  ratio('http-api vs bare Fastify (logger off), GET /healthz (unlogged), rps', 'oursHealthz', 'bareHealthz');
+  ratio('http-api vs bare Fastify (logger off), GET /items/:id (access log on), rps', 'oursItem', 'bareItem');
+  ratio('http-api vs bare Fastify (logger off), GET /items/:id (access log on), p99', 'oursItem', 'bareItem', 'p99');
+  ratio('http-api vs bare Fastify (default logger), GET /items/:id, rps', 'oursItem', 'bareLoggedItem');
 }
 
-// 2. client → gateway → service vs client → service, and vs client → nginx → service.
+// 2. Tracing on and exporting vs off, GET /items/:id with the access log on.
+{
+  let spans = 0;
+  let traced = 0;
+  const runs = await interleaved(ROUNDS, async () => {
+    const receiver = await startNode([bench('otlp-receiver.mjs')], path.dirname(bench('lib.mjs')));
+    const [off, on] = await Promise.all([
+      startDirect(project, 'svc-1', accessLog),
+      startDirect(project, 'svc-1', { ...accessLog, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }),
+    ]);
+    const tracedUrl = `${on.url}/items/${await createItem(on.url)}`;
+    return {
+      variants: {
+        off: loadAt(`${off.url}/items/${await createItem(off.url)}`),
+        on: async (options) => {
+          const result = await load(tracedUrl, { ...options, wrk: true });
+          traced += result.rps * (options?.duration ?? (quick ? 2 : 5));
+          return result;
+        },
+      },
+      stop: async () => {
+        await Promise.all([off.stop(), on.stop()]); // the traced service flushes its spans as it stops
+        spans += Number(await (await fetch(`${receiver.url}/spans`)).text());
+        await receiver.stop();
+      },
+    };
+  });
+  if (spans === 0) throw new Error('tracing: the receiver got no spans');
+  report('http-api tracing on (exporting) vs off, GET /items/:id, rps', medianOf(runs.on, 'rps'), medianOf(runs.off, 'rps'), 'req/s, higher is better');
+  console.log(`  (spans received: ${spans}, about ${Math.round((100 * spans) / traced)}% of the traced requests)`);
+}
+
+// 3. client → gateway → service vs client → service, vs the floor of a Node proxy, vs the
+// Node gateways' peers, and vs nginx; no access log anywhere.
 {
   const withoutNginx = nginxMissing();
   const runs = await interleaved(ROUNDS, async () => {
-    const service = await startDirect(project, 'svc-1', logging);
-    const [gateway, bareProxy, nginx] = await Promise.all([
-      startDirect(project, 'gw', {
-        ...logging,
-        SVC_1_URL: service.url,
-        // the default limit (1000/s per client IP) would measure the limiter, not the proxy
-        RATE_LIMIT_PER_SECOND: '0',
-      }),
-      startNode([fileURLToPath(new URL('bare-proxy.mjs', import.meta.url)), gatewayDir], gatewayDir, { SVC_1_URL: service.url }),
+    const service = await startDirect(project, 'svc-1', noAccessLog);
+    const upstream = { SVC_1_URL: service.url };
+    const [gateway, bareProxy, fastifyHttpProxy, httpProxy, nginx] = await Promise.all([
+      // the default limit (1000/s per client IP) would measure the limiter, not the proxy
+      startDirect(project, 'gw', { ...noAccessLog, ...upstream, RATE_LIMIT_PER_SECOND: '0' }),
+      startNode([bench('bare-proxy.mjs')], gatewayDir, upstream),
+      startNode([bench('peer-proxy.mjs'), gatewayDir], gatewayDir, { ...upstream, PEER: 'fastify-http-proxy' }),
+      startNode([bench('peer-proxy.mjs'), gatewayDir], gatewayDir, { ...upstream, PEER: 'http-proxy' }),
       withoutNginx ? undefined : startNginx(service.port),
     ]);
     const item = `/items/${await createItem(service.url)}`;
     const variants = {
-      direct: (options) => load(`${service.url}${item}`, options),
-      gateway: (options) => load(`${gateway.url}/svc${item}`, options),
-      bareProxy: (options) => load(`${bareProxy.url}/svc${item}`, options),
+      direct: loadAt(`${service.url}${item}`),
+      gateway: loadAt(`${gateway.url}/svc${item}`),
+      bareProxy: loadAt(`${bareProxy.url}/svc${item}`),
+      fastifyHttpProxy: loadAt(`${fastifyHttpProxy.url}/svc${item}`),
+      httpProxy: loadAt(`${httpProxy.url}/svc${item}`),
     };
-    if (nginx) variants.nginx = (options) => load(`${nginx.url}${item}`, options);
-    return { variants, stop: () => Promise.all([nginx?.stop(), bareProxy.stop(), gateway.stop(), service.stop()]) };
+    if (nginx) variants.nginx = loadAt(`${nginx.url}${item}`);
+    const all = [nginx, bareProxy, fastifyHttpProxy, httpProxy, gateway, service];
+    return { variants, stop: () => Promise.all(all.map((started) => started?.stop())) };
   });
-  report('gateway vs direct rps', medianOf(runs.gateway, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
-  report('gateway vs direct p99', medianOf(runs.gateway, 'p99'), medianOf(runs.direct, 'p99'), 'ms, lower is better');
-  report('gateway vs bare Node proxy rps', medianOf(runs.gateway, 'rps'), medianOf(runs.bareProxy, 'rps'), 'req/s, higher is better');
+  const ratio = (name, ours, baseline, field = 'rps') =>
+    report(name, medianOf(runs[ours], field), medianOf(runs[baseline], field), field === 'rps' ? 'req/s, higher is better' : 'ms, lower is better');
+  ratio('gateway vs bare Node proxy, rps', 'gateway', 'bareProxy');
+  ratio('gateway vs @fastify/http-proxy, rps', 'gateway', 'fastifyHttpProxy');
+  ratio('gateway vs http-proxy (node-http-proxy), rps', 'gateway', 'httpProxy');
+  ratio('gateway vs direct, rps', 'gateway', 'direct');
+  ratio('gateway vs direct, p99', 'gateway', 'direct', 'p99');
+  ratio('bare Node proxy vs direct, rps', 'bareProxy', 'direct');
   if (withoutNginx) {
     console.log(`gateway vs nginx: skipped: ${withoutNginx}`);
   } else {
-    report('gateway vs nginx rps', medianOf(runs.gateway, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
-    report('gateway vs nginx p99', medianOf(runs.gateway, 'p99'), medianOf(runs.nginx, 'p99'), 'ms, lower is better');
-    report('nginx vs direct rps', medianOf(runs.nginx, 'rps'), medianOf(runs.direct, 'rps'), 'req/s, higher is better');
-    report('bare Node proxy vs nginx rps', medianOf(runs.bareProxy, 'rps'), medianOf(runs.nginx, 'rps'), 'req/s, higher is better');
+    ratio('gateway vs nginx, rps', 'gateway', 'nginx');
+    ratio('nginx vs direct, rps', 'nginx', 'direct');
+    ratio('bare Node proxy vs nginx, rps', 'bareProxy', 'nginx');
   }
 }
 

@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { HTTP_METHODS } from '../simulate/load/methods.js';
 import { parseSlo } from '../simulate/load/slo.js';
-import { routePrefixProblem } from '../spec/names.js';
 
 /** Commander argument parsers: a bad value is a usage error (exit 2) naming the flag. */
 
@@ -18,22 +17,6 @@ export function wholeNumber(min: number, max: number) {
 /** Repeatable and comma-separated: `--depends-on a,b --depends-on c`. */
 export function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((item) => item.trim()).filter(Boolean)];
-}
-
-/** `/users=users,/orders=orders`, repeatable; a prefix given twice is a mistake, not an
- * override. */
-export function routes(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const parsed = { ...previous };
-  for (const entry of list(value)) {
-    const match = /^(\/[^=]*)=(.+)$/.exec(entry);
-    if (!match) throw new InvalidArgumentError(`"${entry}" is not a route: use /prefix=service, e.g. /users=users`);
-    const [, prefix, service] = match as unknown as [string, string, string];
-    const problem = routePrefixProblem(prefix);
-    if (problem) throw new InvalidArgumentError(`"${prefix}": ${problem}`);
-    if (Object.hasOwn(parsed, prefix)) throw new InvalidArgumentError(`${prefix} is routed twice (to ${parsed[prefix]} and ${service}): give each prefix one service`);
-    parsed[prefix] = service;
-  }
-  return parsed;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

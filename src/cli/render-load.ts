@@ -1,4 +1,5 @@
 import chalk from 'chalk';
+import { allPatterns } from '../patterns/index.js';
 import type { LoadResult } from '../simulate/load/result.js';
 import type { Journal, ProbeResult } from '../simulate/chaos/experiment.js';
 import type { UnderLoadResult } from '../simulate/chaos/under-load.js';
@@ -29,17 +30,18 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   return lines.join('\n');
 }
 
-/** Answers that say more about the test than about the system: a wrong path, or a rate
- * limit (the generated gateway's, 1000/s per client by default) that one machine's load
- * meets at once. */
+/** Answers that say more about the test than about the system: a wrong path, or what a
+ * pattern knows of its own answers (a gateway's rate limit, which one machine's load meets
+ * at once). */
 const HINTS: Record<string, string> = {
   404: 'most answers were 404 Not Found: check the path (--path; through a gateway, the route comes first, e.g. /orders/items)',
-  429: 'most answers were 429 Too Many Requests: a rate limit refused them (a gateway allows `rateLimit` requests/s per client, in scaffold.yaml): lower --rate, or raise the limit',
 };
 
 function hintFor(statusCodes: Record<string, number>, requests: number): string | undefined {
-  const code = Object.keys(HINTS).find((status) => (statusCodes[status] ?? 0) * 2 > requests);
-  return code === undefined ? undefined : HINTS[code];
+  const hints = new Map(Object.entries(HINTS));
+  for (const pattern of allPatterns()) for (const [status, hint] of Object.entries(pattern.loadHints ?? {})) hints.set(status, hint);
+  const code = [...hints.keys()].find((status) => (statusCodes[status] ?? 0) * 2 > requests);
+  return code === undefined ? undefined : hints.get(code);
 }
 
 export function formatDeltas(deltas: Delta[]): string {

@@ -85,5 +85,5 @@ async function createClassicSystem(dir: string, onProgress?: (line: string) => v
   check(await initProject({ dir, name: 'shop' }));
   check(await addService({ projectDir: dir, name: 'users' }));
   check(await addService({ projectDir: dir, name: 'orders', dependsOn: ['users'], replicas: 2 }));
-  check(await addService({ projectDir: dir, name: 'api-gateway', pattern: 'gateway', routes: { '/users': 'users', '/orders': 'orders' } }));
+  check(await addService({ projectDir: dir, name: 'api-gateway', pattern: 'gateway', fields: { routes: { '/users': 'users', '/orders': 'orders' } } }));
 }

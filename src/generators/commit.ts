@@ -3,6 +3,7 @@ import { readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { stageFile, unstage, type StagedFile } from '../atomic-write.js';
 import { UserError } from '../errors.js';
+import { MANIFEST_FILE } from '../scaffold-dir.js';
 import type { FileMode, Tree } from './tree.js';
 
 /**
@@ -10,7 +11,6 @@ import type { FileMode, Tree } from './tree.js';
  * manifest of what was generated before; applying writes the whole plan or nothing.
  */
 
-export const MANIFEST_FILE = '.scaffold/manifest.json';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'delete' | 'conflict' | 'keep';
 

@@ -1,6 +1,8 @@
+import { patternOf } from '../patterns/index.js';
 import { dependenciesOf, startOrder } from '../spec/graph.js';
 import { findInfrastructure, type InfrastructureKind } from '../infrastructure/index.js';
 import type { Service, Spec } from '../spec/schema.js';
+import { SERVICE_DEPENDENCIES } from './versions.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
@@ -45,8 +47,7 @@ export interface InfrastructureView {
 
 export interface ServiceView {
   name: string;
-  pattern: Service['pattern'];
-  isGateway: boolean;
+  pattern: string;
   port: number;
   replicas: number;
   restart: Service['restart'];
@@ -54,15 +55,13 @@ export interface ServiceView {
   urlVar: string;
   image: string;
   env: { name: string; value: string }[];
-  /** Everything it calls: dependsOn and a gateway's route targets. */
+  /** Everything it calls: dependsOn and the calls its pattern makes (a gateway's routes). */
   upstreams: UpstreamView[];
-  routes: { prefix: string; upstream: UpstreamView }[];
   /** Services that call this one (NetworkPolicy ingress). */
   callers: string[];
   uses: InfrastructureView[];
   resources: Service['resources'] & { compose: { cpus: string; memory: string } };
   health: Service['health'];
-  rateLimit: number;
   autoscaling: { min: number; max: number };
   /** What the container's environment holds in compose and Kubernetes: HOST, PORT, the
    * upstreams' and infrastructure's URLs, then the spec's env (which may override a URL).
@@ -77,9 +76,13 @@ export interface ServiceView {
   startsAfter: string[];
   /** The tag compose builds and the dev overlay deploys, e.g. shop/users:dev. */
   localImage: string;
-  /** Accepts traffic from anywhere (NetworkPolicy): a gateway, or a service nothing in
-   * the system calls, since it can only be reached from outside. */
+  /** Accepts traffic from anywhere (NetworkPolicy): its pattern says so (a gateway), or
+   * nothing in the system calls it, since it can only be reached from outside. */
   publicIngress: boolean;
+  /** Its generated package.json's dependencies: the common ones and its pattern's, by name. */
+  npmDependencies: { name: string; version: string }[];
+  /** Its pattern's own values (a gateway's routes and rate limit), by the pattern's names. */
+  own: Record<string, unknown>;
 }
 
 export interface ProjectView {
@@ -124,10 +127,10 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
     const upstreams = dependenciesOf(service).map(upstream);
     const uses = infrastructure.filter((infra) => service.uses.includes(infra.name));
     const callerNames = callers(name);
+    const pattern = patternOf(service);
     return {
       name,
-      pattern: service.pattern,
-      isGateway: service.pattern === 'gateway',
+      pattern: pattern.name,
       port: service.port,
       replicas: service.replicas,
       restart: service.restart,
@@ -135,7 +138,6 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       image: `${spec.name}/${name}`,
       env: Object.entries(service.env).map(([envName, value]) => ({ name: envName, value })),
       upstreams,
-      routes: Object.entries(service.routes ?? {}).map(([prefix, target]) => ({ prefix, upstream: upstream(target) })),
       callers: callerNames,
       uses,
       resources: {
@@ -143,13 +145,16 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
         compose: { cpus: composeCpus(service.resources.limits.cpu), memory: composeMemory(service.resources.limits.memory) },
       },
       health: service.health,
-      rateLimit: service.rateLimit,
       autoscaling: { min: service.replicas, max: Math.max(service.replicas * 3, 3) },
       environment: containerEnvironment(service, upstreams, uses),
       probeScript: probeScript(service.port, service.health.liveness),
       startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.name)],
       localImage: `${spec.name}/${name}:dev`,
-      publicIngress: service.pattern === 'gateway' || callerNames.length === 0,
+      publicIngress: pattern.traits.publicIngress || callerNames.length === 0,
+      npmDependencies: Object.entries({ ...SERVICE_DEPENDENCIES, ...pattern.npmDependencies })
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([dependency, version]) => ({ name: dependency, version })),
+      own: pattern.view?.(service, upstream) ?? {},
     };
   });
 

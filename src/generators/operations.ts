@@ -5,7 +5,9 @@ import { own } from '../own.js';
 import { newSpecText, withService } from '../spec/edit.js';
 import { loadSpec, SPEC_FILE, type LoadedSpec } from '../spec/load.js';
 import { parseSpec } from '../spec/load.js';
-import type { Pattern, ServiceInput, Spec } from '../spec/schema.js';
+import { allPatterns, defaultPattern, patternNamed, type PatternDefinition } from '../patterns/index.js';
+import { allCalls } from '../spec/graph.js';
+import type { Service, ServiceInput, Spec } from '../spec/schema.js';
 import { applyPlan, planCommit, type Plan } from './commit.js';
 import { generateProject } from './project.js';
 
@@ -39,23 +41,27 @@ export async function initProject(options: WriteOptions & { dir: string; name?: 
 export interface NewServiceOptions extends WriteOptions {
   projectDir: string;
   name: string;
-  pattern?: Pattern;
+  /** One of the pattern registry's names (default: its first). */
+  pattern?: string;
   port?: number;
   replicas?: number;
   dependsOn?: string[];
-  routes?: Record<string, string>;
+  /** The pattern's own fields, from its flags or its prompt (a gateway's `routes`). */
+  fields?: Record<string, unknown>;
 }
 
 export async function addService(options: NewServiceOptions): Promise<WriteResult> {
   const loaded = await loadSpec(options.projectDir);
-  const pattern = options.pattern ?? 'http-api';
-  checkReferences(loaded.spec, options);
+  const pattern = options.pattern === undefined ? defaultPattern() : patternNamed(options.pattern);
+  checkFlags(loaded.spec, pattern, options);
   const service: ServiceInput = {
-    pattern,
+    pattern: pattern.name,
     port: options.port ?? nextFreePort(loaded.spec, pattern),
     replicas: options.replicas,
     dependsOn: options.dependsOn?.length ? options.dependsOn : undefined,
-    routes: pattern === 'gateway' ? (options.routes ?? {}) : undefined,
+    // what its pattern cannot run without (the spec still wants it declared)
+    uses: pattern.requires?.infrastructure?.length ? [...pattern.requires.infrastructure] : undefined,
+    ...options.fields,
   };
   return writeProject(options.projectDir, withService(loaded, options.name, service), options);
 }
@@ -76,26 +82,33 @@ async function writeProject(projectDir: string, loaded: LoadedSpec, options: Wri
 
 /** Flag-level checks first, so the message names the flag rather than a line of a file
  * that does not exist yet. */
-function checkReferences(spec: Spec, options: NewServiceOptions): void {
+function checkFlags(spec: Spec, pattern: PatternDefinition, options: NewServiceOptions): void {
+  for (const field of Object.keys(options.fields ?? {})) {
+    const owner = allPatterns().find((candidate) => candidate.newService.flags?.some((flag) => flag.field === field));
+    if (owner && owner !== pattern) throw new UserError(`${flagOf(owner, field)} is for pattern ${owner.name}: add --pattern ${owner.name}`);
+  }
   const known = Object.keys(spec.services);
   const listed = known.length > 0 ? `known services: ${known.join(', ')}` : 'the project has no services yet';
-  for (const dependency of options.dependsOn ?? []) {
-    if (!own(spec.services, dependency)) throw new UserError(`--depends-on: unknown service "${dependency}" (${listed})`);
-  }
-  if (options.routes && options.pattern !== 'gateway') {
-    throw new UserError('--routes is for gateways: add --pattern gateway');
-  }
-  for (const [prefix, target] of Object.entries(options.routes ?? {})) {
-    if (!own(spec.services, target)) throw new UserError(`--routes ${prefix}=${target}: unknown service "${target}" (${listed})`);
+  const asked = { pattern: pattern.name, dependsOn: options.dependsOn ?? [], ...options.fields } as unknown as Service;
+  for (const { target, path } of allCalls(asked)) {
+    // "--depends-on", or the pattern's flag and the entry naming it: "--routes /orders"
+    const flag = path[0] === 'dependsOn' ? '--depends-on' : [flagOf(pattern, String(path[0])), ...path.slice(1)].join(' ');
+    if (!own(spec.services, target)) throw new UserError(`${flag}: unknown service "${target}" (${listed})`);
   }
   const owner = Object.entries(spec.services).find(([, service]) => service.port === options.port)?.[0];
   if (owner) throw new UserError(`--port ${options.port} is already taken by "${owner}": choose another port`);
 }
 
-/** Gateways sit on 8080 by convention; other services count up from 3001. */
-export function nextFreePort(spec: Spec, pattern: Pattern): number {
+function flagOf(pattern: PatternDefinition, field: string): string {
+  const option = pattern.newService.flags?.find((flag) => flag.field === field)?.option ?? field;
+  return option.split(' ')[0]!;
+}
+
+/** A pattern may have a port by convention (a gateway's 8080); others count up from 3001. */
+export function nextFreePort(spec: Spec, pattern: PatternDefinition): number {
   const taken = new Set(Object.values(spec.services).map((service) => service.port));
-  if (pattern === 'gateway' && !taken.has(8080)) return 8080;
+  const preferred = pattern.traits.defaultPort;
+  if (preferred !== undefined && !taken.has(preferred)) return preferred;
   let port = 3001;
   while (taken.has(port)) port += 1;
   return port;

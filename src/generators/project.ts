@@ -6,6 +6,7 @@ import { dockerFiles } from './docker.js';
 import { kubernetesFiles } from './kubernetes.js';
 import { TemplateRenderer } from './render.js';
 import { serviceFiles } from './service.js';
+import { SCHEMA_FILE } from '../scaffold-dir.js';
 import { Tree } from './tree.js';
 import { VERSIONS } from './versions.js';
 
@@ -17,8 +18,6 @@ export interface GenerateOptions {
 
 /** What a generator adds to the tree; all of them share one renderer and one view. */
 export type Generator = (tree: Tree, renderer: TemplateRenderer, project: ProjectView) => void;
-
-export const SCHEMA_FILE = '.scaffold/scaffold.schema.json';
 
 /** Every artifact the spec implies, as a virtual tree. Pure: reads only templates. */
 export function generateProject(spec: Spec, options: GenerateOptions = {}): Tree {

@@ -4,10 +4,9 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { parseAllDocuments } from 'yaml';
 import { UserError } from '../errors.js';
+import { OVERRIDES_DIR } from '../scaffold-dir.js';
 
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
-/** Where a project keeps its own versions of built-in templates, file by file. */
-export const OVERRIDES_DIR = '.scaffold/templates';
 
 const handlebars = Handlebars.create();
 handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
@@ -33,28 +32,27 @@ export class TemplateRenderer {
     this.#overridesRoot = projectDir ? path.join(projectDir, OVERRIDES_DIR) : undefined;
   }
 
-  /** Every template under `group` (e.g. "service/http-api"), rendered with `context`. */
-  renderGroup(group: string, context: object): RenderedFile[] {
-    const groupDir = path.join(BUILTIN_TEMPLATES, group);
+  /**
+   * Every template under `group` (e.g. "service/common"), rendered with `context`. `from`
+   * is where the group's built-in templates are when not under templates/ (a pattern's
+   * folder); `slots` fills the templates' `{{#> slot}}` partials (see `slotsIn`).
+   */
+  renderGroup(group: string, context: object, options: RenderOptions = {}): RenderedFile[] {
+    const groupDir = options.from ?? path.join(BUILTIN_TEMPLATES, group);
     if (!existsSync(groupDir)) return [];
     return listFiles(groupDir).map((relative) => ({
       path: outputPath(relative),
-      content: this.render(`${group}/${relative}`, context),
+      content: this.render(`${group}/${relative}`, context, { ...options, from: path.join(groupDir, relative) }),
     }));
   }
 
-  /** One template by its path under templates/. */
-  render(templatePath: string, context: object): string {
-    const source = this.#source(templatePath);
+  /** One template by its path under templates/ (or, with `from`, the file it is built in as). */
+  render(templatePath: string, context: object, options: RenderOptions = {}): string {
+    const source = this.#source(templatePath, options.from);
     if (!templatePath.endsWith('.hbs')) return source.text;
-    let template = this.#compiled.get(source.file);
-    if (!template) {
-      template = handlebars.compile(source.text, { noEscape: true, strict: true });
-      this.#compiled.set(source.file, template);
-    }
     let content: string;
     try {
-      content = template(context);
+      content = this.#compile(source)(context, { partials: options.slots });
     } catch (error) {
       throw new UserError(`cannot render ${source.file}: ${(error as Error).message.split('\n')[0]}`);
     }
@@ -62,11 +60,34 @@ export class TemplateRenderer {
     return content;
   }
 
-  #source(templatePath: string): { file: string; text: string } {
+  /** The partials in `dir` (one `<name>.hbs` each), by name; a project overrides them
+   * under `.scaffold/templates/<group>/`. */
+  slotsIn(group: string, dir: string | undefined): Record<string, Handlebars.TemplateDelegate> {
+    if (!dir || !existsSync(dir)) return {};
+    return Object.fromEntries(
+      listFiles(dir).map((file) => [file.replace(/\.hbs$/, ''), this.#compile(this.#source(`${group}/${file}`, path.join(dir, file)))]),
+    );
+  }
+
+  #compile(source: { file: string; text: string }): Handlebars.TemplateDelegate {
+    let template = this.#compiled.get(source.file);
+    if (!template) {
+      template = handlebars.compile(source.text, { noEscape: true, strict: true });
+      this.#compiled.set(source.file, template);
+    }
+    return template;
+  }
+
+  #source(templatePath: string, builtin = path.join(BUILTIN_TEMPLATES, templatePath)): { file: string; text: string } {
     const override = this.#overridesRoot && path.join(this.#overridesRoot, templatePath);
-    const file = override && existsSync(override) ? override : path.join(BUILTIN_TEMPLATES, templatePath);
+    const file = override && existsSync(override) ? override : builtin;
     return { file, text: readFileSync(file, 'utf8') };
   }
+}
+
+export interface RenderOptions {
+  from?: string;
+  slots?: Record<string, Handlebars.TemplateDelegate>;
 }
 
 /** A template that renders broken JSON or YAML (usually an override) stops the run before

@@ -1,16 +1,20 @@
+import { patternNamed } from '../patterns/index.js';
 import type { Generator } from './project.js';
 import { VERSIONS } from './versions.js';
 
 /** Code under src/generated/ follows the spec; the rest of a service is the user's. */
 const GENERATED_DIR = 'src/generated/';
 
-/** A service's code: the templates common to every pattern, then its pattern's own. */
+/** A service's code: the templates common to every pattern, their slots filled by its
+ * pattern, then its pattern's own templates (which win where both have a file). */
 export const serviceFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
+    const pattern = patternNamed(service.pattern);
     const context = { project, service, versions: VERSIONS };
+    const slots = renderer.slotsIn(`slots/${pattern.name}`, pattern.slots);
     const files = [
-      ...renderer.renderGroup('service/common', context),
-      ...renderer.renderGroup(`service/${service.pattern}`, context),
+      ...renderer.renderGroup('service/common', context, { slots }),
+      ...renderer.renderGroup(`service/${pattern.name}`, context, { from: pattern.templates, slots }),
     ];
     for (const file of files) {
       tree.write(

@@ -3,16 +3,13 @@
  * and the bench measures what users get.
  *
  * Every range resolves to releases that install and run on Node 20.19+ (`node` below);
- * the newer lines that need Node 22 are fenced off on purpose, see the notes.
+ * the newer lines that need Node 22 are fenced off on purpose, see the notes. A pattern's
+ * own dependencies sit in its folder (src/patterns/<name>/), noted the same way.
  */
-export const VERSIONS = {
-  node: '>=20.19',
+export const SERVICE_DEPENDENCIES = {
   // 5.10: LogController (one access line per request)
   fastify: '^5.10.0',
-  '@fastify/rate-limit': '^11.0.0',
   'prom-client': '^15.1.3',
-  // the gateway's upstream client; 7.x runs on Node 20.18.1+
-  undici: '^7.16.0',
   // sdk-trace-node 2.x peers on api <1.10, so ^1.9 would resolve to a version it rejects.
   '@opentelemetry/api': '~1.9.0',
   // 2.x is the last stable line for Node 20 (3.x needs Node 22); ^ stays within it.
@@ -25,6 +22,11 @@ export const VERSIONS = {
   '@opentelemetry/instrumentation-http': '^0.223.0',
   // Traces fetch() calls to upstreams; 0.33 is the release built on instrumentation 0.223.
   '@opentelemetry/instrumentation-undici': '^0.33.0',
+} as const;
+
+export const VERSIONS = {
+  node: '>=20.19',
+  ...SERVICE_DEPENDENCIES,
   typescript: '~5.9.0',
   tsx: '^4.20.0',
   vitest: '^4.1.0',

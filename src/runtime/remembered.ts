@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { UserError } from '../errors.js';
+import { scaffoldPaths } from '../scaffold-dir.js';
 import { RUNTIME_NAMES, type RuntimeName } from './runtime.js';
 
 /**
@@ -10,7 +10,7 @@ import { RUNTIME_NAMES, type RuntimeName } from './runtime.js';
  * `up --runtime compose` act on compose without being told again.
  */
 function file(projectDir: string): string {
-  return path.join(projectDir, '.scaffold', 'runtime.json');
+  return scaffoldPaths(projectDir).runtime;
 }
 
 export async function rememberRuntime(projectDir: string, runtime: RuntimeName): Promise<void> {

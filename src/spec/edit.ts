@@ -2,10 +2,11 @@ import { Document, isMap, type YAMLMap } from 'yaml';
 import { UserError } from '../errors.js';
 import { parseSpec, type LoadedSpec } from './load.js';
 import { own } from '../own.js';
+import { SCHEMA_FILE } from '../scaffold-dir.js';
 import { serviceNameProblem } from './names.js';
 import type { ServiceInput, SpecInput } from './schema.js';
 
-export const SCHEMA_COMMENT = 'yaml-language-server: $schema=.scaffold/scaffold.schema.json';
+export const SCHEMA_COMMENT = `yaml-language-server: $schema=${SCHEMA_FILE}`;
 
 /** The text of a new scaffold.yaml. */
 export function newSpecText(spec: SpecInput): string {

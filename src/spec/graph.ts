@@ -3,14 +3,24 @@
  * supervisor can order its services without loading zod (~50 ms of every `scaffold up`).
  */
 import { own } from '../own.js';
+import type { Call } from '../patterns/pattern.js';
+import { patternOf } from '../patterns/index.js';
 import type { Service, Spec } from './schema.js';
 
-/** Calls a gateway makes count as dependencies too: it needs its upstreams to route. */
-export function dependenciesOf(service: Pick<Service, 'dependsOn' | 'routes'>): string[] {
-  return [...new Set([...service.dependsOn, ...Object.values(service.routes ?? {})])];
+/** Every service it calls, with where the spec names each: `dependsOn`, then the calls
+ * its pattern makes (a gateway's routes), which it needs up just the same. */
+export function allCalls(service: Service): Call[] {
+  return [
+    ...service.dependsOn.map((target, index) => ({ target, path: ['dependsOn', index] })),
+    ...(patternOf(service).calls?.(service) ?? []),
+  ];
 }
 
-export function findCycle(services: Record<string, Pick<Service, 'dependsOn' | 'routes'>>): string[] | undefined {
+export function dependenciesOf(service: Service): string[] {
+  return [...new Set(allCalls(service).map((call) => call.target))];
+}
+
+export function findCycle(services: Record<string, Service>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (name: string): string[] | undefined => {

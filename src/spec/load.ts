@@ -35,6 +35,6 @@ export async function loadSpec(projectDir: string): Promise<LoadedSpec> {
 
 /** Parses and validates; every problem names file:line:column and the field. */
 export function parseSpec(text: string, file: string): LoadedSpec {
-  const { value, document } = parseYamlFile(text, file, specSchema);
+  const { value, document } = parseYamlFile(text, file, specSchema());
   return { spec: value, document, file };
 }

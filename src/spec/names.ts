@@ -21,25 +21,10 @@ export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
   'node-modules',
 ]);
 
-export const PATTERNS = ['http-api', 'gateway'] as const;
-export type Pattern = (typeof PATTERNS)[number];
-
 export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;
 export const BALANCING = ['round-robin', 'least-connections'] as const;
 export const FRONT_PORT_MODES = ['proxy', 'handoff'] as const;
 export type FrontPortMode = (typeof FRONT_PORT_MODES)[number];
-
-/** A gateway's route prefix: "/orders", "/api/v1"; lowercase, no trailing "/". */
-const ROUTE_PREFIX_PATTERN = /^\/[a-z0-9._~-]+(\/[a-z0-9._~-]+)*$/;
-
-export function routePrefixProblem(prefix: string): string | undefined {
-  if (!ROUTE_PREFIX_PATTERN.test(prefix)) return 'route prefixes look like "/orders" (lowercase, no trailing "/")';
-  // a client normalises "." and ".." away, so no request can ever carry them to the gateway
-  if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
-    return 'a route prefix cannot hold "." or ".." segments: no request reaches them';
-  }
-  return undefined;
-}
 
 export function serviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a service name cannot be empty';

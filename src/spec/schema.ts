@@ -2,26 +2,30 @@ import { z } from 'zod';
 import {
   BALANCING,
   FRONT_PORT_MODES,
-  PATTERNS,
   RESTART_POLICIES,
-  routePrefixProblem,
   SERVICE_NAME_MAX,
   SERVICE_NAME_PATTERN,
   serviceNameProblem,
 } from './names.js';
-import { findCycle } from './graph.js';
+import { allCalls, findCycle } from './graph.js';
 import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '../infrastructure/index.js';
+import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
+import { unknownFields } from './yaml-file.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
  * `Spec`; nothing reads the YAML again.
  */
 
-export type { Pattern } from './names.js';
-const serviceName = z.string().superRefine((name, ctx) => {
-  const problem = serviceNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+// checked by one function for its messages; the JSON Schema (for editors) cannot read a
+// refinement, so it is told the pattern and length too
+const serviceName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = serviceNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ pattern: SERVICE_NAME_PATTERN.source, maxLength: SERVICE_NAME_MAX });
 
 const cpu = z
   .string()
@@ -57,61 +61,83 @@ export const DEFAULT_RESOURCES = {
 
 export const DEFAULT_HEALTH = { liveness: '/healthz', readiness: '/readyz' } as const;
 
-export const serviceSchema = z
-  .strictObject({
-    pattern: z.enum(PATTERNS).default('http-api').describe('What the service is built from.'),
-    port: port.describe('The port the service listens on: its front port on this machine.'),
-    replicas: z
-      .number()
-      .int()
-      .min(1, { error: 'a service needs at least 1 replica' })
-      .max(50, { error: 'at most 50 replicas' })
-      .default(1),
-    dependsOn: z
-      .array(serviceName)
-      .default([])
-      .describe('Services this one calls; each is reachable at <NAME>_URL.'),
-    routes: z
-      .record(
-        z.string().superRefine((prefix, ctx) => {
-          const problem = routePrefixProblem(prefix);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-        serviceName,
-      )
-      .optional()
-      .describe('Gateway only: path prefix → upstream service.'),
-    env: z.record(envName, z.string()).default({}),
-    resources: z
-      .strictObject({ requests: resourceAmounts, limits: resourceAmounts })
-      .default(DEFAULT_RESOURCES),
-    health: z
-      .strictObject({ liveness: httpPath, readiness: httpPath })
-      .refine((health) => health.liveness !== health.readiness, {
-        error: 'liveness and readiness need different paths: a draining service is alive but not ready',
-      })
-      .default(DEFAULT_HEALTH),
-    restart: z.enum(RESTART_POLICIES).default('always'),
-    balancing: z.enum(BALANCING).default('round-robin'),
-    frontPort: z
-      .enum(FRONT_PORT_MODES)
-      .default('proxy')
-      .describe(
-        'Process runtime: "proxy" forwards every byte and replays a request an instance died before answering; ' +
-          '"handoff" passes each connection to an instance, for direct speed, and cannot replay.',
-      ),
-    uses: z
-      .array(z.string())
-      .default([])
-      .describe('Infrastructure it connects to (declared under infrastructure); each is reachable at its URL variable, e.g. REDIS_URL.'),
-    rateLimit: z
-      .number()
-      .int()
-      .min(0)
-      .default(1000)
-      .describe('Gateway only: requests per second allowed to one client (0 turns it off).'),
-  })
-  .describe('One service of the system.');
+/** The fields every service has, whatever its pattern. */
+const commonFields = {
+  port: port.describe('The port the service listens on: its front port on this machine.'),
+  replicas: z
+    .number()
+    .int()
+    .min(1, { error: 'a service needs at least 1 replica' })
+    .max(50, { error: 'at most 50 replicas' })
+    .default(1),
+  dependsOn: z
+    .array(serviceName)
+    .default([])
+    .describe('Services this one calls; each is reachable at <NAME>_URL.'),
+  env: z.record(envName, z.string()).default({}),
+  resources: z
+    .strictObject({ requests: resourceAmounts, limits: resourceAmounts })
+    .default(DEFAULT_RESOURCES),
+  health: z
+    .strictObject({ liveness: httpPath, readiness: httpPath })
+    .refine((health) => health.liveness !== health.readiness, {
+      error: 'liveness and readiness need different paths: a draining service is alive but not ready',
+    })
+    .default(DEFAULT_HEALTH),
+  restart: z.enum(RESTART_POLICIES).default('always'),
+  balancing: z.enum(BALANCING).default('round-robin'),
+  frontPort: z
+    .enum(FRONT_PORT_MODES)
+    // handoff by default: a Kubernetes Service balances connections and never replays a
+    // request, so the local runtime shows the failures a cluster would; "proxy" is what a
+    // service mesh's retry adds
+    .default('handoff')
+    .describe(
+      'Process runtime: "handoff" (default) passes each connection to an instance, for direct speed, and cannot replay, ' +
+        'as a Kubernetes Service; "proxy" forwards every byte and replays a request an instance died before answering, ' +
+        "as a service mesh's retry does.",
+    ),
+  uses: z
+    .array(z.string())
+    .default([])
+    .describe('Infrastructure it connects to (declared under infrastructure); each is reachable at its URL variable, e.g. REDIS_URL.'),
+};
+
+/**
+ * One service: a union keyed on `pattern`, each member the common fields plus its
+ * pattern's own (from the pattern registry). A field of another pattern is refused with
+ * the name of the pattern it belongs to.
+ */
+function buildServiceSchema() {
+  const patterns = allPatterns();
+  const kit = { z, serviceName };
+  const own = new Map(patterns.map((pattern) => [pattern.name, pattern.fields?.(kit) ?? {}]));
+  const owner = (field: string) => patterns.find((pattern) => Object.hasOwn(own.get(pattern.name)!, field))?.name;
+  const members = patterns.map((pattern, index) => {
+    const name = z.literal(pattern.name).describe(`What the service is built from: ${pattern.description}.`);
+    return z.strictObject(
+      { pattern: index === 0 ? name.default(pattern.name) : name, ...commonFields, ...own.get(pattern.name) },
+      { error: (issue) => (issue.code === 'unrecognized_keys' ? foreignFields(issue.keys, owner) : undefined) },
+    );
+  });
+  const names = patterns.map((pattern) => pattern.name).join(', ');
+  return z
+    .discriminatedUnion('pattern', members as unknown as [z.ZodObject, ...z.ZodObject[]], {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? `unknown pattern ${JSON.stringify((issue.input as { pattern?: unknown } | undefined)?.pattern)}: use one of ${names}`
+          : undefined,
+    })
+    .describe('One service of the system.');
+}
+
+/** "routes belongs to pattern gateway" for a field another pattern owns; a field no
+ * pattern has is a typo. */
+function foreignFields(keys: string[], owner: (field: string) => string | undefined): string {
+  const foreign = keys.filter((key) => owner(key)).map((key) => `${key} belongs to pattern ${owner(key)}: remove it, or set pattern: ${owner(key)}`);
+  const unknown = keys.filter((key) => !owner(key));
+  return [...foreign, ...(unknown.length > 0 ? [unknownFields(unknown)] : [])].join('; ');
+}
 
 /** An image reference: no spaces, no scheme (e.g. "registry.local/mirror/redis:7.4"). */
 const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
@@ -138,24 +164,47 @@ const infrastructureSchema = z
   )
   .describe('Servers the services use (uses: [...]), one of each kind.');
 
-export const specSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(SERVICE_NAME_PATTERN, {
-        error: 'project names use lowercase letters, digits and "-", starting with a letter',
-      })
-      .max(SERVICE_NAME_MAX)
-      .describe('The project name: the compose project and the Kubernetes namespace.'),
-    services: z.record(serviceName, serviceSchema).default({}),
-    infrastructure: infrastructureSchema,
-  })
-  .superRefine(checkReferences);
+function buildSpecSchema() {
+  return z
+    .strictObject({
+      name: z
+        .string()
+        .regex(SERVICE_NAME_PATTERN, {
+          error: 'project names use lowercase letters, digits and "-", starting with a letter',
+        })
+        .max(SERVICE_NAME_MAX)
+        .describe('The project name: the compose project and the Kubernetes namespace.'),
+      services: z.record(serviceName, buildServiceSchema()).default({}),
+      infrastructure: infrastructureSchema,
+    })
+    .superRefine(checkReferences);
+}
 
-export type Spec = z.output<typeof specSchema>;
-export type SpecInput = z.input<typeof specSchema>;
-export type Service = z.output<typeof serviceSchema>;
-export type ServiceInput = z.input<typeof serviceSchema>;
+let built: { version: number; schema: z.ZodType<Spec> } | undefined;
+
+/** scaffold.yaml's schema, built from the pattern registry (again only when it changed). */
+export function specSchema(): z.ZodType<Spec> {
+  if (built?.version !== registryVersion()) {
+    built = { version: registryVersion(), schema: buildSpecSchema() as unknown as z.ZodType<Spec> };
+  }
+  return built.schema;
+}
+
+const commonObject = z.object(commonFields);
+/** The fields every service has; its pattern's own are for its pattern to read. */
+export type CommonService = z.output<typeof commonObject> & { pattern: string };
+export type Service = CommonService & Readonly<Record<string, unknown>>;
+export type ServiceInput = Partial<z.input<typeof commonObject>> & { port: number; pattern?: string } & Record<string, unknown>;
+export interface Spec {
+  name: string;
+  services: Record<string, Service>;
+  infrastructure: z.output<typeof infrastructureSchema>;
+}
+export interface SpecInput {
+  name: string;
+  services?: Record<string, ServiceInput>;
+  infrastructure?: z.input<typeof infrastructureSchema>;
+}
 
 function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
   const { services, infrastructure } = spec as unknown as Pick<Spec, 'services' | 'infrastructure'>;
@@ -179,33 +228,21 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
     }
     portOwner.set(service.port, name);
 
-    service.dependsOn.forEach((dependency, index) => {
-      if (dependency === name) {
-        ctx.addIssue({ code: 'custom', path: at('dependsOn', index), message: `"${name}" cannot depend on itself` });
-      } else if (!names.has(dependency)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('dependsOn', index),
-          message: `unknown service "${dependency}": declare it under services first`,
-        });
-      }
-    });
-
-    if (service.routes && service.pattern !== 'gateway') {
-      ctx.addIssue({
-        code: 'custom',
-        path: at('routes'),
-        message: 'only a service with pattern "gateway" has routes: remove them or set pattern: gateway',
-      });
-    }
-    for (const [prefix, target] of Object.entries(service.routes ?? {})) {
+    for (const { target, path } of allCalls(service)) {
       if (target === name) {
-        ctx.addIssue({ code: 'custom', path: at('routes', prefix), message: 'a gateway cannot route to itself' });
+        ctx.addIssue({ code: 'custom', path: at(...path), message: `"${name}" cannot call itself` });
       } else if (!names.has(target)) {
+        ctx.addIssue({ code: 'custom', path: at(...path), message: `unknown service "${target}": declare it under services first` });
+      }
+    }
+
+    for (const kind of patternOf(service).requires?.infrastructure ?? []) {
+      if (!(service.uses as string[]).includes(kind)) {
         ctx.addIssue({
           code: 'custom',
-          path: at('routes', prefix),
-          message: `unknown service "${target}": declare it under services first`,
+          // at uses when the service has some, else at the service (uses is not in the file)
+          path: service.uses.length > 0 ? at('uses') : at(),
+          message: `a ${service.pattern} service needs ${kind}: add it to uses`,
         });
       }
     }
@@ -235,13 +272,14 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
 
 /** The JSON Schema editors use to complete and check scaffold.yaml. */
 export function specJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(specSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const schema = z.toJSONSchema(specSchema(), { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   // the registry's kinds by name, so editors complete them and flag a typo
   const entry = schema.properties.infrastructure.additionalProperties;
   schema.properties.infrastructure.properties = Object.fromEntries(infrastructureNames().map((kind) => [kind, entry]));
   schema.properties.infrastructure.additionalProperties = false;
-  const uses = schema.properties.services.additionalProperties.properties.uses;
-  uses.items = { ...uses.items, enum: infrastructureNames() };
+  for (const member of schema.properties.services.additionalProperties.oneOf) {
+    member.properties.uses.items = { ...member.properties.uses.items, enum: infrastructureNames() };
+  }
   return { ...schema, title: 'scaffold.yaml' };
 }
 

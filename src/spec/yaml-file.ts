@@ -50,7 +50,7 @@ export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T
     // the parser reports aliases to a missing anchor, and expansions past the limit, only here
     throw invalid([`${where(0)}: ${firstLine((error as Error).message)}`]);
   }
-  const result = schema.safeParse(data ?? {});
+  const result = schema.safeParse(data ?? {}, { error: defaultMessage });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const { offset, found } = locate(document, issue.path, issue.code === 'invalid_key');
@@ -69,11 +69,19 @@ function invalid(problems: string[]): UserError {
   return new UserError(`${first}${more}`, rest);
 }
 
+/** "unknown field "prot": check the spelling" */
+export function unknownFields(keys: string[]): string {
+  return `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}: check the spelling`;
+}
+
+/** Messages for issues whose schema says nothing of its own (a schema's `error` wins:
+ * the spec's service schema names the pattern a stray field belongs to). */
+function defaultMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  return issue.code === 'unrecognized_keys' ? unknownFields(issue.keys) : undefined;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_key') return issue.issues.map((inner) => inner.message).join('; ');
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling`;
-  }
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }

@@ -101,6 +101,18 @@ describe('the classic system, running', () => {
     expect(result.stderr).toMatch(/PORT/);
   });
 
+  it('writes one access line per request, with what a reader needs, and none for probes', async () => {
+    const service = await startService(project, 'users', { LOG_LEVEL: 'info' });
+    await fetch(`${service.url}/items/nope?x=1`, { headers: { 'x-request-id': 'log-me-1' } });
+    await fetch(`${service.url}/healthz`, { headers: { 'x-request-id': 'log-me-2' } });
+    expect(await service.stop()).toBe(0);
+    const lines = (await service.process).stdout.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.reqId === 'log-me-1')).toEqual([
+      expect.objectContaining({ msg: 'request completed', method: 'GET', url: '/items/nope?x=1', statusCode: 404, responseTime: expect.any(Number), time: expect.any(Number) }),
+    ]);
+    expect(lines.filter((line) => line.reqId === 'log-me-2')).toEqual([]);
+  });
+
   it('drains and exits cleanly on SIGTERM', async () => {
     const service = await startService(project, 'users');
     const started = Date.now();

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, MANIFEST_FILE, planCommit } from '../../src/generators/commit.js';
+import { applyPlan, planCommit } from '../../src/generators/commit.js';
+import { MANIFEST_FILE } from '../../src/scaffold-dir.js';
 import { Tree, type FileMode } from '../../src/generators/tree.js';
 import { snapshotDir } from '../support/snapshot-dir.js';
 import { tempDir } from '../support/cli.js';

@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { generateProject } from '../../src/generators/project.js';
-import { findInfrastructure, registerInfrastructure, type InfrastructureKind } from '../../src/infrastructure/index.js';
+import { findInfrastructure, registerInfrastructure } from '../../src/infrastructure/index.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { serviceNameProblem } from '../../src/spec/names.js';
 import { specJsonSchema } from '../../src/spec/schema.js';
+import { kv } from '../fixtures/seam/kv/index.js';
 
-/** A kind from outside the built-in folders: all the spec and generators know of it is
- * what its registration says. */
-const keyValue: InfrastructureKind = {
-  name: 'kv',
-  description: 'a key-value store for this test',
-  defaultVersion: '1',
-  image: (version) => `example/kv:${version}`,
-  port: 7000,
-  urlVar: 'KV_URL',
-  url: ({ host, port }) => `kv://${host}:${port}`,
-  process: { server: 'file:///nowhere/kv-server.js' },
-  container: { healthcheck: () => ['kv-ping'], user: 4242, dataPath: '/kv' },
-};
+/** A kind from outside the built-in folders (the seam fixture's): all the spec and
+ * generators know of it is what its registration says. */
+const keyValue = kv;
 
 describe('the infrastructure registry', () => {
   it('takes a kind registered from outside into the schema, the names and the generated files', () => {

@@ -183,7 +183,8 @@ export function registerChaos(program: Command): void {
     .action(async (_options: object, command: Command) => {
       const { cli } = await runtimeFor(command);
       const { scenariosFor } = await import('../../simulate/chaos/scenarios.js');
-      const plans = await scenariosFor(cli.cwd);
+      const { loadSpec } = await import('../../spec/load.js');
+      const plans = scenariosFor((await loadSpec(cli.cwd)).spec);
       const lines = plans.map((plan) => `${plan.name.padEnd(22)} ${plan.notApplicable ? `(not applicable: ${plan.notApplicable})` : `${plan.description}; expects ${plan.expectation}`}`);
       cli.output.data(plans.map(({ run: _run, ...plan }) => plan), lines.join('\n'));
     });
@@ -196,7 +197,8 @@ export function registerChaos(program: Command): void {
       const { cli, runtime } = await runtimeFor(command);
       const { scenariosFor } = await import('../../simulate/chaos/scenarios.js');
       const { UserError } = await import('../../errors.js');
-      const plans = await scenariosFor(cli.cwd);
+      const { loadSpec } = await import('../../spec/load.js');
+      const plans = scenariosFor((await loadSpec(cli.cwd)).spec);
       const plan = plans.find((candidate) => candidate.name === name);
       if (!plan) throw new UserError(`no scenario "${name}": choose ${plans.map((p) => p.name).join(', ')}`);
       if (!plan.run) throw new UserError(`${name} does not apply to this system: ${plan.notApplicable}`);

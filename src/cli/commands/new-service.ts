@@ -1,38 +1,66 @@
-import { Option, type Command } from 'commander';
-import { PATTERNS, type Pattern } from '../../spec/names.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UserError } from '../../errors.js';
+import { allPatterns, defaultPattern, patternNamed, patternNames } from '../../patterns/index.js';
+import type { PatternFlag } from '../../patterns/pattern.js';
 import { globals } from '../global-options.js';
-import { list, routes, wholeNumber } from '../parse.js';
+import { list, wholeNumber } from '../parse.js';
 import { canPrompt } from '../prompts.js';
 import { reportWrite } from '../render-plan.js';
 
 interface NewServiceFlags {
-  pattern?: Pattern;
+  pattern?: string;
   port?: number;
   replicas?: number;
   dependsOn?: string[];
-  routes?: Record<string, string>;
   yes?: boolean;
+  /** The patterns' own flags, by field (a gateway's --routes is `routes`). */
+  [field: string]: unknown;
 }
 
 export function registerNewService(program: Command): void {
-  program
+  const command = program
     .command('new-service')
     .description('add a service to scaffold.yaml and generate its code and deployment files')
     .argument('<name>', 'service name (lowercase letters, digits, "-")')
-    .addOption(new Option('--pattern <pattern>', 'what the service is built from').choices(PATTERNS))
+    .addOption(new Option('--pattern <pattern>', 'what the service is built from').choices(patternNames()))
     .option('--port <port>', 'port it listens on (default: the next free one)', wholeNumber(1024, 65535))
     .option('--replicas <n>', 'instances to run', wholeNumber(1, 50))
-    .option('--depends-on <services>', 'services it calls (comma-separated, repeatable)', list)
-    .option('--routes <routes>', 'gateway routes, e.g. /users=users,/orders=orders', routes)
+    .option('--depends-on <services>', 'services it calls (comma-separated, repeatable)', list);
+  for (const flag of patternFlags()) command.option(flag.option, flag.description, usageError(flag));
+  command
     .option('-y, --yes', 'take defaults; never prompt')
     .action(async (name: string, flags: NewServiceFlags, command: Command) => {
       const cli = globals(command);
       const { addService } = await import('../../generators/operations.js');
       const answers = canPrompt(flags.yes) ? await askMissing(flags, cli.cwd) : flags;
-      const result = await addService({ projectDir: cli.cwd, name, ...answers, dryRun: cli.dryRun, force: cli.force });
+      const fields = Object.fromEntries(patternFlags().filter((flag) => answers[flag.field] !== undefined).map((flag) => [flag.field, answers[flag.field]]));
+      const { pattern, port, replicas, dependsOn } = answers;
+      const result = await addService({ projectDir: cli.cwd, name, pattern, port, replicas, dependsOn, fields, dryRun: cli.dryRun, force: cli.force });
       reportWrite(result, cli);
       if (result.applied) cli.output.info(`\nNext: npm install && npm run build && npm test`);
     });
+}
+
+/** The pattern prompt's choices: each registered pattern, labelled by its description. */
+export function patternChoices(): { value: string; name: string }[] {
+  return allPatterns().map((pattern) => ({ value: pattern.name, name: `${pattern.name} — ${pattern.description}` }));
+}
+
+function patternFlags(): PatternFlag[] {
+  return allPatterns().flatMap((pattern) => pattern.newService.flags ?? []);
+}
+
+/** A pattern's parser says what is wrong with a value; commander makes it a usage error
+ * that names the flag. */
+function usageError(flag: PatternFlag) {
+  return (value: string, previous: unknown) => {
+    try {
+      return flag.parse(value, previous);
+    } catch (error) {
+      if (error instanceof UserError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
 }
 
 /** Asks only for what the flags left open. */
@@ -43,25 +71,19 @@ async function askMissing(flags: NewServiceFlags, projectDir: string): Promise<N
   const { spec } = await loadSpec(projectDir);
   const others = Object.keys(spec.services);
   const answers = { ...flags };
-  answers.pattern ??= await select<Pattern>({
-    message: 'Pattern',
-    choices: [
-      { value: 'http-api', name: 'http-api — a REST service' },
-      { value: 'gateway', name: 'gateway — routes paths to other services' },
-    ],
-  });
+  answers.pattern ??= await select<string>({ message: 'Pattern', choices: patternChoices(), default: defaultPattern().name });
+  const pattern = patternNamed(answers.pattern);
   answers.port ??= Number(
     await input({
       message: 'Port',
-      default: String(nextFreePort(spec, answers.pattern)),
+      default: String(nextFreePort(spec, pattern)),
       validate: (value) => /^\d+$/.test(value) && Number(value) >= 1024 && Number(value) <= 65535 || 'a port from 1024 to 65535',
     }),
   );
-  if (answers.pattern === 'gateway' && answers.routes === undefined && others.length > 0) {
-    const targets = await checkbox({ message: 'Route to', choices: others.map((value) => ({ value, checked: true })) });
-    answers.routes = Object.fromEntries(targets.map((target) => [`/${target}`, target]));
-  } else if (answers.pattern === 'http-api' && answers.dependsOn === undefined && others.length > 0) {
-    answers.dependsOn = await checkbox({ message: 'Calls (dependsOn)', choices: others.map((value) => ({ value })) });
+  const ask = pattern.newService.ask;
+  if (ask && answers[ask.field] === undefined && others.length > 0) {
+    const targets = await checkbox({ message: ask.message, choices: others.map((value) => ({ value, checked: ask.allChecked })) });
+    answers[ask.field] = ask.answer(targets);
   }
   return answers;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { RESULTS_DIR } from '../../scaffold-dir.js';
 import { globals } from '../global-options.js';
 import { formatDeltas } from '../render-load.js';
 
@@ -7,7 +8,7 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('render a saved result as a self-contained HTML report, or compare two results')
-    .argument('[result]', 'a result JSON from .scaffold/results/: a load, or an experiment\'s journal')
+    .argument('[result]', `a result JSON from ${RESULTS_DIR}/: a load, or an experiment's journal`)
     .option('-o, --output <file>', 'where to write the HTML (default: beside the result)')
     .option('--baseline <result>', 'draw another run beside this one')
     .option('--compare <results...>', 'print the deltas from the first result to the second')
@@ -23,7 +24,7 @@ export function registerReport(program: Command): void {
         cli.output.data(deltas, formatDeltas(deltas));
         return;
       }
-      if (!resultFile) throw new UserError('name a result JSON (see .scaffold/results/), or use --compare a.json b.json');
+      if (!resultFile) throw new UserError(`name a result JSON (see ${RESULTS_DIR}/), or use --compare a.json b.json`);
       const { writeSavedReport } = await import('../../simulate/report/write.js');
       const input = path.resolve(cli.cwd, resultFile);
       const output = path.resolve(cli.cwd, options.output ?? input.replace(/\.json$/, '') + '.html');

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { projectView, type ProjectView, type ServiceView } from '../../generators/context.js';
 import { regenerate } from '../../generators/operations.js';
+import { scaffoldPaths } from '../../scaffold-dir.js';
 import { loadSpec } from '../../spec/load.js';
 import { createExec, type Exec } from '../exec.js';
 import { byteFaults, faultKind } from '../../faults/index.js';
@@ -341,7 +342,7 @@ export class ComposeRuntime implements Runtime {
     if (tools.compose.v1) {
       const document = parseDocument(readFileSync(file, 'utf8'));
       document.delete('name');
-      file = path.join(this.#projectDir, '.scaffold', 'compose', 'compose.v1.yaml');
+      file = scaffoldPaths(this.#projectDir).composeV1;
       await writeFileAtomic(file, document.toString());
     }
     const { name } = await this.#project();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError } from '../../errors.js';
+import { scaffoldPaths } from '../../scaffold-dir.js';
 import type { ActiveFault } from '../faults.js';
 import { isAlive } from '../process-tree.js';
 import type { KeeperConfig, KeeperMessage } from './fault-keeper-main.js';
@@ -37,7 +38,7 @@ export class FaultKeepers {
   readonly #dir: string;
 
   constructor(projectDir: string) {
-    this.#dir = path.join(projectDir, '.scaffold', 'compose', 'faults');
+    this.#dir = scaffoldPaths(projectDir).composeFaults;
   }
 
   /** Starts the keepers; `held.expiresAt` becomes the time the last of them undoes it. */

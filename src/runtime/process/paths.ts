@@ -2,16 +2,17 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InfrastructureKind } from '../../infrastructure/index.js';
+import { scaffoldPaths } from '../../scaffold-dir.js';
 
 /** Where a run of the process runtime keeps its state, inside the project. */
 export function runPaths(projectDir: string) {
-  const run = path.join(projectDir, '.scaffold', 'run');
+  const { run, data } = scaffoldPaths(projectDir);
   const socket = path.join(run, 'supervisor.sock');
   return {
     run,
     logs: path.join(run, 'logs'),
     /** Infrastructure data outlives a run, like a named volume. */
-    data: path.join(projectDir, '.scaffold', 'data'),
+    data,
     state: path.join(run, 'state.json'),
     /** Held by an `up` of either runtime until it is done: see runtime/starting.ts. */
     starting: path.join(run, 'starting.json'),

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { faultTarget, type Fault } from '../../runtime/faults.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import { RESULTS_DIR } from '../load/result.js';
+import { RESULTS_DIR } from '../../scaffold-dir.js';
 import { simulateLoad } from '../load/simulate.js';
 import { checkTarget } from '../load/target.js';
 import { injectFault } from './inject.js';

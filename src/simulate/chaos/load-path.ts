@@ -1,8 +1,9 @@
 import { UserError } from '../../errors.js';
 import { own } from '../../own.js';
-import type { Spec } from '../../spec/schema.js';
+import { patternOf } from '../../patterns/index.js';
+import type { Service, Spec } from '../../spec/schema.js';
 
-/** The gateway and the prefix that reaches `service` through it, if any. */
+/** The service (a gateway) and the prefix that reaches `service` through it, if any. */
 export function routeTo(spec: Spec, service: string): { gateway: string; prefix: string } | undefined {
   for (const [gateway, definition] of Object.entries(spec.services)) {
     const prefix = prefixTo(definition, service);
@@ -11,9 +12,9 @@ export function routeTo(spec: Spec, service: string): { gateway: string; prefix:
   return undefined;
 }
 
-/** The prefix of a gateway's route to `service`, if it has one. */
-function prefixTo(gateway: Spec['services'][string], service: string): string | undefined {
-  return Object.entries(gateway.routes ?? {}).find(([, target]) => target === service)?.[0];
+/** The prefix under which `through` passes requests on to `service`, if its pattern does. */
+function prefixTo(through: Service, service: string): string | undefined {
+  return patternOf(through).pathTo?.(through, service);
 }
 
 /**

@@ -1,5 +1,5 @@
+import { patternOf } from '../../patterns/index.js';
 import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
-import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/schema.js';
 import { injectFault } from './inject.js';
 import { killService } from './kill.js';
@@ -25,14 +25,19 @@ export interface ScenarioOutcome {
 
 const LOAD = { rate: 100, connections: 10, before: 3_000, after: 5_000 };
 
-export async function scenariosFor(projectDir: string): Promise<ScenarioPlan[]> {
-  const { spec } = await loadSpec(projectDir);
+/** The scenarios, each planned on this system's spec (the CLI loads it once). */
+export function scenariosFor(spec: Spec): ScenarioPlan[] {
   return [replicaLoss(spec), outageAndRecovery(spec), slowDependency(spec)];
+}
+
+/** The services a scenario may pick: those whose pattern lists it. */
+function candidates(spec: Spec, scenario: string): [string, Spec['services'][string]][] {
+  return Object.entries(spec.services).filter(([, service]) => patternOf(service).scenarios.includes(scenario));
 }
 
 function replicaLoss(spec: Spec): ScenarioPlan {
   const plan = { name: 'replica-loss', description: 'SIGKILL one of N replicas under load', expectation: '≥ 99.9% of requests succeed in every phase' };
-  const target = Object.entries(spec.services).find(([name, service]) => service.replicas >= 2 && routeTo(spec, name));
+  const target = candidates(spec, plan.name).find(([name, service]) => service.replicas >= 2 && routeTo(spec, name));
   if (!target) return { ...plan, notApplicable: 'no service with 2 or more replicas behind a gateway' };
   const [service] = target;
   const route = routeTo(spec, service)!;
@@ -51,7 +56,7 @@ function replicaLoss(spec: Spec): ScenarioPlan {
 
 function outageAndRecovery(spec: Spec): ScenarioPlan {
   const plan = { name: 'outage-and-recovery', description: 'SIGKILL every instance of a service behind the gateway', expectation: 'the gateway answers clear 502/503 (no hangs), and the service is back within 10 s' };
-  const service = Object.keys(spec.services).find((name) => routeTo(spec, name) && spec.services[name]!.restart !== 'no');
+  const service = candidates(spec, plan.name).find(([name, definition]) => routeTo(spec, name) && definition.restart !== 'no')?.[0];
   if (!service) return { ...plan, notApplicable: 'no restartable service behind a gateway' };
   const route = routeTo(spec, service)!;
   return {
@@ -74,7 +79,7 @@ function slowDependency(spec: Spec): ScenarioPlan {
     description: 'add latency beyond the caller\'s upstream timeout to its link to a dependency',
     expectation: 'the caller\'s p99 stays bounded by its timeout (UPSTREAM_TIMEOUT_MS, 5 s by default)',
   };
-  const caller = Object.entries(spec.services).find(([name, service]) => service.dependsOn.length > 0 && routeTo(spec, name));
+  const caller = candidates(spec, plan.name).find(([name, service]) => service.dependsOn.length > 0 && routeTo(spec, name));
   if (!caller) return { ...plan, notApplicable: 'no service with dependsOn behind a gateway' };
   const [name, service] = caller;
   const dependency = service.dependsOn[0]!;

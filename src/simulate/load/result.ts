@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../../atomic-write.js';
+import { RESULTS_DIR } from '../../scaffold-dir.js';
 import type { SloVerdict } from './slo.js';
 
 export interface LatencySummary {
@@ -49,6 +50,10 @@ export interface PhaseSummary {
   errorsByKind: Record<string, number>;
   /** ms since the start of the run of its first failure, or null. */
   firstErrorAtMs: number | null;
+  /** ms since the start of the run of its last failure, or null. */
+  lastErrorAtMs: number | null;
+  /** ms since the start of the run of its last answer without error, or null. */
+  lastOkAtMs: number | null;
 }
 
 /** The latency distribution: `ms` is the latency at `percentile`. */
@@ -72,7 +77,6 @@ export interface LoadResult {
   passed: boolean;
 }
 
-export const RESULTS_DIR = '.scaffold/results';
 
 /** Saves a result as JSON under the project's results folder; returns the file. */
 export async function saveResult(projectDir: string, result: LoadResult): Promise<string> {

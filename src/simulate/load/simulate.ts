@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
+import { patternOf } from '../../patterns/index.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
 import { runLoad, type Stage } from './engine.js';
@@ -32,6 +33,8 @@ export interface SimulateLoadOptions {
   slos?: string[];
   allowRemote?: boolean;
   phaseOf?: (elapsedMs: number) => string;
+  /** See LoadOptions.origin. */
+  origin?: number;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -81,7 +84,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
   };
   return async () => {
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
-    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
+    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
     const verdicts = evaluateSlos(slos, run.summary);
     const result: LoadResult = {
       kind: 'load',
@@ -119,7 +122,7 @@ async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
     url = new URL(options.url);
   } else {
     if (!options.runtime) throw new UserError('give a URL, or run this in a project with a running system');
-    url = await options.runtime.endpoint(options.service ?? (await gatewayOf(options.projectDir)));
+    url = await options.runtime.endpoint(options.service ?? (await entryPointOf(options.projectDir)));
   }
   if (options.path !== undefined) {
     if (!options.path.startsWith('/') || !URL.canParse(options.path, url)) throw new UserError(`"${options.path}" is not a request path: start it with "/", e.g. /orders/items`);
@@ -128,9 +131,10 @@ async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
   return url;
 }
 
-async function gatewayOf(projectDir: string): Promise<string> {
+/** The service whose pattern makes it the system's entry point (its gateway). */
+async function entryPointOf(projectDir: string): Promise<string> {
   const { spec } = await loadSpec(projectDir);
-  const gateway = Object.entries(spec.services).find(([, service]) => service.pattern === 'gateway');
-  if (!gateway) throw new UserError('the system has no gateway: pass --service <name> or a URL');
-  return gateway[0];
+  const entry = Object.entries(spec.services).find(([, service]) => patternOf(service).traits.entryPoint);
+  if (!entry) throw new UserError('the system has no entry point (a gateway): pass --service <name> or a URL');
+  return entry[0];
 }

@@ -3,7 +3,8 @@ import { UserError } from '../../errors.js';
 import { readTextFile } from '../../spec/yaml-file.js';
 import { activitySchema } from '../chaos/experiment-schema.js';
 import type { Journal } from '../chaos/experiment.js';
-import { RESULTS_DIR, type LoadResult } from '../load/result.js';
+import { RESULTS_DIR } from '../../scaffold-dir.js';
+import type { LoadResult } from '../load/result.js';
 
 /**
  * A saved result is read like any other input: checked against the shape the report and

@@ -1,25 +1,45 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const METRICS_PATH = '/metrics';
 
 const labelNames = ['method', 'route', 'status_code'] as const;
-type Series = { requests: Counter.Internal; seconds: Histogram.Internal<(typeof labelNames)[number]> };
+
+/** Counts one answered request: called by server.ts once its response has finished. */
+export type RecordRequest = (request: FastifyRequest, reply: FastifyReply) => void;
+
+interface Series {
+  labels: Record<(typeof labelNames)[number], string>;
+  seconds: Histogram.Internal<(typeof labelNames)[number]>;
+  /** Requests answered, handed to prom-client's counter at scrape time. */
+  count: number;
+}
 
 /**
  * Prometheus metrics on GET /metrics: request count and latency per method, route and
- * status, plus the process defaults (CPU, memory, event-loop lag, GC).
+ * status, plus the process defaults (CPU, memory, event-loop lag, GC). Returns what records
+ * each request: the server calls it when a response has finished, where an onResponse hook
+ * would add a hook run to every request.
  */
-export function registerMetrics(app: FastifyInstance): void {
+export function registerMetrics(app: FastifyInstance): RecordRequest {
   // A registry per app rather than prom-client's global one, so tests can build many apps.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
+  // One series per method, route and status, found with one Map lookup. prom-client hashes
+  // the label set on every call, even through a labelled child: the count is kept here as
+  // a plain number and handed over when Prometheus scrapes (bench: see BENCHMARKS.md).
+  const series = new Map<string, Series>();
+
+  new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status code.',
     labelNames,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, count } of series.values()) this.inc(labels, count);
+    },
   });
   const seconds = new Histogram({
     name: 'http_request_duration_seconds',
@@ -29,26 +49,21 @@ export function registerMetrics(app: FastifyInstance): void {
     registers: [registry],
   });
 
-  // prom-client hashes the label set on every observation; keeping the labelled series per
-  // method/route/status turns the per-request work into one Map lookup.
-  const series = new Map<string, Series>();
+  app.get(METRICS_PATH, { logLevel: 'warn' }, async (_request, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 
-  app.addHook('onResponse', (request, reply, done) => {
+  return (request, reply) => {
     // The route pattern (/items/:id), never the raw URL: one series per route, not per id.
     const route = request.routeOptions.url ?? 'unmatched';
     const key = `${request.method} ${route} ${reply.statusCode}`;
     let found = series.get(key);
     if (found === undefined) {
-      const labels = [request.method, route, String(reply.statusCode)];
-      found = { requests: requests.labels(...labels), seconds: seconds.labels(...labels) };
+      const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+      found = { labels, seconds: seconds.labels(labels), count: 0 };
       series.set(key, found);
     }
-    found.requests.inc();
+    found.count += 1;
     found.seconds.observe(reply.elapsedTime / 1000);
-    done();
-  });
-
-  app.get(METRICS_PATH, { logLevel: 'warn' }, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  };
 }

@@ -1,0 +1,13 @@
+/**
+ * Every pattern scaffold generates, runs and breaks: one line each. The first is the
+ * default. A new pattern is a folder beside these and one line here.
+ */
+import { gateway } from './gateway/index.js';
+import { httpApi } from './http-api/index.js';
+import { registerPattern } from './registry.js';
+
+registerPattern(httpApi);
+registerPattern(gateway);
+
+export { allPatterns, defaultPattern, patternNamed, patternNames, patternOf, registerPattern, registryVersion } from './registry.js';
+export type { PatternDefinition } from './pattern.js';
