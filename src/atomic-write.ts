@@ -25,15 +25,32 @@ export interface StagedFile {
 /** Writes `content` to a temp file beside `target` (creating its folder); on failure
  * removes what it made before it rethrows. */
 export async function stageFile(target: string, content: string): Promise<StagedFile> {
-  const createdDir = await mkdir(path.dirname(target), { recursive: true });
+  const createdDir = await makeDir(path.dirname(target));
   const staged: StagedFile = { temp: `${target}.${randomBytes(6).toString('hex')}.tmp`, target, createdDir };
   try {
     await writeFile(staged.temp, content);
   } catch (error) {
     await unstage([staged]);
+    // a failed write(2) names no file: name the one it was for
+    (error as NodeJS.ErrnoException).path ??= target;
     throw error;
   }
   return staged;
+}
+
+/** mkdir -p, returning the first folder it made. Node's recursive mkdir reports ENOENT
+ * where the real reason is another (a read-only disk, a file in the way): asked again one
+ * level at a time, the system says which. */
+async function makeDir(dir: string): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const parent = path.dirname(dir);
+    const first = parent === dir ? undefined : await makeDir(parent);
+    await mkdir(dir);
+    return first ?? dir;
+  }
 }
 
 /** Removes staged temp files and the folders made for them, newest first. */

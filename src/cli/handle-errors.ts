@@ -68,9 +68,10 @@ function fromSystemError(error: unknown): UserError | undefined {
   if (!(error instanceof Error) || isUserError(error)) return undefined;
   const { code, path: file, dest } = error as NodeJS.ErrnoException & { dest?: string };
   const known = code === undefined ? undefined : SYSTEM_ERRORS[code];
-  if (!known || file === undefined) return undefined;
+  if (!known) return undefined;
   // a write that failed on its temp file is a failure to write the file itself
-  const message = `${(dest ?? file).replace(/\.[0-9a-f]{12}\.tmp$/, '')}: ${known.says}`;
+  const where = (dest ?? file)?.replace(/\.[0-9a-f]{12}\.tmp$/, '');
+  const message = where === undefined ? known.says : `${where}: ${known.says}`;
   return known.exitCode === 3 ? new EnvironmentError(message) : new UserError(message);
 }
 

@@ -13,8 +13,9 @@ export function formatStatus(status: SystemStatus): string {
   for (const service of status.services) {
     const healthy = service.instances.filter((instance) => instance.healthy).length;
     const health = healthy === service.instances.length && healthy > 0 ? chalk.green : chalk.red;
-    const handoff = service.frontPort === 'handoff' ? chalk.dim(' · handoff') : '';
-    lines.push(`  ${chalk.bold(service.name.padEnd(16))} ${service.url.padEnd(24)} ${health(`${healthy}/${service.instances.length} healthy`)}${handoff}`);
+    // the default (handoff) goes unsaid
+    const proxy = service.frontPort === 'proxy' ? chalk.dim(' · proxy') : '';
+    lines.push(`  ${chalk.bold(service.name.padEnd(16))} ${service.url.padEnd(24)} ${health(`${healthy}/${service.instances.length} healthy`)}${proxy}`);
     for (const instance of service.instances) lines.push(chalk.dim(`    ${instanceLine(instance)}`));
     // where each caller's *_URL points: the ports `chaos --from` acts on
     if (service.links?.length) lines.push(chalk.dim(`    called by ${service.links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -54,7 +54,9 @@ export class TemplateRenderer {
     try {
       content = this.#compile(source)(context, { partials: options.slots });
     } catch (error) {
-      throw new UserError(`cannot render ${source.file}: ${(error as Error).message.split('\n')[0]}`);
+      // strict mode names the context it searched as "[object Object]": no help to anyone
+      const message = (error as Error).message.split('\n')[0]!.replace(/ in \[object Object\]/, '');
+      throw new UserError(`cannot render ${source.file}: ${message}`);
     }
     checkSyntax(outputPath(templatePath), content, source.file);
     return content;
@@ -81,6 +83,7 @@ export class TemplateRenderer {
   #source(templatePath: string, builtin = path.join(BUILTIN_TEMPLATES, templatePath)): { file: string; text: string } {
     const override = this.#overridesRoot && path.join(this.#overridesRoot, templatePath);
     const file = override && existsSync(override) ? override : builtin;
+    if (statSync(file).isDirectory()) throw new UserError(`${file} is a folder: a template override is a file of the same path as the built-in one`);
     return { file, text: readFileSync(file, 'utf8') };
   }
 }

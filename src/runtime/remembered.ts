@@ -26,9 +26,8 @@ export function rememberedRuntime(projectDir: string): RuntimeName | undefined {
   let remembered: unknown;
   try {
     remembered = JSON.parse(readFileSync(file(projectDir), 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== undefined) throw error; // not the text: the file
-    remembered = undefined;
+  } catch {
+    remembered = undefined; // unreadable or not JSON: damaged either way
   }
   const runtime = (remembered as { runtime?: unknown } | null)?.runtime;
   const known = RUNTIME_NAMES.find((name) => name === runtime);

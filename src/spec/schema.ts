@@ -17,10 +17,15 @@ import { unknownFields } from './yaml-file.js';
  * `Spec`; nothing reads the YAML again.
  */
 
-const serviceName = z.string().superRefine((name, ctx) => {
-  const problem = serviceNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+// checked by one function for its messages; the JSON Schema (for editors) cannot read a
+// refinement, so it is told the pattern and length too
+const serviceName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = serviceNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ pattern: SERVICE_NAME_PATTERN.source, maxLength: SERVICE_NAME_MAX });
 
 const cpu = z
   .string()
@@ -83,10 +88,14 @@ const commonFields = {
   balancing: z.enum(BALANCING).default('round-robin'),
   frontPort: z
     .enum(FRONT_PORT_MODES)
-    .default('proxy')
+    // handoff by default: a Kubernetes Service balances connections and never replays a
+    // request, so the local runtime shows the failures a cluster would; "proxy" is what a
+    // service mesh's retry adds
+    .default('handoff')
     .describe(
-      'Process runtime: "proxy" forwards every byte and replays a request an instance died before answering; ' +
-        '"handoff" passes each connection to an instance, for direct speed, and cannot replay.',
+      'Process runtime: "handoff" (default) passes each connection to an instance, for direct speed, and cannot replay, ' +
+        'as a Kubernetes Service; "proxy" forwards every byte and replays a request an instance died before answering, ' +
+        "as a service mesh's retry does.",
     ),
   uses: z
     .array(z.string())

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 
@@ -42,6 +42,15 @@ export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T
     const problems = document.errors.map((error) => `${where(error.pos[0])}: ${firstLine(error.message)}`);
     throw invalid(problems);
   }
+
+  // the schema library drops a "__proto__" key without a word: refuse it where it stands
+  const prototypeKeys: string[] = [];
+  visit(document, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') prototypeKeys.push(`${where(pair.key.range?.[0] ?? 0)}: "__proto__" cannot be a key`);
+    },
+  });
+  if (prototypeKeys.length > 0) throw invalid(prototypeKeys);
 
   let data: unknown;
   try {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, haveChromium, launchChromium, openReport } from '../support/chromium.js';
+import type { LoadResult } from '../../src/simulate/load/result.js';
 import { REPO, scaffold, tempDir } from '../support/cli.js';
 
 if (!haveChromium) console.warn(`skipping the HTML report tests: no ${CHROMIUM} (apt-get install chromium)`);
@@ -33,28 +34,45 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
     (await import('node:fs')).writeFileSync(baselineFile, baseline.stdout);
     const reportFile = path.join(dir, 'report.html');
     const run = await scaffold(
-      ['simulate', 'load', url, '--stages', '1s:200,2s:400', '--slo', 'p99<500ms', '--slo', 'error_rate<1%', '--report', reportFile, '--baseline', baselineFile],
+      ['simulate', 'load', url, '--stages', '1s:200,2s:400', '--slo', 'p99<500ms', '--slo', 'error_rate<1%', '--report', reportFile, '--baseline', baselineFile, '--json'],
       { cwd: dir },
     );
     expect(run.exitCode, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as LoadResult;
+    const base = JSON.parse(baseline.stdout) as LoadResult;
     expect(readFileSync(reportFile, 'utf8')).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
 
-    const { page, problems, requests } = await openReport(browser, reportFile);
+    // what each chart was given, read from uPlot as the page builds it
+    const recorder = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
+    await recorder.addInitScript(() => {
+      const charts: { id: string; data: (number | null)[][] }[] = [];
+      (window as unknown as { charts: typeof charts }).charts = charts;
+      Object.defineProperty(window, 'uPlot', {
+        configurable: true,
+        set(real: new (options: unknown, data: (number | null)[][], target: HTMLElement) => unknown) {
+          const recording = function (options: unknown, data: (number | null)[][], target: HTMLElement) {
+            charts.push({ id: target.id, data });
+            return new real(options, data, target);
+          };
+          Object.defineProperty(window, 'uPlot', { value: Object.assign(recording, real), writable: true, configurable: true });
+        },
+      });
+    });
+    const { page, problems, requests } = await openReport(browser, reportFile, recorder);
     await page.waitForFunction(() => document.querySelectorAll('.uplot canvas').length === 4);
 
-    const painted = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLCanvasElement>('.uplot canvas')].map((canvas) => {
-        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        let inked = 0;
-        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inked += 1;
-        return { width: canvas.width, inked };
-      }),
-    );
-    expect(painted).toHaveLength(4);
-    for (const canvas of painted) {
-      expect(canvas.width).toBeGreaterThan(100);
-      expect(canvas.inked).toBeGreaterThan(500);
-    }
+    const charts = new Map((await page.evaluate(() => (window as unknown as { charts: { id: string; data: (number | null)[][] }[] }).charts)).map((c) => [c.id, c.data]));
+    expect([...charts.keys()]).toEqual(['throughput', 'latency', 'errors', 'distribution']);
+    // a last second shorter than half a second is left off the time charts
+    const shown = (r: LoadResult) => (r.durationMs / 1000 - (r.series.length - 1) < 0.5 ? r.series.slice(0, -1) : r.series);
+    const seconds = Math.max(shown(result).length, shown(base).length);
+    const column = (r: LoadResult, pick: (s: LoadResult['series'][number]) => number) =>
+      Array.from({ length: seconds }, (_, i) => (i < shown(r).length ? pick(shown(r)[i]!) : null));
+    expect(charts.get('throughput')).toEqual([Array.from({ length: seconds }, (_, i) => i + 1), column(result, (s) => s.requests), column(base, (s) => s.requests)]);
+    expect(charts.get('latency')!.slice(1)).toEqual([column(result, (s) => s.p50), column(base, (s) => s.p50), column(result, (s) => s.p99), column(base, (s) => s.p99)]);
+    expect(charts.get('errors')!.slice(1)).toEqual([column(result, (s) => s.errors), column(base, (s) => s.errors)]);
+    expect(charts.get('distribution')![1]).toEqual(result.distribution.map((p) => p.ms));
+    expect(result.summary.requests).toBe(result.series.reduce((sum, s) => sum + s.requests, 0));
     expect(await page.locator('td.pass').count()).toBe(2);
     expect(await page.locator('.u-legend').first().innerText()).toMatch(/baseline/);
     expect(problems).toEqual([]);
@@ -77,7 +95,23 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
     expect(readFileSync(path.join(dir, 'a.html'), 'utf8')).toContain('Load report');
     const compare = await scaffold(['report', '--compare', 'a.json', 'b.json', '--json'], { cwd: dir });
     expect(compare.exitCode, compare.stderr).toBe(0);
-    expect(JSON.parse(compare.stdout).map((delta: { metric: string }) => delta.metric)).toContain('p99 ms');
+    // the deltas, computed here from the two inputs
+    const [before, after] = [first, second].map((r) => JSON.parse(r.stdout) as LoadResult);
+    const metrics: [string, (r: LoadResult) => number, 'higher' | 'lower'][] = [
+      ['rps', (r) => r.summary.rps, 'higher'],
+      ['p50 ms', (r) => r.summary.latency.p50, 'lower'],
+      ['p90 ms', (r) => r.summary.latency.p90, 'lower'],
+      ['p99 ms', (r) => r.summary.latency.p99, 'lower'],
+      ['p99.9 ms', (r) => r.summary.latency.p999, 'lower'],
+      ['max ms', (r) => r.summary.latency.max, 'lower'],
+      ['error rate', (r) => r.summary.errors / r.summary.requests, 'lower'],
+    ];
+    expect(JSON.parse(compare.stdout)).toEqual(
+      metrics.map(([metric, read, better]) => {
+        const [a, b] = [read(before!), read(after!)];
+        return { metric, before: a, after: b, change: a === 0 ? null : (b - a) / a, better: better === 'higher' ? b >= a : b <= a };
+      }),
+    );
     const bad = await scaffold(['report', 'missing.json'], { cwd: dir });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/missing\.json: no such file/);

@@ -14,9 +14,9 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Opens a report file, recording console errors, page errors and every request made. */
-export async function openReport(browser: Browser, file: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
+/** Opens a report file (in a page of its own, or the one given), recording console errors, page errors and every request made. */
+export async function openReport(browser: Browser, file: string, page?: Page): Promise<{ page: Page; problems: string[]; requests: string[] }> {
+  page ??= await browser.newPage({ viewport: { width: 1200, height: 1100 } });
   const problems: string[] = [];
   const requests: string[] = [];
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));

@@ -22,40 +22,46 @@ export interface UnderLoadResult {
   phases: { before: PhaseSummary; during: PhaseSummary; after: PhaseSummary };
   /** The fault window, in ms since the load started. */
   window: { fromMs: number; toMs: number };
-  /** From the fault to the first failed request; null when nothing failed. */
+  /** From the fault's start to the first failed request; null when nothing failed. */
   timeToDetectMs: number | null;
-  /** From the fault's end until errors stopped and p99 was back near the steady state;
-   * null when that never happened within the run. */
+  /** From the fault's end (a kill: its start) until errors stopped and p99 was back near
+   * the steady state; null when that never happened within the run. */
   timeToRecoverMs: number | null;
   /** Restarts the runtime made during the run, per service. */
   restarts: Record<string, number>;
   acted: unknown;
 }
 
-const EMPTY: PhaseSummary = { requests: 0, errors: 0, availability: 1, p50: 0, p99: 0, errorsByKind: {}, firstErrorAtMs: null };
+const EMPTY: PhaseSummary = { requests: 0, errors: 0, availability: 1, p50: 0, p99: 0, errorsByKind: {}, firstErrorAtMs: null, lastErrorAtMs: null, lastOkAtMs: null };
 
 /**
  * Traffic before, during and after a fault, measured per phase: the part every chaos tool
- * leaves to the user. Recovery is read off the per-second series: the first second after
- * the fault with no errors and a p99 within twice the steady state's (or 5 ms of it).
+ * leaves to the user. Every moment is read on one clock, the load's, which starts here: the
+ * fault's window runs from the moment `act` is called, and detection and recovery count from
+ * its edges to the failed requests' own moments.
  */
 export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoadResult> {
   const { beforeMs, faultMs, afterMs } = options;
-  // with an open-ended window the load runs until it is stopped, once act has settled
-  let windowEnd = faultMs === undefined ? Infinity : beforeMs + faultMs;
-  const phaseOf = (elapsedMs: number) => (elapsedMs < beforeMs ? 'before' : elapsedMs < windowEnd ? 'during' : 'after');
+  // "before" until act is called; with an open-ended window, "during" until act has settled
+  let windowStart = Infinity;
+  let windowEnd = Infinity;
+  const phaseOf = (elapsedMs: number) => (elapsedMs < windowStart ? 'before' : elapsedMs < windowEnd ? 'during' : 'after');
   const stop = new AbortController();
   const durationMs = faultMs === undefined ? MAX_DURATION_MS : beforeMs + faultMs + afterMs;
+  // the load's clock is this function's: the fault's moments and the requests' share it
+  const origin = performance.now();
+  const now = () => performance.now() - origin;
   // a load that cannot run fails here, before any fault is in force
-  const start = await prepareLoad({ ...options.load, runtime: options.runtime, durationMs, phaseOf, signal: stop.signal });
+  const start = await prepareLoad({ ...options.load, runtime: options.runtime, durationMs, phaseOf, origin, signal: stop.signal });
   const restartsBefore = restartCounts(await options.runtime.status());
-  const started = performance.now();
   const running = start();
   // its failure is awaited below, after act; meanwhile it must not count as unhandled
   running.catch(() => undefined);
   let acted: unknown;
   try {
     await sleep(beforeMs);
+    windowStart = now();
+    if (faultMs !== undefined) windowEnd = windowStart + faultMs;
     acted = await options.act();
   } catch (error) {
     stop.abort();
@@ -63,7 +69,7 @@ export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoad
     throw error;
   }
   if (faultMs === undefined) {
-    windowEnd = Math.round(performance.now() - started);
+    windowEnd = now();
     await sleep(afterMs);
     stop.abort();
   }
@@ -72,20 +78,33 @@ export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoad
 
   const phases = { before: EMPTY, during: EMPTY, after: EMPTY, ...load.phases };
   const firstError = phases.during.firstErrorAtMs ?? phases.after.firstErrorAtMs;
-  const steadyP99 = phases.before.p99;
-  const recoverFrom = options.recoverFromStart ? beforeMs : windowEnd;
-  const recovered = load.series.find(
-    (second) => second.second * 1000 >= recoverFrom && second.requests > 0 && second.errors === 0 && second.p99 <= Math.max(steadyP99 * 2, steadyP99 + 5),
-  );
+  const recoverFrom = options.recoverFromStart ? windowStart : windowEnd;
+  const recoveredAt = recoveryMoment(load, phases, recoverFrom);
   return {
     load,
     phases,
-    window: { fromMs: beforeMs, toMs: windowEnd },
-    timeToDetectMs: firstError === null ? null : Math.max(0, firstError - beforeMs),
-    timeToRecoverMs: recovered ? Math.max(0, recovered.second * 1000 - recoverFrom) : null,
+    window: { fromMs: Math.round(windowStart), toMs: Math.round(windowEnd) },
+    timeToDetectMs: firstError === null ? null : Math.max(0, Math.round(firstError - windowStart)),
+    timeToRecoverMs: recoveredAt === null ? null : Math.round(recoveredAt - recoverFrom),
     restarts: Object.fromEntries(Object.entries(restartsAfter).map(([name, count]) => [name, count - (restartsBefore[name] ?? 0)])),
     acted,
   };
+}
+
+/**
+ * When the system was back to its steady state, from `from` on: after its last failed
+ * request (to the millisecond) and after the last whole second that began after `from` with
+ * a p99 above twice the steady state's (or 5 ms above it). Null when no request succeeded
+ * after that: the run ended before the system recovered.
+ */
+function recoveryMoment(load: LoadResult, phases: UnderLoadResult['phases'], from: number): number | null {
+  const steadyP99 = phases.before.p99;
+  const lastError = Math.max(phases.during.lastErrorAtMs ?? 0, phases.after.lastErrorAtMs ?? 0);
+  const slowSeconds = load.series.filter((second) => second.second * 1000 >= from && second.requests > 0 && second.p99 > Math.max(steadyP99 * 2, steadyP99 + 5));
+  const lastSlow = slowSeconds.length > 0 ? (slowSeconds.at(-1)!.second + 1) * 1000 : 0;
+  const recovered = Math.max(from, lastError, lastSlow);
+  const lastOk = Math.max(phases.during.lastOkAtMs ?? 0, phases.after.lastOkAtMs ?? 0);
+  return lastOk > recovered ? recovered : null;
 }
 
 function restartCounts(status: Awaited<ReturnType<Runtime['status']>>): Record<string, number> {

@@ -27,6 +27,10 @@ export interface LoadOptions {
   /** Names the phase a moment of the run belongs to (ms since the start): requests are
    * summed per phase too, e.g. before / during / after a fault. */
   phaseOf?: (elapsedMs: number) => string;
+  /** The `performance.now()` the run's clock (phases, seconds) counts from; default: its
+   * start. A caller that times its own moments (a fault's start) passes its own origin, so
+   * that both are read on one clock. */
+  origin?: number;
   /** Each request drawn from here instead of method/url path/headers/body. */
   nextRequest?: () => PreparedRequest;
   onSecond?: (sample: SecondSample) => void;
@@ -57,7 +61,7 @@ const STEP_MS = 1000;
  * count of requests the schedule called for but never left.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
-  const recorder = new Recorder(options.onSecond, options.phaseOf);
+  const recorder = new Recorder(options.onSecond, options.phaseOf, options.origin);
   const startedAt = new Date();
   const segments = options.stages ? stageSteps(options) : [{ durationMs: options.durationMs, amount: options.amount, rate: options.rate, connections: options.connections }];
   for (const segment of segments) {
@@ -202,7 +206,7 @@ class Recorder {
   requests = 0;
   errors = 0;
   dropped = 0;
-  readonly #start = performance.now();
+  readonly #start: number;
   readonly #histogram = newHistogram();
   readonly #seconds: { requests: number; errors: number; histogram: hdr.Histogram }[] = [];
   readonly #statusCodes: Record<string, number> = {};
@@ -211,7 +215,8 @@ class Recorder {
   readonly #phaseOf?: (elapsedMs: number) => string;
   readonly #phases = new Map<string, Phase>();
 
-  constructor(onSecond?: (sample: SecondSample) => void, phaseOf?: (elapsedMs: number) => string) {
+  constructor(onSecond?: (sample: SecondSample) => void, phaseOf?: (elapsedMs: number) => string, origin = performance.now()) {
+    this.#start = origin;
     this.#onSecond = onSecond;
     this.#phaseOf = phaseOf;
   }
@@ -231,6 +236,7 @@ class Recorder {
       phase.requests += 1;
       phase.histogram.recordValue(micros);
       if (status >= 400) phase.failed(String(status), this.#elapsed());
+      else phase.lastOkAtMs = Math.round(this.#elapsed());
     }
     if (expectedIntervalUs) this.#histogram.recordValueWithExpectedInterval(micros, expectedIntervalUs);
     else this.#histogram.recordValue(micros);
@@ -301,6 +307,8 @@ class Phase {
   requests = 0;
   errors = 0;
   firstErrorAtMs: number | null = null;
+  lastErrorAtMs: number | null = null;
+  lastOkAtMs: number | null = null;
   readonly histogram = newHistogram();
   readonly errorsByKind: Record<string, number> = {};
 
@@ -308,6 +316,7 @@ class Phase {
     this.errors += 1;
     this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
     this.firstErrorAtMs ??= Math.round(atMs);
+    this.lastErrorAtMs = Math.round(atMs);
   }
 
   summary(): PhaseSummary {
@@ -320,6 +329,8 @@ class Phase {
       p99: at(99),
       errorsByKind: this.errorsByKind,
       firstErrorAtMs: this.firstErrorAtMs,
+      lastErrorAtMs: this.lastErrorAtMs,
+      lastOkAtMs: this.lastOkAtMs,
     };
   }
 }

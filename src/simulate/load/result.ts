@@ -50,6 +50,10 @@ export interface PhaseSummary {
   errorsByKind: Record<string, number>;
   /** ms since the start of the run of its first failure, or null. */
   firstErrorAtMs: number | null;
+  /** ms since the start of the run of its last failure, or null. */
+  lastErrorAtMs: number | null;
+  /** ms since the start of the run of its last answer without error, or null. */
+  lastOkAtMs: number | null;
 }
 
 /** The latency distribution: `ms` is the latency at `percentile`. */

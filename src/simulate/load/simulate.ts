@@ -33,6 +33,8 @@ export interface SimulateLoadOptions {
   slos?: string[];
   allowRemote?: boolean;
   phaseOf?: (elapsedMs: number) => string;
+  /** See LoadOptions.origin. */
+  origin?: number;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
 }
@@ -82,7 +84,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
   };
   return async () => {
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
-    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, onSecond: options.onSecond, signal: options.signal });
+    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
     const verdicts = evaluateSlos(slos, run.summary);
     const result: LoadResult = {
       kind: 'load',

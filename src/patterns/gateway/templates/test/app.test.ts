@@ -129,6 +129,42 @@ describe('the gateway', () => {
   });
 });
 
+describe('retries on a failed connection', () => {
+  // An upstream that takes each request in and then destroys its connection, the first
+  // two times: what a replica dying mid-request does. It counts what arrives.
+  let arrivals = 0;
+  const breaking = createServer((request, response) => {
+    arrivals += 1;
+    if (arrivals <= 2) request.socket.destroy();
+    else response.end('answered');
+  });
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    const upstream = { name: 'breaking', url: await listen(breaking), livenessPath: '/healthz' };
+    app = buildApp({ ...defaults, upstreams: [upstream], routes: [{ prefix: '/breaking', upstream }], rateLimitPerSecond: 0 });
+  });
+  afterAll(async () => {
+    await app.close();
+    breaking.closeAllConnections();
+    await new Promise((resolve) => breaking.close(resolve));
+  });
+
+  it('asks again on a new connection for a GET: the third arrival answers', async () => {
+    arrivals = 0;
+    const response = await app.inject('/breaking/items');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('answered');
+    expect(arrivals).toBe(3);
+  });
+
+  it('never asks twice for a POST: one arrival, and a 502', async () => {
+    arrivals = 0;
+    const response = await app.inject({ method: 'POST', url: '/breaking/items', payload: '{}', headers: { 'content-type': 'application/json' } });
+    expect(response.statusCode).toBe(502);
+    expect(arrivals).toBe(1);
+  });
+});
+
 describe('rate limiting', () => {
   it('answers 429 past the limit per client, and never limits probes or metrics', async () => {
     const app = gateway({ rateLimitPerSecond: 3 });
