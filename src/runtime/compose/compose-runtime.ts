@@ -6,7 +6,6 @@ import { parseDocument } from 'yaml';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { projectView, type ProjectView, type ServiceView } from '../../generators/context.js';
-import { regenerate } from '../../generators/operations.js';
 import { scaffoldPaths } from '../../scaffold-dir.js';
 import { loadSpec } from '../../spec/load.js';
 import { createExec, type Exec } from '../exec.js';
@@ -56,12 +55,7 @@ export class ComposeRuntime implements Runtime {
   }
 
   async #up(options: UpOptions): Promise<SystemStatus> {
-    if (options.caCert && !existsSync(options.caCert)) throw new UserError(`--ca-cert: no such file ${options.caCert}`);
     const tools = await this.#docker();
-    const { plan } = await regenerate({ projectDir: this.#projectDir });
-    if (plan.conflicts.length > 0) {
-      throw new UserError(`${plan.conflicts[0]!.path} changed outside scaffold, so compose.yaml cannot be brought up to date: revert it or run "scaffold generate --force"`);
-    }
     const view = await this.#project();
     await buildImages({ projectDir: this.#projectDir, services: view.services, tools, exec: this.#exec, baseImage: options.baseImage, caCert: options.caCert, force: options.build, onProgress: options.onProgress });
     await rememberRuntime(this.#projectDir, this.name);
