@@ -1,16 +1,10 @@
+import { parametersProblem, type Fault } from '../faults/index.js';
+
 /**
  * Faults a runtime can put in front of a service. Each is bounded in time: the runtime
  * removes it at its deadline itself, so a CLI that dies mid-experiment leaves nothing on.
  */
-export type Fault =
-  /** Every request waits `ms` (± `jitterMs`) before it reaches an instance. */
-  | { kind: 'latency'; ms: number; jitterMs?: number }
-  /** A share of requests is answered with `status` instead of reaching an instance. */
-  | { kind: 'errors'; rate: number; status: number }
-  /** New connections are cut at once (`refuse`) or accepted and never answered (`blackhole`). */
-  | { kind: 'partition'; mode: 'refuse' | 'blackhole' }
-  /** A share of connections is reset (TCP RST) when the request arrives. */
-  | { kind: 'reset'; rate: number };
+export type { Fault } from '../faults/index.js';
 
 export interface ActiveFault {
   id: string;
@@ -43,19 +37,5 @@ export function faultTarget(fault: Pick<ActiveFault, 'service' | 'from'>): strin
 
 /** What is wrong with a fault, in words for the user; undefined when it is fine. */
 export function faultProblem(fault: Fault, durationMs: number): string | undefined {
-  const tooLong = durationProblem(durationMs);
-  if (tooLong) return tooLong;
-  switch (fault.kind) {
-    case 'latency':
-      return fault.ms >= 0 && (fault.jitterMs ?? 0) >= 0 ? undefined : 'latency and jitter are milliseconds, 0 or more';
-    case 'errors':
-      if (!(fault.rate >= 0 && fault.rate <= 1)) return 'an error rate is between 0 and 1 (0.3 is 30%)';
-      return Number.isInteger(fault.status) && fault.status >= 400 && fault.status <= 599 ? undefined : 'an error status is 400–599';
-    case 'reset':
-      return fault.rate >= 0 && fault.rate <= 1 ? undefined : 'a reset rate is between 0 and 1';
-    case 'partition':
-      return fault.mode === 'refuse' || fault.mode === 'blackhole' ? undefined : 'a partition refuses or blackholes';
-    default:
-      return `unknown fault kind ${JSON.stringify((fault as { kind: unknown }).kind)}`;
-  }
+  return durationProblem(durationMs) ?? parametersProblem(fault);
 }

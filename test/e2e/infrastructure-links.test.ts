@@ -128,7 +128,7 @@ describe('links in front of infrastructure (process runtime)', () => {
   it('refuses an HTTP fault on a server, and a --from that does not use it, in one line', async () => {
     const errors = await chaos('errors', 'redis', '--rate', '0.5', '--for', '5s');
     expect(errors.exitCode).toBe(2);
-    expect(errors.stderr.trim()).toMatch(/^error: redis does not speak HTTP.*use latency, reset, partition$/);
+    expect(errors.stderr.trim()).toMatch(/^error: redis does not speak HTTP.*use latency, partition, reset$/);
     const stranger = await chaos('latency', 'redis', '--from', 'api-gateway', '--ms', '10', '--for', '5s');
     expect(stranger.exitCode).toBe(2);
     expect(stranger.stderr.trim()).toMatch(/"api-gateway" does not call redis: --from takes one of its callers: (users, orders|orders, users)$/);

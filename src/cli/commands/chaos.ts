@@ -1,7 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Fault } from '../../runtime/faults.js';
+import { fieldAccepts } from '../../faults/field.js';
+import { FAULT_KINDS, type Fault, type FaultField } from '../../faults/index.js';
 import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
-import { duration, httpUrl, positiveNumber, wholeNumber } from '../parse.js';
+import { duration, httpUrl } from '../parse.js';
 import { formatJournal, formatUnderLoad } from '../render-load.js';
 import { runtimeFor } from '../runtime-for.js';
 
@@ -62,12 +63,26 @@ async function maybeUnderLoad(
   return { acted: measured.acted, measured };
 }
 
+/** A fault's parameter as a flag: required unless it has a default, checked against the
+ * bounds its registry entry gives it. */
+function faultOption(field: FaultField): Option {
+  const option = new Option(field.flag, field.description);
+  if (field.type === 'choice') option.choices(field.choices);
+  else {
+    option.argParser((value: string) => {
+      const number = Number(value);
+      if (value.trim() === '' || !fieldAccepts(field, number)) throw new InvalidArgumentError(field.expected);
+      return number;
+    });
+  }
+  if (field.default === undefined) option.makeOptionMandatory();
+  else option.default(field.default);
+  return option;
+}
 
-/** A share of requests: above 0, at most 1. */
-function rate(value: string): number {
-  const number = positiveNumber(value);
-  if (number > 1) throw new InvalidArgumentError('a rate is a share between 0 and 1, e.g. 0.3');
-  return number;
+/** The options key commander keeps a flag's value under ("--jitter <ms>" → "jitter"). */
+function optionName(field: FaultField): string {
+  return new Option(field.flag).attributeName();
 }
 
 /** chaos: faults on the running system, each bounded in time and undone by the runtime. */
@@ -134,24 +149,14 @@ export function registerChaos(program: Command): void {
     });
   };
 
-  fault('latency', 'delay every request', (c) => c.requiredOption('--ms <ms>', 'added latency', wholeNumber(0, 600_000)).option('--jitter <ms>', '± this much', wholeNumber(0, 600_000), 0), (o) => ({
-    kind: 'latency',
-    ms: o.ms as number,
-    jitterMs: o.jitter as number,
-  }));
-  fault('errors', 'answer a share of requests with an HTTP error', (c) => c.requiredOption('--rate <share>', 'e.g. 0.3 for 30%', rate).option('--status <code>', 'the status', wholeNumber(400, 599), 503), (o) => ({
-    kind: 'errors',
-    rate: o.rate as number,
-    status: o.status as number,
-  }));
-  fault('partition', 'cut the service off: connections refused, or accepted and never answered', (c) => c.addOption(new Option('--mode <mode>').choices(['refuse', 'blackhole']).default('refuse')), (o) => ({
-    kind: 'partition',
-    mode: o.mode as 'refuse' | 'blackhole',
-  }));
-  fault('reset', 'reset a share of connections (TCP RST)', (c) => c.requiredOption('--rate <share>', 'e.g. 0.2 for 20%', rate), (o) => ({
-    kind: 'reset',
-    rate: o.rate as number,
-  }));
+  for (const kind of FAULT_KINDS.values()) {
+    fault(
+      kind.kind,
+      kind.description,
+      (command) => Object.entries(kind.fields).reduce((c, [, field]) => c.addOption(faultOption(field)), command),
+      (options) => ({ kind: kind.kind, ...Object.fromEntries(Object.keys(kind.fields).map((name) => [name, options[optionName(kind.fields[name]!)]])) }) as Fault,
+    );
+  }
 
   chaos
     .command('run')

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { RUNTIME_NAMES, type Runtime, type SystemStatus } from '../../runtime/runtime.js';
 import { UserError } from '../../errors.js';
@@ -8,6 +9,16 @@ import { runtimeFor } from '../runtime-for.js';
 
 const runtimeOption = () =>
   new Option('--runtime <name>', 'where the system runs (default: where "up" last started it, else process)').choices(RUNTIME_NAMES);
+
+/** compose runs what `generate` writes (compose.yaml, the Dockerfiles): bring it up to
+ * date with the spec first, as `generate` would; the runtime itself writes no file. */
+async function generateForCompose(projectDir: string): Promise<void> {
+  const { regenerate } = await import('../../generators/operations.js');
+  const { plan } = await regenerate({ projectDir });
+  if (plan.conflicts.length > 0) {
+    throw new UserError(`${plan.conflicts[0]!.path} changed outside scaffold, so compose.yaml cannot be brought up to date: revert it or run "scaffold generate --force"`);
+  }
+}
 
 /** up, down, status, logs, scale, restart: the lifecycle of a running system. */
 export function registerRun(program: Command): void {
@@ -26,6 +37,10 @@ export function registerRun(program: Command): void {
         throw new UserError('--base-image and --ca-cert apply to image builds: use them with --runtime compose');
       }
       const upOptions = { build: options.build, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
+      if (runtime.name === 'compose') {
+        if (upOptions.caCert && !existsSync(upOptions.caCert)) throw new UserError(`--ca-cert: no such file ${upOptions.caCert}`);
+        await generateForCompose(cli.cwd);
+      }
       if (options.attach) {
         const served = await runtime.attach(upOptions);
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);

@@ -6,10 +6,10 @@ import { parseDocument } from 'yaml';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { projectView, type ProjectView, type ServiceView } from '../../generators/context.js';
-import { regenerate } from '../../generators/operations.js';
 import { scaffoldPaths } from '../../scaffold-dir.js';
 import { loadSpec } from '../../spec/load.js';
 import { createExec, type Exec } from '../exec.js';
+import { byteFaults, faultKind } from '../../faults/index.js';
 import { faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import { forgetRuntime, rememberRuntime } from '../remembered.js';
 import { cancelStarting, whileStarting } from '../starting.js';
@@ -56,12 +56,7 @@ export class ComposeRuntime implements Runtime {
   }
 
   async #up(options: UpOptions): Promise<SystemStatus> {
-    if (options.caCert && !existsSync(options.caCert)) throw new UserError(`--ca-cert: no such file ${options.caCert}`);
     const tools = await this.#docker();
-    const { plan } = await regenerate({ projectDir: this.#projectDir });
-    if (plan.conflicts.length > 0) {
-      throw new UserError(`${plan.conflicts[0]!.path} changed outside scaffold, so compose.yaml cannot be brought up to date: revert it or run "scaffold generate --force"`);
-    }
     const view = await this.#project();
     await buildImages({ projectDir: this.#projectDir, services: view.services, tools, exec: this.#exec, baseImage: options.baseImage, caCert: options.caCert, force: options.build, onProgress: options.onProgress });
     await rememberRuntime(this.#projectDir, this.name);
@@ -180,7 +175,8 @@ export class ComposeRuntime implements Runtime {
   /** One container at a time, each healthy again before the next. */
   async restart(service: string): Promise<ServiceStatus> {
     const { docker } = await this.#docker();
-    const { service: view, chosen } = await this.#choose(service, { all: true });
+    const view = this.#service(await this.#project(), service);
+    const { chosen } = await this.#choose(service, { all: true });
     for (const container of chosen) {
       await this.#exec(docker, ['restart', container.name]);
       await this.#waitHealthy(undefined, [service]);
@@ -233,12 +229,17 @@ export class ComposeRuntime implements Runtime {
     const problem = faultProblem(fault, durationMs);
     if (problem) throw new UserError(problem);
     const { service: view, chosen } = await this.#choose(service, { all: true });
+    if (view.layer === 'bytes' && faultKind(fault)?.layer === 'http') {
+      throw new UserError(`${service} does not speak HTTP, so it cannot answer with an HTTP error: use ${byteFaults().join(', ')}`);
+    }
     const sources = options.from ? await this.#callerAddresses(view, options.from, fault) : undefined;
     const running = chosen.filter((c) => c.status === 'running');
     if (running.length === 0) throw new UserError(`no instance of ${service} is running`);
     const active = { id: newId('fault'), service, fault, ...(options.from ? { from: options.from } : {}) };
     let launches: KeeperLaunch[];
-    if (fault.kind === 'partition') {
+    // a service's partition disconnects it; a server's goes through its proxy, which can
+    // refuse or blackhole, and single out one client's link
+    if (fault.kind === 'partition' && view.layer === 'http') {
       const { docker } = await this.#docker();
       const containers = running.map((c) => ({ name: c.name, networks: [...c.networks] }));
       launches = [{ config: { kind: 'partition', docker, containers, durationMs } }];
@@ -246,16 +247,16 @@ export class ComposeRuntime implements Runtime {
       if (process.getuid?.() !== 0) {
         throw new EnvironmentError(`${fault.kind} on compose runs a fault proxy inside the containers' network namespace (nsenter, iptables): run as root`);
       }
-      launches = running.map((c) => ({ netnsPid: c.pid, config: { kind: 'proxy', service, port: view.port, fault, durationMs, tag: `scaffold-${active.id}`, sources } }));
+      launches = running.map((c) => ({ netnsPid: c.pid, config: { kind: 'proxy', service, port: view.port, layer: view.layer, fault, durationMs, tag: `scaffold-${active.id}`, sources } }));
     }
     return this.#keepers.start<ActiveFault>(active, launches);
   }
 
   /** A link fault matches the caller's connections by their source: its containers' addresses. */
-  async #callerAddresses(service: ServiceView, from: string, fault: Fault): Promise<string[]> {
+  async #callerAddresses(service: Target, from: string, fault: Fault): Promise<string[]> {
     const problem = linkProblem(service.name, service.callers, from);
     if (problem) throw new UserError(problem);
-    if (fault.kind === 'partition') throw new UnsupportedError(this.name, 'partition one link (a partition disconnects the service from the network)');
+    if (fault.kind === 'partition' && service.layer === 'http') throw new UnsupportedError(this.name, 'partition one link (a partition disconnects the service from the network)');
     const addresses = (await this.#containers()).filter((c) => c.service === from && c.status === 'running').flatMap((c) => c.addresses);
     if (addresses.length === 0) throw new UserError(`no instance of ${from} is running`);
     return addresses;
@@ -285,13 +286,21 @@ export class ComposeRuntime implements Runtime {
     return found;
   }
 
+  /** What chaos acts on: a service, or an infrastructure server (by its name). */
+  #target(view: ProjectView, name: string): Target {
+    const infra = view.infrastructure.find((i) => i.name === name);
+    if (infra) return { name, port: infra.port, callers: infra.clients, layer: 'bytes' };
+    const service = this.#service(view, name);
+    return { name, port: service.port, callers: service.callers, layer: 'http' };
+  }
+
   async #containers(): Promise<Container[]> {
     return projectContainers(this.#exec, (await this.#docker()).docker, (await this.#project()).name);
   }
 
   /** The containers a chaos command acts on: one by name, all, or the first running one. */
-  async #choose(service: string, options: { instance?: string; all?: boolean }): Promise<{ service: ServiceView; chosen: Container[] }> {
-    const view = this.#service(await this.#project(), service);
+  async #choose(service: string, options: { instance?: string; all?: boolean }): Promise<{ service: Target; chosen: Container[] }> {
+    const view = this.#target(await this.#project(), service);
     const mine = (await this.#containers()).filter((c) => c.service === service);
     if (mine.length === 0) throw new NotRunningError(`no instance of ${service} is running: "scaffold up --runtime compose" first`);
     if (options.instance) {
@@ -353,6 +362,15 @@ export class ComposeRuntime implements Runtime {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/** A service or an infrastructure server, as chaos sees it: its container port, who calls
+ * it, and whether it speaks HTTP. */
+interface Target {
+  name: string;
+  port: number;
+  callers: string[];
+  layer: 'http' | 'bytes';
 }
 
 function serviceStatus(service: ServiceView, containers: Container[]): ServiceStatus {

@@ -4,21 +4,22 @@
  * leaves nothing behind. Two kinds:
  * - `docker`: pause or partition, done and undone with the docker client from the host;
  * - `proxy`: started by `nsenter -n` inside one container's network namespace, a fault
- *   proxy (the process runtime's balancer) on a spare port, with iptables sending the
- *   service port's new connections through it and resetting the ones opened before.
+ *   proxy (../proxy/, the one the process runtime's ports use: HTTP for a service, bytes
+ *   for an infrastructure server) on a spare port, with iptables sending the container
+ *   port's new connections through it and resetting the ones opened before.
  * It reports `ready` or `failed` over IPC and writes its log to stdout.
  */
 import { execFileSync } from 'node:child_process';
 import type { Fault } from '../faults.js';
-import { Balancer } from '../process/balancer.js';
 import { freePort } from '../process/ports.js';
+import { faultProxy } from '../proxy/fault-proxy.js';
 
 /** `durationMs` counts from when the fault is on: applying it can take a second. */
 export type KeeperConfig = { durationMs: number } & (
   | { kind: 'pause'; docker: string; containers: string[] }
   | { kind: 'partition'; docker: string; containers: { name: string; networks: [string, string[]][] }[] }
   /** `sources`: only connections from these addresses (one caller's containers) */
-  | { kind: 'proxy'; service: string; port: number; fault: Fault; tag: string; sources?: string[] }
+  | { kind: 'proxy'; service: string; port: number; layer: 'http' | 'bytes'; fault: Fault; tag: string; sources?: string[] }
 );
 
 export type KeeperMessage = { type: 'ready'; expiresAt: number } | { type: 'failed'; message: string };
@@ -62,10 +63,8 @@ async function apply(): Promise<() => Promise<void> | void> {
       };
     }
     case 'proxy': {
-      const proxy = new Balancer({ service: config.service, port: await freePort(), host: '0.0.0.0' });
+      const proxy = faultProxy({ name: config.service, port: await freePort(), host: '0.0.0.0', target: config.port, layer: config.layer });
       await proxy.listen();
-      proxy.add('app', config.port);
-      proxy.setReady('app', true);
       proxy.faults = [config.fault];
       const tagged = [...(config.sources ? ['-s', config.sources.join(',')] : []), '-m', 'comment', '--comment', config.tag];
       const redirect = ['PREROUTING', '-t', 'nat', '-p', 'tcp', '--dport', String(config.port), ...tagged, '-j', 'REDIRECT', '--to-ports', String(proxy.port)];

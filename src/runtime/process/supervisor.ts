@@ -6,7 +6,8 @@ import { projectView, type InfrastructureView, type ServiceView } from '../../ge
 import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InfrastructureStatus, InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
-import { TCP_FAULTS, TcpLink } from '../proxy/tcp-link.js';
+import { byteFaults, faultKind } from '../../faults/index.js';
+import { TcpLink } from '../proxy/tcp-link.js';
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer, type Backend, type Handoff } from './balancer.js';
 import { Instance } from './instance.js';
@@ -171,8 +172,8 @@ export class Supervisor {
    * `from` one service's). The supervisor itself removes it on time. */
   inject(name: string, fault: Fault, durationMs: number, from?: string): ActiveFault {
     const infra = this.#infrastructure.get(name);
-    if (infra && !TCP_FAULTS.has(fault.kind)) {
-      throw new UserError(`${name} does not speak HTTP, so it cannot answer with an HTTP error: use ${[...TCP_FAULTS].join(', ')}`);
+    if (infra && faultKind(fault)?.layer === 'http') {
+      throw new UserError(`${name} does not speak HTTP, so it cannot answer with an HTTP error: use ${byteFaults().join(', ')}`);
     }
     const callers = [...(infra ?? this.#get(name)).links.keys()];
     const problem = faultProblem(fault, durationMs) ?? (from === undefined ? undefined : linkProblem(name, callers, from));

@@ -1,14 +1,14 @@
 import net from 'node:net';
 import { EnvironmentError } from '../../errors.js';
-import type { Fault } from '../faults.js';
-
-/** Faults a byte stream of any protocol can carry: no HTTP answer to inject. */
-export const TCP_FAULTS: ReadonlySet<Fault['kind']> = new Set(['latency', 'reset', 'partition']);
+import type { Fault } from '../../faults/index.js';
+import { actOnRequest, admit, connectionFaultBegins } from './faults.js';
 
 export interface TcpLinkOptions {
   /** What it leads to, for messages: "redis". */
   name: string;
   port: number;
+  /** 127.0.0.1 unless said otherwise. */
+  host?: string;
   /** The server's port now (it may restart); undefined while it is down. */
   target: () => number | undefined;
 }
@@ -24,14 +24,16 @@ export interface TcpLinkOptions {
 export class TcpLink {
   readonly name: string;
   readonly port: number;
+  readonly #host: string;
   readonly #target: () => number | undefined;
   readonly #server: net.Server;
   readonly #open = new Map<net.Socket, { silence(): void }>();
-  #faults: Fault[] = [];
+  #faults: readonly Fault[] = [];
 
   constructor(options: TcpLinkOptions) {
     this.name = options.name;
     this.port = options.port;
+    this.#host = options.host ?? '127.0.0.1';
     this.#target = options.target;
     this.#server = net.createServer({ noDelay: true }, (client) => this.#accept(client));
   }
@@ -41,7 +43,7 @@ export class TcpLink {
       this.#server.once('error', (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? new EnvironmentError(`port ${this.port} (a link to "${this.name}") is taken`) : error),
       );
-      this.#server.listen(this.port, '127.0.0.1', () => resolve());
+      this.#server.listen(this.port, this.#host, () => resolve());
     });
   }
 
@@ -50,31 +52,24 @@ export class TcpLink {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  get faults(): Fault[] {
+  get faults(): readonly Fault[] {
     return this.#faults;
   }
 
   /** Read per chunk: an empty list costs one length check. */
-  set faults(faults: Fault[]) {
-    const partition = faults.find((fault) => fault.kind === 'partition');
-    const begins = partition && !this.#faults.some((fault) => fault.kind === 'partition');
+  set faults(faults: readonly Fault[]) {
+    const begins = connectionFaultBegins(this.#faults, faults);
     this.#faults = faults;
-    if (!begins) return;
     // a partition cuts what is already connected too
-    for (const [client, { silence }] of this.#open) {
-      if (partition.mode === 'refuse') client.resetAndDestroy();
+    for (const [client, { silence }] of begins ? this.#open : []) {
+      if (begins === 'refuse') client.resetAndDestroy();
       else silence();
     }
   }
 
   #accept(client: net.Socket): void {
     client.on('error', () => undefined);
-    const partition = this.#faults.find((fault) => fault.kind === 'partition');
-    if (partition) {
-      if (partition.mode === 'refuse') client.resetAndDestroy();
-      else client.resume(); // swallowed, never answered
-      return;
-    }
+    if (!admit(client, this.#faults)) return;
     const port = this.#target();
     if (port === undefined) return void client.resetAndDestroy(); // as a server that is down would
     const upstream = net.connect({ port, host: '127.0.0.1', noDelay: true });
@@ -100,16 +95,10 @@ export class TcpLink {
     client.on('data', (chunk: Buffer) => {
       const now = Date.now();
       if (this.#faults.length === 0 && heldUntil <= now) return send(chunk);
-      for (const fault of this.#faults) {
-        if (fault.kind === 'reset' && Math.random() < fault.rate) {
-          upstream.destroy();
-          return void client.resetAndDestroy();
-        }
-        if (fault.kind === 'latency') {
-          const jitter = (fault.jitterMs ?? 0) * (2 * Math.random() - 1);
-          heldUntil = Math.max(heldUntil, now + Math.max(0, fault.ms + jitter));
-        }
-      }
+      // a chunk's bytes may hold one command or many: each chunk counts as a request
+      const acted = actOnRequest(client, this.#faults, heldUntil);
+      if (acted === true) return void upstream.destroy();
+      heldUntil = acted;
       if (heldUntil <= now) return send(chunk);
       setTimeout(() => send(chunk), heldUntil - now);
     });

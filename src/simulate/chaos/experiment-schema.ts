@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
+import { FAULT_KINDS, type FaultField } from '../../faults/index.js';
+import { fieldAccepts } from '../../faults/field.js';
 import { readYamlFile } from '../../spec/yaml-file.js';
 import { checkTarget } from '../load/target.js';
 import { HTTP_METHODS } from '../load/methods.js';
@@ -42,12 +44,19 @@ const probe = z.discriminatedUnion('type', [
   }),
 ]);
 
-const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('latency'), ms: z.number().min(0), jitterMs: z.number().min(0).optional() }),
-  z.strictObject({ kind: z.literal('errors'), rate: z.number().min(0).max(1), status: z.number().int().min(400).max(599).default(503) }),
-  z.strictObject({ kind: z.literal('partition'), mode: z.enum(['refuse', 'blackhole']).default('refuse') }),
-  z.strictObject({ kind: z.literal('reset'), rate: z.number().min(0).max(1) }),
-]);
+/** A parameter of a fault, with the bounds and default its registry entry gives it. */
+function fieldSchema(field: FaultField): z.ZodType {
+  const refined = (schema: z.ZodType) => schema.refine((value) => fieldAccepts(field, value), { error: field.expected }).describe(field.description);
+  const base = refined(field.type === 'choice' ? z.enum(field.choices as [string, ...string[]]) : z.number());
+  return field.default === undefined ? base : base.default(field.default as never);
+}
+
+const faultSchema = z.discriminatedUnion(
+  'kind',
+  [...FAULT_KINDS.values()].map((kind) =>
+    z.strictObject({ kind: z.literal(kind.kind), ...Object.fromEntries(Object.entries(kind.fields).map(([name, field]) => [name, fieldSchema(field)])) }).describe(kind.description),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
 
 const after = time.optional().describe('wait this long before the activity starts');
 export const activitySchema = z.discriminatedUnion('type', [
