@@ -108,7 +108,7 @@ describe('the classic system, running', () => {
     expect(await service.stop()).toBe(0);
     const lines = (await service.process).stdout.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.filter((line) => line.reqId === 'log-me-1')).toEqual([
-      expect.objectContaining({ msg: 'request completed', method: 'GET', url: '/items/nope?x=1', statusCode: 404, responseTime: expect.any(Number), time: expect.any(Number) }),
+      expect.objectContaining({ msg: 'request completed', method: 'GET', url: '/items/nope?x=1', statusCode: 404, responseTime: expect.any(Number), time: expect.any(Number), remoteAddress: '127.0.0.1', remotePort: expect.any(Number) }),
     ]);
     expect(lines.filter((line) => line.reqId === 'log-me-2')).toEqual([]);
   });

@@ -172,6 +172,16 @@ describe('scaffold simulate load', () => {
     expect(JSON.parse(readFileSync(path.join(project, '.scaffold/results', saved[0]!), 'utf8')).summary.requests).toBe(report.summary.requests);
   });
 
+  it('an open-model run exits when its schedule ends: connections opened ahead and never used are closed', async () => {
+    // 20 opened ahead, one or two needed at 50/s: a socket that carried no request is not
+    // idle to a Node server, which closes it only at its headers timeout (60 s)
+    const started = performance.now();
+    const result = await scaffold(['simulate', 'load', server.url, '--rate', '50', '-d', '1s', '-c', '20', '--json'], { cwd: tempDir() });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).summary.requests).toBe(50);
+    expect(performance.now() - started).toBeLessThan(8_000);
+  });
+
   it('exits 1 when an SLO fails, with the verdict table', async () => {
     const result = await scaffold(['simulate', 'load', server.url, '-d', '1s', '--slo', 'rps>100000000'], { cwd: tempDir() });
     expect(result.exitCode).toBe(1);

@@ -21,10 +21,11 @@ import type { PreparedRequest } from './scenario.js';
  */
 export async function runOpenModel(recorder: Recorder, options: LoadOptions): Promise<void> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const preopened = await preopenedConnector(options.url, Math.min(options.connections, maxConnections), options.timeoutMs);
   const pool = new ConnectionPool(options.url.origin, {
     maxConnections,
     timeoutMs: options.timeoutMs,
-    connect: await preopenedConnector(options.url, Math.min(options.connections, maxConnections), options.timeoutMs),
+    connect: preopened.connect,
     ended: (dueAt, status, error) => {
       if (error) recorder.fail(errorKind(error));
       else recorder.answer(status, performance.now() - dueAt);
@@ -49,6 +50,7 @@ export async function runOpenModel(recorder: Recorder, options: LoadOptions): Pr
     // each request ends by its timeout at the latest
     while (pool.inFlight > 0 && !options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
   } finally {
+    preopened.close();
     await pool.destroy();
   }
 }

@@ -19,8 +19,9 @@ declare module 'fastify' {
  * counted in the metrics. Fastify calls this for every request; an onResponse hook for the
  * metrics would add a hook run to each. Fastify's default also logs each request as it
  * arrives, which doubles the log. The line keeps what a reader needs (method, URL, status,
- * response time in ms, and reqId from the request's logger); routes at logLevel warn
- * (probes, /metrics) stay out of it.
+ * response time in ms, the client's address and port — which connection, so a balancer's
+ * choices can be read from the logs — and reqId from the request's logger); routes at
+ * logLevel warn (probes, /metrics) stay out of it.
  */
 class ResponseFinished extends LogController {
   recordRequest: RecordRequest = () => {};
@@ -29,7 +30,8 @@ class ResponseFinished extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
-    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime };
+    const { remoteAddress, remotePort } = request.socket;
+    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
