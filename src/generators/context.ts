@@ -1,5 +1,6 @@
 import { patternOf } from '../patterns/index.js';
 import { dependenciesOf, startOrder } from '../spec/graph.js';
+import { callPolicy, describePolicy, type CallPolicy } from '../spec/call-policy.js';
 import { findInfrastructure, type InfrastructureKind } from '../infrastructure/index.js';
 import type { Service, Spec } from '../spec/schema.js';
 import { SERVICE_DEPENDENCIES } from './versions.js';
@@ -18,6 +19,13 @@ export interface UpstreamView {
   /** Where it answers inside compose and Kubernetes: its name is its host. */
   clusterUrl: string;
   livenessPath: string;
+}
+
+/** An upstream as its caller sees it: with the policies of the calls to it. */
+export interface CalledUpstreamView extends UpstreamView {
+  policy: Omit<CallPolicy, 'target'>;
+  /** The policy in words, one line per kind (its README). */
+  policyText: string[];
 }
 
 /** An infrastructure server of the project, as compose and Kubernetes run it. */
@@ -56,7 +64,7 @@ export interface ServiceView {
   image: string;
   env: { name: string; value: string }[];
   /** Everything it calls: dependsOn and the calls its pattern makes (a gateway's routes). */
-  upstreams: UpstreamView[];
+  upstreams: CalledUpstreamView[];
   /** Services that call this one (NetworkPolicy ingress). */
   callers: string[];
   uses: InfrastructureView[];
@@ -124,7 +132,10 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
 
   const services = startOrder(spec).map((name): ServiceView => {
     const service = spec.services[name]!;
-    const upstreams = dependenciesOf(service).map(upstream);
+    const upstreams = dependenciesOf(service).map((callee) => {
+      const { target: _target, ...policy } = callPolicy(spec.resilience, name, callee);
+      return { ...upstream(callee), policy, policyText: describePolicy(policy) };
+    });
     const uses = infrastructure.filter((infra) => service.uses.includes(infra.name));
     const callerNames = callers(name);
     const pattern = patternOf(service);

@@ -1,6 +1,7 @@
 import { patternNamed } from '../patterns/index.js';
 import type { Generator } from './project.js';
 import { VERSIONS } from './versions.js';
+import { DEFAULT_POLICY } from '../spec/call-policy.js';
 
 /** Code under src/generated/ follows the spec; the rest of a service is the user's. */
 const GENERATED_DIR = 'src/generated/';
@@ -10,7 +11,7 @@ const GENERATED_DIR = 'src/generated/';
 export const serviceFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
     const pattern = patternNamed(service.pattern);
-    const context = { project, service, versions: VERSIONS };
+    const context = { project, service, versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
     const slots = renderer.slotsIn(`slots/${pattern.name}`, pattern.slots);
     const files = [
       ...renderer.renderGroup('service/common', context, { slots }),

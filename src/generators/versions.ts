@@ -10,6 +10,9 @@ export const SERVICE_DEPENDENCIES = {
   // 5.10: LogController (one access line per request)
   fastify: '^5.10.0',
   'prom-client': '^15.1.3',
+  // The upstream client's timeouts, retries, circuit breakers and bulkheads. 3.x runs on
+  // Node 16+; 4.x needs Node 22.
+  cockatiel: '^3.2.1',
   // sdk-trace-node 2.x peers on api <1.10, so ^1.9 would resolve to a version it rejects.
   '@opentelemetry/api': '~1.9.0',
   // 2.x is the last stable line for Node 20 (3.x needs Node 22); ^ stays within it.

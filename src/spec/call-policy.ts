@@ -7,6 +7,7 @@ import { own } from '../own.js';
 import { dependenciesOf } from './graph.js';
 import type { BreakerPolicy, BulkheadPolicy, Resilience, RetryPolicy, Target } from './resilience.js';
 import type { Spec } from './schema.js';
+import type { Trip } from './trip.js';
 
 export interface CallPolicy {
   /** The deadline of a whole call, retries and their waits included, in ms. */
@@ -46,14 +47,41 @@ export const DEFAULT_POLICY: Omit<CallPolicy, 'target'> = {
   retryNonIdempotent: false,
 };
 
-/** The same defaults as a user would write them (README and generated comments). */
-export const DEFAULT_POLICY_TEXT = [
-  'timeout 5s (the whole call, retries included)',
-  'retry: 2 retries of GET/HEAD/PUT/DELETE/OPTIONS on connect, reset, 503; exponential from 50ms to 1s, full jitter; budget 10% of the last 10 s of calls (at least 1 retry/s)',
-  'circuitBreaker: trip "consecutiveFailures >= 5", or "failureRate >= 50% over 10s (min 20 requests)"; openFor 5s; 1 half-open request',
-  'bulkhead: maxConcurrent 100, maxQueue 100',
-  'fallback: 503 with JSON naming the upstream and the reason',
-];
+/** A policy in words, one line per kind: the README, a new scaffold.yaml's comments and
+ * each generated service's README show them. */
+export function describePolicy(policy: Omit<CallPolicy, 'target'>): string[] {
+  const { retry, circuitBreaker: breaker, bulkhead } = policy;
+  const methods = policy.retryNonIdempotent ? 'any method' : 'GET/HEAD/PUT/DELETE/OPTIONS';
+  const backoff = retry.backoff === 'constant' ? `every ${duration(retry.initial)}` : `exponential from ${duration(retry.initial)} to ${duration(retry.maxInterval)}, ${retry.jitter === 'full' ? 'full' : 'no'} jitter`;
+  const perTry = retry.perTry === undefined ? '' : `; ${duration(retry.perTry)} per try`;
+  return [
+    `timeout ${duration(policy.timeoutMs)} (the whole call, retries included)`,
+    retry.maxRetries === 0
+      ? 'retry: none'
+      : `retry: ${retry.maxRetries} retries of ${methods} on ${retry.retryOn.join(', ')}; ${backoff}; budget ${percent(retry.budget)} of the last 10 s of calls (at least ${retry.minRetriesPerSecond} retry/s)${perTry}`,
+    `circuitBreaker: trip ${tripText(breaker.trip)}${breaker.or ? `, or ${tripText(breaker.or)}` : ''}; openFor ${duration(breaker.openFor)}; ${breaker.halfOpenRequests} half-open request`,
+    `bulkhead: maxConcurrent ${bulkhead.maxConcurrent}, maxQueue ${bulkhead.maxQueue}`,
+    policy.fallback === 'custom' ? "fallback: the service's own (src/fallbacks.ts)" : 'fallback: 503 with JSON naming the upstream and the reason',
+  ];
+}
+
+function duration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1_000 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 1000) / 10}%`;
+}
+
+function tripText(trip: Trip): string {
+  return trip.kind === 'consecutive'
+    ? `"consecutiveFailures >= ${trip.failures}"`
+    : `"failureRate >= ${percent(trip.threshold)} over ${duration(trip.windowMs)} (min ${trip.minRequests} requests)"`;
+}
+
+/** The defaults in words (README, a new scaffold.yaml's comments). */
+export const DEFAULT_POLICY_TEXT = describePolicy(DEFAULT_POLICY);
 
 export const targetKey = (caller: string, callee: string) => `${caller} -> ${callee}`;
 

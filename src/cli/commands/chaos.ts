@@ -205,7 +205,7 @@ export function registerChaos(program: Command): void {
       cli.output.info(`${plan.name}: ${plan.description}; expects ${plan.expectation}`);
       const outcome = await plan.run(runtime, cli.cwd);
       const verdict = outcome.passed ? 'passed' : `FAILED: ${outcome.reasons.join('; ')}`;
-      cli.output.data({ scenario: plan.name, ...outcome }, `${formatUnderLoad(outcome.measured)}\n${plan.name} ${verdict}`);
+      cli.output.data({ scenario: plan.name, ...outcome }, `${formatUnderLoad(outcome.measured)}\n${outcome.summary ? `${outcome.summary}\n` : ''}${plan.name} ${verdict}`);
       if (!outcome.passed) process.exitCode = 1;
     });
 

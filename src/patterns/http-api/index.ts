@@ -8,7 +8,7 @@ export const httpApi = definePattern({
   templates: fileURLToPath(new URL('./templates/', import.meta.url)),
   slots: fileURLToPath(new URL('./slots/', import.meta.url)),
   traits: { publicIngress: false, entryPoint: false },
-  scenarios: ['replica-loss', 'outage-and-recovery', 'slow-dependency'],
+  scenarios: ['replica-loss', 'outage-and-recovery', 'slow-dependency', 'flaky-dependency', 'dependency-down'],
   newService: {
     ask: { message: 'Calls (dependsOn)', field: 'dependsOn', allChecked: false, answer: (targets) => targets },
   },

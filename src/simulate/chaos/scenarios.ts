@@ -1,7 +1,7 @@
 import { patternOf } from '../../patterns/index.js';
-import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
+import type { Runtime } from '../../runtime/runtime.js';
 import type { Spec } from '../../spec/schema.js';
-import { injectFault } from './inject.js';
+import { dependencyScenarios } from './dependency-scenarios.js';
 import { killService } from './kill.js';
 import { loadTowards, routeTo } from './load-path.js';
 import { runUnderLoad, type UnderLoadResult } from './under-load.js';
@@ -21,13 +21,15 @@ export interface ScenarioOutcome {
   passed: boolean;
   reasons: string[];
   measured: UnderLoadResult;
+  /** What it measured, in one line (e.g. "breaker opened in 0.4 s; p99 held at 212 ms"). */
+  summary?: string;
 }
 
 const LOAD = { rate: 100, connections: 10, before: 3_000, after: 5_000 };
 
 /** The scenarios, each planned on this system's spec (the CLI loads it once). */
 export function scenariosFor(spec: Spec): ScenarioPlan[] {
-  return [replicaLoss(spec), outageAndRecovery(spec), slowDependency(spec)];
+  return [replicaLoss(spec), outageAndRecovery(spec), ...dependencyScenarios(spec)];
 }
 
 /** The services a scenario may pick: those whose pattern lists it. */
@@ -71,46 +73,6 @@ function outageAndRecovery(spec: Spec): ScenarioPlan {
       return { passed: reasons.length === 0, reasons, measured };
     },
   };
-}
-
-function slowDependency(spec: Spec): ScenarioPlan {
-  const plan = {
-    name: 'slow-dependency',
-    description: 'add latency beyond the caller\'s upstream timeout to its link to a dependency',
-    expectation: 'the caller\'s p99 stays bounded by its timeout (UPSTREAM_TIMEOUT_MS, 5 s by default)',
-  };
-  const caller = candidates(spec, plan.name).find(([name, service]) => service.dependsOn.length > 0 && routeTo(spec, name));
-  if (!caller) return { ...plan, notApplicable: 'no service with dependsOn behind a gateway' };
-  const [name, service] = caller;
-  const dependency = service.dependsOn[0]!;
-  return {
-    ...plan,
-    description: `6 s of latency on the ${name}→${dependency} link while ${name}'s /upstreams calls it`,
-    run: async (runtime, projectDir) => {
-      const measured = await runUnderLoad({
-        runtime,
-        load: { projectDir, ...loadTowards(spec, dependency, name), rate: 10, connections: 40, timeoutMs: 20_000 },
-        beforeMs: LOAD.before,
-        faultMs: 8_000,
-        afterMs: LOAD.after,
-        act: () => slowLink(runtime, name, dependency),
-      });
-      const p99 = measured.phases.during.p99;
-      return { passed: p99 < 6_000, reasons: p99 < 6_000 ? [] : [`${name}'s p99 reached ${Math.round(p99)} ms: its timeout did not bound it`], measured };
-    },
-  };
-}
-
-/** Latency on the caller's link alone; on a runtime without link faults, in front of the
- * dependency (every caller's calls), which shows the caller's timeout just the same. */
-async function slowLink(runtime: Runtime, caller: string, dependency: string) {
-  const latency = { kind: 'latency', ms: 6_000 } as const;
-  try {
-    return await injectFault(runtime, dependency, latency, 8_000, caller);
-  } catch (error) {
-    if (!(error instanceof UnsupportedError)) throw error;
-    return runtime.inject(dependency, latency, 8_000);
-  }
 }
 
 function underLoad(runtime: Runtime, projectDir: string, towards: { service: string; path: string }, act: () => Promise<unknown>, faultMs: number, recoverFromStart: boolean) {

@@ -13,7 +13,6 @@ export function buildApp(config: Config): FastifyInstance {
   // the probes and /metrics, registered by createServer, alone.
   app.register(proxyRoutes, {
     routes: config.routes,
-    timeoutMs: config.upstreamTimeoutMs,
     rateLimitPerSecond: config.rateLimitPerSecond,
   });
   return app;

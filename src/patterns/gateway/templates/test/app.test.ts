@@ -4,9 +4,20 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
+import { DEFAULT_CALL_POLICY, type CallPolicy } from '../src/generated/spec.js';
 
 // The spec's defaults without the environment of whoever runs the tests; no log noise.
 const defaults: Config = { ...loadConfig({}), logLevel: 'silent' };
+
+/** The routes' policies here: the defaults, with a timeout well below /slow's 3 s (and well
+ * above what a busy machine adds to a quick answer), no wait between retries, and a breaker
+ * that opens after 5 failures and stays open. */
+const policy: CallPolicy = {
+  ...DEFAULT_CALL_POLICY,
+  timeoutMs: 1_000,
+  retry: { ...DEFAULT_CALL_POLICY.retry, backoff: 'constant', initial: 1 },
+  circuitBreaker: { trip: { kind: 'consecutive', failures: 5 }, openFor: 60_000, halfOpenRequests: 1 },
+};
 
 // A real upstream on a free port: it answers with what it received, /slow answers late.
 let upstream: Server;
@@ -48,8 +59,8 @@ afterAll(async () => {
 });
 
 function gateway(overrides: Partial<Config> = {}) {
-  const up = { name: 'up', url: upstreamUrl, livenessPath: '/healthz' };
-  const down = { name: 'down', url: deadUrl, livenessPath: '/healthz' };
+  const up = { name: 'up', url: upstreamUrl, livenessPath: '/healthz', policy };
+  const down = { name: 'down', url: deadUrl, livenessPath: '/healthz', policy };
   return buildApp({
     ...defaults,
     upstreams: [up, down],
@@ -57,7 +68,6 @@ function gateway(overrides: Partial<Config> = {}) {
       { prefix: '/up', upstream: up },
       { prefix: '/down', upstream: down },
     ],
-    upstreamTimeoutMs: 200,
     rateLimitPerSecond: 0,
     ...overrides,
   });
@@ -112,13 +122,26 @@ describe('the gateway', () => {
   it('answers 502 when an upstream is unreachable', async () => {
     const response = await app.inject('/down/items');
     expect(response.statusCode).toBe(502);
-    expect(response.json()).toEqual({ error: 'Bad Gateway', message: 'upstream down is unreachable' });
+    expect(response.json()).toEqual({ error: 'Bad Gateway', message: 'upstream down is unreachable', upstream: 'down', reason: 'unreachable' });
   });
 
   it('answers 504 when an upstream is slower than the timeout', async () => {
     const response = await app.inject('/up/slow');
     expect(response.statusCode).toBe(504);
-    expect(response.json()).toEqual({ error: 'Gateway Timeout', message: 'upstream up did not answer within 200 ms' });
+    expect(response.json()).toEqual({ error: 'Gateway Timeout', message: 'upstream up did not answer within 1000 ms', upstream: 'up', reason: 'timeout' });
+  });
+
+  it('opens the route\'s circuit breaker after 5 failed tries: 503 at once, and /metrics says so', async () => {
+    // the breaker counts every try; "down" has failed before in this file, so count on
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await app.inject('/down/items')).statusCode);
+    const refused = await app.inject('/down/items');
+    expect(statuses.at(-1)).toBe(503);
+    expect(refused.json()).toMatchObject({ upstream: 'down', reason: 'circuit-open' });
+    const metrics = (await app.inject('/metrics')).body;
+    expect(metrics).toMatch(/^upstream_circuit_state\{upstream="down"\} 2$/m);
+    expect(metrics).toMatch(/^upstream_circuit_state\{upstream="up"\} 0$/m);
+    expect(metrics).toMatch(/^upstream_errors_total\{upstream="down",reason="circuit-open"\} \d+$/m);
   });
 
   it('serves its own probes and metrics', async () => {
@@ -140,7 +163,7 @@ describe('retries on a failed connection', () => {
   });
   let app: FastifyInstance;
   beforeAll(async () => {
-    const upstream = { name: 'breaking', url: await listen(breaking), livenessPath: '/healthz' };
+    const upstream = { name: 'breaking', url: await listen(breaking), livenessPath: '/healthz', policy };
     app = buildApp({ ...defaults, upstreams: [upstream], routes: [{ prefix: '/breaking', upstream }], rateLimitPerSecond: 0 });
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
+import { DEFAULT_CALL_POLICY } from '../src/generated/spec.js';
 
 // The spec's defaults without the environment of whoever runs the tests; no log noise.
 const config: Config = { ...loadConfig({}), logLevel: 'silent' };
@@ -112,14 +113,16 @@ describe('GET /upstreams', () => {
     await new Promise((resolve) => dead.close(resolve));
   });
   afterAll(() => new Promise((resolve) => upstream.close(resolve)));
+  // a live upstream and one nobody listens on, with the default policies
+  const upstreams = () => [
+    { name: 'peer', url: upstreamUrl, livenessPath: '/live', policy: DEFAULT_CALL_POLICY },
+    { name: 'gone', url: deadUrl, livenessPath: '/healthz', policy: DEFAULT_CALL_POLICY },
+  ];
 
   it('probes every upstream, forwarding the request id', async () => {
     const app = buildApp({
       ...config,
-      upstreams: [
-        { name: 'peer', url: upstreamUrl, livenessPath: '/live' },
-        { name: 'gone', url: deadUrl, livenessPath: '/healthz' },
-      ],
+      upstreams: upstreams(),
     });
     const response = await app.inject({ url: '/upstreams', headers: { 'x-request-id': 'trace-me' } });
     expect(response.statusCode).toBe(200);
@@ -129,6 +132,21 @@ describe('GET /upstreams', () => {
     });
     expect(seenRequestId).toBe('trace-me');
     expect(seenPath).toBe('/live');
+    await app.close();
+  });
+
+  it('answers for one upstream as a route that needs it would: 200, or 503 naming it and the reason', async () => {
+    const app = buildApp({
+      ...config,
+      upstreams: upstreams(),
+    });
+    const peer = await app.inject('/upstreams/peer');
+    expect(peer.statusCode).toBe(200);
+    expect(peer.json()).toMatchObject({ status: 200, ok: true });
+    const gone = await app.inject('/upstreams/gone');
+    expect(gone.statusCode).toBe(503);
+    expect(gone.json()).toMatchObject({ error: 'Service Unavailable', upstream: 'gone', reason: 'unreachable' });
+    expect((await app.inject('/upstreams/nobody')).statusCode).toBe(404);
     await app.close();
   });
 });

@@ -4,7 +4,7 @@ import { UpstreamError } from './http-client.js';
 
 /**
  * Every error leaves as `{ error, message }`. A 4xx explains what the client got wrong, and
- * so does a 502/504 about an upstream; any other 5xx says nothing about the inside (no
+ * an upstream's failure names the upstream and the reason (`{ ..., upstream, reason }`); any other 5xx says nothing about the inside (no
  * stack, no internal message) and is logged here instead, under the request id that the
  * client sees in its x-request-id header.
  */
@@ -14,7 +14,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     let message = error.message;
     if (error instanceof UpstreamError) {
       // Not this service's fault, and its message names the culprit: say it, skip the stack.
-      request.log.warn(error.message);
+      request.log.warn({ upstream: error.upstream, reason: error.reason }, error.message);
+      return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message, upstream: error.upstream, reason: error.reason });
     } else if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
       message = `internal error; the service log has the details under request id ${request.id}`;

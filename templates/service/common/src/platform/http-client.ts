@@ -1,18 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Upstream } from '../config.js';
+import type { UpstreamName } from '../generated/spec.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
+import { UpstreamFailure, UpstreamPolicy, type FailureReason } from './resilience.js';
+import { upstreamMetrics } from './upstream-metrics.js';
 
-/** A call to another service that failed before it answered: 504 on timeout, else 502. */
+/** A call to another service that got no usable answer: the reply names the upstream and
+ * the reason (see errors.ts). */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
 
   constructor(
     readonly upstream: string,
-    readonly statusCode: 502 | 504,
+    readonly statusCode: 502 | 503 | 504,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { reason?: FailureReason },
   ) {
     super(message, options);
+    this.reason = options?.reason;
   }
+
+  readonly reason: FailureReason | undefined;
 }
 
 export interface UpstreamRequest {
@@ -24,44 +33,67 @@ export interface UpstreamRequest {
   headers?: Record<string, string>;
 }
 
+/** What this service answers in place of an upstream that failed: return a Response, or
+ * undefined for the default (503 naming the upstream and the reason). */
+export type Fallback = (failure: UpstreamFailure, request: UpstreamRequest & { path: string }) => Response | undefined | Promise<Response | undefined>;
+/** One fallback per upstream, for the targets scaffold.yaml marks `fallback: custom`. */
+export type Fallbacks = Partial<Record<UpstreamName, Fallback>>;
+
+const RESPONSES = { status: (response: Response) => response.status, discard: (response: Response) => void response.body?.cancel() };
+
 /**
- * The one way this service calls the others: each base URL from <NAME>_URL, a deadline on
- * every call (UPSTREAM_TIMEOUT_MS) so a slow dependency cannot pile up requests here, and
- * the request id passed along.
+ * The one way this service calls the others: each base URL from <NAME>_URL, the request
+ * id passed along, and the policies scaffold.yaml gives the call (`resilience:`: timeout,
+ * retries within a budget, circuit breaker, bulkhead, fallback; see resilience.ts).
  *
  *     const response = await app.upstreams.fetch('users', '/items', { requestId: request.id });
  */
 export class UpstreamClient {
-  readonly #urls: ReadonlyMap<string, string>;
-  readonly #timeoutMs: number;
+  readonly #upstreams: ReadonlyMap<string, { url: string; policy: UpstreamPolicy; custom: Fallback | undefined }>;
 
-  constructor(upstreams: readonly Upstream[], timeoutMs: number) {
-    this.#urls = new Map(upstreams.map((upstream) => [upstream.name, upstream.url]));
-    this.#timeoutMs = timeoutMs;
+  constructor(upstreams: readonly Upstream[], options: { registry: Registry; log: FastifyBaseLogger; fallbacks?: Fallbacks }) {
+    const metricsOf = upstreamMetrics(options.registry);
+    const fallbacks = new Map(Object.entries(options.fallbacks ?? {}) as [string, Fallback][]);
+    this.#upstreams = new Map(
+      upstreams.map((upstream) => {
+        const log = options.log.child({ upstream: upstream.name });
+        const policy = new UpstreamPolicy(upstream.name, upstream.policy, metricsOf(upstream.name), (state) =>
+          log.warn({ circuit: state }, `circuit breaker of upstream ${upstream.name} is ${state}`),
+        );
+        const custom = upstream.policy.fallback === 'custom' ? fallbacks.get(upstream.name) : undefined;
+        return [upstream.name, { url: upstream.url, policy, custom }];
+      }),
+    );
   }
 
   get names(): string[] {
-    return [...this.#urls.keys()];
+    return [...this.#upstreams.keys()];
   }
 
-  /** Any HTTP status is an answer (check `response.ok`); only no answer at all throws. */
+  /** The policies of the calls to an upstream, for a caller that speaks HTTP its own way
+   * (the gateway's proxy): one breaker, bulkhead and budget per upstream, whoever calls. */
+  policy(name: string): UpstreamPolicy {
+    const upstream = this.#upstreams.get(name);
+    if (upstream === undefined) throw new Error(`"${name}" is not an upstream of this service: add it to dependsOn in scaffold.yaml`);
+    return upstream.policy;
+  }
+
+  /** Any HTTP status is an answer (check `response.ok`); a call that got none throws an
+   * UpstreamError (503), unless the upstream's fallback answers instead. */
   async fetch(name: string, path: string, request: UpstreamRequest): Promise<Response> {
-    const base = this.#urls.get(name);
-    if (base === undefined) throw new Error(`"${name}" is not an upstream of this service: add it to dependsOn in scaffold.yaml`);
+    const upstream = this.#upstreams.get(name);
+    if (upstream === undefined) throw new Error(`"${name}" is not an upstream of this service: add it to dependsOn in scaffold.yaml`);
     const headers: Record<string, string> = { [REQUEST_ID_HEADER]: request.requestId, ...request.headers };
     if (request.body !== undefined) headers['content-type'] ??= 'application/json';
+    const method = request.method ?? 'GET';
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     try {
-      return await fetch(base + path, {
-        method: request.method ?? 'GET',
-        headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      return await upstream.policy.call(method, RESPONSES, (signal) => fetch(upstream.url + path, { method, headers, body, signal }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new UpstreamError(name, 504, `upstream ${name} did not answer within ${this.#timeoutMs} ms`, { cause: error });
-      }
-      throw new UpstreamError(name, 502, `upstream ${name} is unreachable`, { cause: error });
+      if (!(error instanceof UpstreamFailure)) throw error;
+      const answer = await upstream.custom?.(error, { ...request, path });
+      if (answer !== undefined) return answer;
+      throw new UpstreamError(name, 503, error.message, { cause: error, reason: error.reason });
     }
   }
 }

@@ -21,9 +21,7 @@ interface Series {
  * each request: the server calls it when a response has finished, where an onResponse hook
  * would add a hook run to every request.
  */
-export function registerMetrics(app: FastifyInstance): RecordRequest {
-  // A registry per app rather than prom-client's global one, so tests can build many apps.
-  const registry = new Registry();
+export function registerMetrics(app: FastifyInstance, registry: Registry): RecordRequest {
   collectDefaultMetrics({ register: registry });
 
   // One series per method, route and status, found with one Map lookup. prom-client hashes

@@ -1,5 +1,7 @@
+import { Registry } from 'prom-client';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import { fallbacks } from '../fallbacks.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
@@ -62,9 +64,11 @@ export function createServer(config: Config): FastifyInstance {
 
   registerErrorHandler(app);
   registerHealth(app, config.health);
-  responseFinished.recordRequest = registerMetrics(app);
+  // A registry per app rather than prom-client's global one, so tests can build many apps.
+  const registry = new Registry();
+  responseFinished.recordRequest = registerMetrics(app, registry);
 
-  app.decorate('upstreams', new UpstreamClient(config.upstreams, config.upstreamTimeoutMs));
+  app.decorate('upstreams', new UpstreamClient(config.upstreams, { registry, log: app.log, fallbacks }));
   if (config.upstreams.length > 0) registerUpstreamsRoute(app, config.upstreams);
 
   return app;

@@ -14,11 +14,27 @@ export interface UpstreamStatus {
  * GET /upstreams: every upstream's liveness as seen from here, through the same client as
  * real calls. It makes the call graph visible from outside and lets a test (or a person
  * with curl) follow one x-request-id across services.
+ *
+ * GET /upstreams/:name: one upstream's liveness, answered as a route that needs it would
+ * be: 200 when it answered 2xx, 502 when it answered something else, and when the call got
+ * no answer, what the upstream's policies say (503 naming it and the reason, or its
+ * fallback's answer). Load on it shows the resilience policies at work.
  */
 export function registerUpstreamsRoute(app: FastifyInstance, upstreams: readonly Upstream[]): void {
   app.get('/upstreams', async (request) => {
     const statuses = await Promise.all(upstreams.map((upstream) => probe(app.upstreams, upstream, request.id)));
     return Object.fromEntries(upstreams.map((upstream, index) => [upstream.name, statuses[index]]));
+  });
+
+  const byName = new Map(upstreams.map((upstream) => [upstream.name, upstream]));
+  app.get<{ Params: { name: string } }>('/upstreams/:name', async (request, reply) => {
+    const upstream = byName.get(request.params.name);
+    if (!upstream) return reply.code(404).send({ error: 'Not Found', message: `no upstream ${JSON.stringify(request.params.name)}: see GET /upstreams` });
+    const started = performance.now();
+    const response = await app.upstreams.fetch(upstream.name, upstream.livenessPath, { requestId: request.id });
+    const status = response.status;
+    await response.body?.cancel();
+    return reply.code(response.ok ? 200 : 502).send({ status, ok: response.ok, ms: Math.round((performance.now() - started) * 10) / 10 });
   });
 }
 

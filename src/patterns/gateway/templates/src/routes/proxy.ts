@@ -1,16 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool, type Dispatcher } from 'undici';
 import type { Route } from '../config.js';
 import { UpstreamError } from '../platform/http-client.js';
+import { UpstreamFailure, type AnswerKind, type FailureReason } from '../platform/resilience.js';
 import { REQUEST_ID_HEADER } from '../platform/request-id.js';
 
 export interface ProxyOptions {
   routes: Route[];
-  timeoutMs: number;
   /** Per client IP; 0 turns rate limiting off. */
   rateLimitPerSecond: number;
 }
@@ -34,14 +33,16 @@ const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UN
 /** A response up to this size is read whole and sent in one write, as nginx buffers it;
  * a larger one, or one of unknown length (a stream), is passed on as it arrives. */
 const BUFFER_LIMIT = 64 * 1024;
-/** A GET answered 503 (an upstream with no instance ready, say) is tried again, after
- * 0–42 ms times the attempt: a quick restart shows as latency rather than as errors. */
-const RETRIES_ON_503 = 10;
-/** A GET whose connection failed (refused, reset, closed: a replica that just died) is
- * tried again on a new connection, as nginx's proxy_next_upstream does; a timeout is not,
- * since a slow upstream would only be asked twice. */
-const RETRIES_ON_CONNECTION_ERROR = 3;
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/** How the route's policies read an answer, and drop one they retry. */
+const ANSWERS: AnswerKind<Answer> = {
+  status: (answer) => answer.statusCode,
+  discard: (answer) => {
+    if (answer.body instanceof Readable) answer.body.destroy();
+  },
+};
+/** A proxy's usual statuses for a failed upstream: 502 no answer, 504 too slow; 503 when
+ * the route's breaker or bulkhead refused the call. */
+const STATUS_OF: Record<FailureReason, 502 | 503 | 504> = { unreachable: 502, timeout: 504, 'circuit-open': 503, 'bulkhead-full': 503 };
 
 /**
  * One proxy per route: /users/items → <USERS_URL>/items, with the request id passed on and
@@ -62,15 +63,12 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   for (const { prefix, upstream } of options.routes) {
-    // A response slower than the timeout (headers, or a pause mid-body) ends in a 504. undici
-    // checks these deadlines on a coarse clock to stay cheap: expect up to ~1 s more.
-    const pool = new Pool(upstream.url, { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+    // Each try ends at the route's deadline (see resilience.ts); the pool's own timeouts
+    // are only a backstop for a body that stalls after the call has returned.
+    const { timeoutMs } = upstream.policy;
+    const pool = new Pool(upstream.url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     app.addHook('onClose', () => pool.close());
-
-    const failed = (error: unknown) =>
-      TIMEOUTS.has((error as { code?: string }).code ?? '')
-        ? new UpstreamError(upstream.name, 504, `upstream ${upstream.name} did not answer within ${options.timeoutMs} ms`, { cause: error })
-        : new UpstreamError(upstream.name, 502, `upstream ${upstream.name} is unreachable`, { cause: error });
+    const policy = app.upstreams.policy(upstream.name);
 
     const proxy = async (request: FastifyRequest, reply: FastifyReply) => {
       // /users/items?x=1 → /items?x=1; /users → /
@@ -86,21 +84,11 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
 
       let answer: Answer;
       try {
-        const retryable = request.method === 'GET' && body === undefined;
-        for (let attempt = 1; ; attempt += 1) {
-          try {
-            answer = await forward(pool, { method: request.method as Dispatcher.HttpMethod, path, headers, body });
-          } catch (error) {
-            if (!retryable || attempt > RETRIES_ON_CONNECTION_ERROR || !CONNECTION_ERRORS.has((error as { code?: string }).code ?? '')) throw error;
-            await sleep(42 * Math.random() * attempt);
-            continue;
-          }
-          if (answer.statusCode !== 503 || !retryable || attempt > RETRIES_ON_503) break;
-          if (answer.body instanceof Readable) answer.body.destroy();
-          await sleep(42 * Math.random() * attempt);
-        }
+        const options = { method: request.method as Dispatcher.HttpMethod, path, headers, body };
+        answer = await policy.call(request.method, ANSWERS, (signal) => forward(pool, options, signal), { replayable: body === undefined });
       } catch (error) {
-        throw failed(error);
+        if (!(error instanceof UpstreamFailure)) throw error;
+        throw new UpstreamError(upstream.name, STATUS_OF[error.reason], error.message, { cause: error, reason: error.reason });
       }
 
       reply.code(answer.statusCode);
@@ -129,15 +117,22 @@ interface Answer {
  * client pauses the upstream). At the bench, `pool.request()` and its body stream cost the
  * gateway 7–19% more CPU per request than this.
  */
-function forward(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Answer> {
+function forward(pool: Pool, options: Dispatcher.DispatchOptions, signal: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let head: Omit<Answer, 'body'> | undefined;
     let stream: Readable | undefined;
     const chunks: Buffer[] = [];
     let ended = false;
     pool.dispatch(options, {
-      // undici tells its handler APIs apart by this method; without it, it wants the old one
-      onRequestStart() {},
+      // undici tells its handler APIs apart by this method; without it, it wants the old one.
+      // The deadline (or a try's) aborts the request upstream until the answer is in.
+      onRequestStart(controller) {
+        const abort = () => {
+          if (!head) controller.abort(signal.reason);
+        };
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      },
       onResponseStart(controller, statusCode, headers) {
         if (statusCode < 200) return; // informational (103 Early Hints): the answer follows
         head = { statusCode, headers };

@@ -1,0 +1,234 @@
+import { patternOf } from '../../patterns/index.js';
+import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
+import { callPolicy } from '../../spec/call-policy.js';
+import type { Spec } from '../../spec/schema.js';
+import { injectFault } from './inject.js';
+import { killService } from './kill.js';
+import { routeTo } from './load-path.js';
+import type { ScenarioPlan } from './scenarios.js';
+import { runUnderLoad, type UnderLoadResult } from './under-load.js';
+import type { Fault } from '../../faults/index.js';
+
+/**
+ * The scenarios of a caller and one dependency, judged by what the caller's resilience
+ * policies (scaffold.yaml `resilience:`) promise: slow-dependency, flaky-dependency and
+ * dependency-down. Each runs load on the caller's route that needs the dependency
+ * (`GET /upstreams/<dependency>`, through the gateway when one routes to the caller), reads
+ * the caller's /metrics while it runs, and says what it measured in one line.
+ */
+export function dependencyScenarios(spec: Spec): ScenarioPlan[] {
+  return [slowDependency(spec), flakyDependency(spec), dependencyDown(spec)];
+}
+
+const BEFORE_MS = 3_000;
+const FAULT_MS = 8_000;
+const AFTER_MS = 5_000;
+/** What a loaded machine adds to a request, on top of the steady state's own p99. */
+const SLACK_MS = 50;
+
+interface Edge {
+  caller: string;
+  dependency: string;
+  timeoutMs: number;
+  openForMs: number;
+  budget: number;
+  minRetriesPerSecond: number;
+  /** Where the load goes: the caller's route that needs the dependency. */
+  towards: { service: string; path: string };
+}
+
+/** The first caller (of a pattern that lists the scenario) with a dependency. */
+function edgeFor(spec: Spec, scenario: string): Edge | undefined {
+  for (const [caller, service] of Object.entries(spec.services)) {
+    if (!patternOf(service).scenarios.includes(scenario) || service.dependsOn.length === 0) continue;
+    const dependency = service.dependsOn[0]!;
+    const policy = callPolicy(spec.resilience, caller, dependency);
+    const path = `/upstreams/${dependency}`;
+    const route = routeTo(spec, caller);
+    return {
+      caller,
+      dependency,
+      timeoutMs: policy.timeoutMs,
+      openForMs: policy.circuitBreaker.openFor,
+      budget: policy.retry.budget,
+      minRetriesPerSecond: policy.retry.minRetriesPerSecond,
+      towards: route ? { service: route.gateway, path: `${route.prefix}${path}` } : { service: caller, path },
+    };
+  }
+  return undefined;
+}
+
+const NO_EDGE = 'no service with dependsOn';
+
+function slowDependency(spec: Spec): ScenarioPlan {
+  const plan = {
+    name: 'slow-dependency',
+    description: 'latency beyond the caller\'s timeout on its link to a dependency',
+    expectation: 'the caller\'s p99 holds at its timeout (+ the steady p99 + 50 ms) and its circuit breaker opens',
+  };
+  const edge = edgeFor(spec, plan.name);
+  if (!edge) return { ...plan, notApplicable: NO_EDGE };
+  const latencyMs = edge.timeoutMs + 1_000;
+  return {
+    ...plan,
+    description: `${latencyMs} ms of latency on the ${edge.caller}→${edge.dependency} link (timeout ${edge.timeoutMs} ms) under load on ${edge.caller}'s GET /upstreams/${edge.dependency}`,
+    run: async (runtime, projectDir) => {
+      const { measured, watch } = await underFault(runtime, projectDir, edge, () => onLink(runtime, edge, { kind: 'latency', ms: latencyMs }, FAULT_MS));
+      const { before, during } = measured.phases;
+      const bound = edge.timeoutMs + SLACK_MS + before.p99;
+      const opened = watch.openedAfterMs();
+      const reasons = [
+        ...(during.p99 > bound ? [`p99 reached ${Math.round(during.p99)} ms, beyond the ${edge.timeoutMs} ms timeout (+ ${Math.round(before.p99)} ms steady p99 + ${SLACK_MS} ms)`] : []),
+        ...(opened === undefined ? [`${edge.caller}'s circuit breaker to ${edge.dependency} never opened`] : []),
+      ];
+      const summary = `${opened === undefined ? 'breaker never opened' : `breaker opened in ${seconds(opened)}`}; p99 held at ${Math.round(during.p99)} ms; ${percent(watch.retries() / Math.max(1, measured.load.summary.requests))} retries`;
+      return { passed: reasons.length === 0, reasons, measured, summary };
+    },
+  };
+}
+
+function flakyDependency(spec: Spec): ScenarioPlan {
+  const plan = {
+    name: 'flaky-dependency',
+    description: 'half of the calls from a caller to a dependency answered 503',
+    expectation: 'retries stay within the retry budget (no retry storm)',
+  };
+  const edge = edgeFor(spec, plan.name);
+  if (!edge) return { ...plan, notApplicable: NO_EDGE };
+  return {
+    ...plan,
+    description: `50% of the calls on the ${edge.caller}→${edge.dependency} link answered 503 under load on ${edge.caller}'s GET /upstreams/${edge.dependency}`,
+    run: async (runtime, projectDir) => {
+      const { measured, watch } = await underFault(runtime, projectDir, edge, () => onLink(runtime, edge, { kind: 'errors', rate: 0.5, status: 503 }, FAULT_MS));
+      const calls = measured.load.summary.requests;
+      const retries = watch.retries();
+      // the budget's share of the calls, plus what it always allows (a 10 s window, and the
+      // window that was filling when the run began)
+      const allowed = edge.budget * calls + edge.minRetriesPerSecond * 20;
+      const reasons = retries > allowed ? [`${retries} retries for ${calls} calls: beyond the ${percent(edge.budget)} budget`] : [];
+      const summary = `${percent(retries / Math.max(1, calls))} retries (budget ${percent(edge.budget)}); ${Math.round(measured.phases.during.availability * 1000) / 10}% answered during the fault; p99 ${Math.round(measured.phases.during.p99)} ms`;
+      return { passed: reasons.length === 0, reasons, measured, summary };
+    },
+  };
+}
+
+function dependencyDown(spec: Spec): ScenarioPlan {
+  const plan = {
+    name: 'dependency-down',
+    description: 'SIGKILL every instance of a dependency under load on its caller',
+    expectation: 'every call is answered within the caller\'s timeout (clear 502/503, no hangs), and the caller\'s breaker closes within its openFor + 1 s of the dependency being back',
+  };
+  const edge = edgeFor(spec, plan.name);
+  if (!edge) return { ...plan, notApplicable: NO_EDGE };
+  return {
+    ...plan,
+    description: `SIGKILL every ${edge.dependency} instance under load on ${edge.caller}'s GET /upstreams/${edge.dependency}`,
+    run: async (runtime, projectDir) => {
+      let backAt = Number.NaN;
+      // the kill returns once the runtime has the dependency healthy again
+      const { measured, watch } = await underFault(runtime, projectDir, edge, async () => {
+        const killed = await killService(runtime, edge.dependency, { all: true });
+        backAt = performance.now();
+        return killed;
+      });
+      const { before, during } = measured.phases;
+      const bound = edge.timeoutMs + SLACK_MS + before.p99;
+      const unclear = Object.keys(during.errorsByKind).filter((kind) => kind !== '502' && kind !== '503');
+      const opened = watch.openedAfterMs();
+      const closed = watch.closedAfterMs(backAt);
+      const reasons = [
+        ...(unclear.length > 0 ? [`failures other than 502/503: ${unclear.join(', ')}`] : []),
+        ...(during.p99 > bound ? [`p99 reached ${Math.round(during.p99)} ms, beyond the ${edge.timeoutMs} ms timeout`] : []),
+        ...(opened !== undefined && (closed === undefined || closed > edge.openForMs + 1_000)
+          ? [`${edge.caller}'s breaker did not close within ${seconds(edge.openForMs + 1_000)} of ${edge.dependency} being back`]
+          : []),
+      ];
+      const recovered = closed === undefined ? 'breaker still open at the end' : `recovered ${seconds(closed)} after ${edge.dependency} was back`;
+      const summary = `${opened === undefined ? 'breaker never opened' : `breaker opened in ${seconds(opened)}`}; p99 held at ${Math.round(during.p99)} ms; ${recovered}`;
+      return { passed: reasons.length === 0, reasons, measured, summary };
+    },
+  };
+}
+
+/** A fault on the caller's link alone; on a runtime without link faults, in front of the
+ * dependency (every caller's calls), which the caller's policies meet just the same. */
+async function onLink(runtime: Runtime, edge: Edge, fault: Fault, durationMs: number) {
+  try {
+    return await injectFault(runtime, edge.dependency, fault, durationMs, edge.caller);
+  } catch (error) {
+    if (!(error instanceof UnsupportedError)) throw error;
+    return runtime.inject(edge.dependency, fault, durationMs);
+  }
+}
+
+/** The load and the fault, with the caller's /metrics watched all along. */
+async function underFault(runtime: Runtime, projectDir: string, edge: Edge, act: () => Promise<unknown>) {
+  const watch = await watchCaller(runtime, edge);
+  try {
+    const measured: UnderLoadResult = await runUnderLoad({
+      runtime,
+      load: { projectDir, ...edge.towards, rate: 100, connections: 20, timeoutMs: edge.timeoutMs + 10_000 },
+      beforeMs: BEFORE_MS,
+      faultMs: FAULT_MS,
+      afterMs: AFTER_MS,
+      act: () => {
+        watch.faultAt(performance.now());
+        return act();
+      },
+    });
+    return { measured, watch };
+  } finally {
+    await watch.stop();
+  }
+}
+
+/** The caller's breaker state for the dependency, sampled every 100 ms, and its retries. */
+async function watchCaller(runtime: Runtime, edge: Edge) {
+  const url = new URL('/metrics', await runtime.endpoint(edge.caller));
+  const read = async () => fetch(url, { signal: AbortSignal.timeout(2_000) }).then((response) => response.text(), () => '');
+  const value = (text: string, metric: string) => {
+    const match = new RegExp(`^${metric}\\{upstream="${edge.dependency}"\\} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+    return match ? Number(match[1]) : undefined;
+  };
+  const retriesAtStart = value(await read(), 'upstream_retries_total') ?? 0;
+  let retriesAtEnd = retriesAtStart;
+  let faultAt: number | undefined;
+  let openedAt: number | undefined;
+  const states: { at: number; state: number }[] = [];
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      const text = await read();
+      const state = value(text, 'upstream_circuit_state');
+      retriesAtEnd = value(text, 'upstream_retries_total') ?? retriesAtEnd;
+      if (state !== undefined) states.push({ at: performance.now(), state });
+      if (state === 2 && faultAt !== undefined && openedAt === undefined) openedAt = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    faultAt: (at: number) => {
+      faultAt = at;
+    },
+    openedAfterMs: () => (openedAt === undefined || faultAt === undefined ? undefined : openedAt - faultAt),
+    /** From `since` until the breaker was first seen closed. */
+    closedAfterMs: (since: number) => {
+      const closed = states.find((sample) => sample.at >= since && sample.state === 0);
+      return closed === undefined ? undefined : closed.at - since;
+    },
+    retries: () => retriesAtEnd - retriesAtStart,
+    stop: async () => {
+      running = false;
+      await sampling;
+    },
+  };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function percent(share: number): string {
+  return `${(Math.round(share * 1000) / 10).toString()}%`;
+}
+

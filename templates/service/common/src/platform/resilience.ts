@@ -1,0 +1,317 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ConstantBackoff,
+  ExponentialBackoff,
+  IsolatedCircuitError,
+  SamplingBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  fullJitterGenerator,
+  handleType,
+  handleWhen,
+  noJitterGenerator,
+  retry,
+  timeout,
+  wrap,
+  type CircuitState as State,
+  type IBreaker,
+  type IPolicy,
+} from 'cockatiel';
+import type { CallPolicy, Trip } from '../generated/spec.js';
+import type { UpstreamMetrics } from './upstream-metrics.js';
+
+/** Why a call got no answer: what the fallback and the 503 name. */
+export type FailureReason = 'timeout' | 'unreachable' | 'circuit-open' | 'bulkhead-full';
+
+/** A call that got no usable answer: the fallback decides what the caller sees. */
+export class UpstreamFailure extends Error {
+  override name = 'UpstreamFailure';
+
+  constructor(
+    readonly upstream: string,
+    readonly reason: FailureReason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** One try of a call: resolves with the upstream's answer, rejects when there was none. */
+export type Attempt<T> = (signal: AbortSignal) => Promise<T>;
+
+/** How the policies read an answer of type T: its status, and how to drop one that will
+ * be retried (so its connection is freed). */
+export interface AnswerKind<T> {
+  status: (answer: T) => number;
+  discard: (answer: T) => void;
+}
+
+/** Methods a retry cannot repeat the effect of (RFC 9110 §9.2.2): the others are. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/** The breaker's gauge, as dashboards expect it: 0 closed, 1 half-open, 2 open. */
+const GAUGE: Record<State, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
+
+/**
+ * The policies of one upstream, from scaffold.yaml (`resilience:`), applied by cockatiel:
+ *
+ *     timeout (the whole call) → bulkhead → retry (within a budget) → circuit breaker → try
+ *
+ * The timeout is outermost so that nothing — a queue in the bulkhead, a backoff, a slow
+ * try — outlives it. The breaker sits inside the retry, so it counts every try, and an open
+ * breaker ends the retries at once. Whether a failure is retried is decided in the try
+ * itself (`retryable`): cockatiel retries what it throws as `Retry` and nothing else.
+ */
+export class UpstreamPolicy {
+  readonly #policy: IPolicy;
+  readonly #budget: RetryBudget;
+  readonly #breaker;
+
+  constructor(
+    readonly upstream: string,
+    readonly settings: CallPolicy,
+    readonly metrics: UpstreamMetrics,
+    onStateChange: (state: string) => void = () => {},
+  ) {
+    const { retry: retrySettings, circuitBreaker: breakerSettings, bulkhead: bulkheadSettings } = settings;
+    this.#budget = new RetryBudget(retrySettings.budget, retrySettings.minRetriesPerSecond);
+
+    // a failure is no answer, or a 5xx (a 429 retried is not the upstream failing)
+    const isFailure = (error: unknown) => !(error instanceof Retry && error.answer !== undefined && error.answer.status < 500);
+    this.#breaker = circuitBreaker(handleWhen(isFailure).orWhenResult((tried) => (tried as Tried<unknown>).status >= 500), {
+      halfOpenAfter: breakerSettings.openFor,
+      breaker: breakerOf(breakerSettings.trip, breakerSettings.or),
+    });
+    metrics.circuitState(GAUGE[CircuitState.Closed]);
+    this.#breaker.onStateChange((state) => {
+      metrics.circuitState(GAUGE[state]);
+      const name = CircuitState[state].toLowerCase();
+      metrics.transition(name);
+      onStateChange(name);
+    });
+
+    const retries = retry(handleType(Retry), { maxAttempts: retrySettings.maxRetries, backoff: backoffOf(retrySettings) });
+    retries.onRetry(() => metrics.retried());
+    const compartment = bulkhead(bulkheadSettings.maxConcurrent, bulkheadSettings.maxQueue);
+    compartment.onReject(() => metrics.bulkheadRejected());
+    // aggressive: the caller gets its answer at the deadline even if a try ignores the
+    // signal; abortOnReturn off, since a response's body is read after the call returns
+    const deadline = timeout(settings.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
+    this.#policy = wrap(deadline, compartment, retries, this.#breaker);
+  }
+
+  /** The breaker's state by name: closed, open, halfopen. */
+  get circuit(): string {
+    return CircuitState[this.#breaker.state].toLowerCase();
+  }
+
+  /**
+   * One call (`attempt` is one try; it must give up when its signal aborts): the answer the upstream gave (any status: the last try's, once retries are
+   * spent or refused), or an UpstreamFailure when it gave none in time.
+   */
+  async call<T>(method: string, answers: AnswerKind<T>, attempt: Attempt<T>, options: { replayable?: boolean } = {}): Promise<T> {
+    const started = performance.now();
+    // a body streamed from the caller cannot be sent twice, whatever the method
+    const canRetry = options.replayable !== false && (this.settings.retryNonIdempotent || IDEMPOTENT.has(method.toUpperCase()));
+    this.#budget.recordCall();
+    try {
+      const { answer, status } = (await this.#policy.execute((context: { signal: AbortSignal; attempt?: number }) =>
+        this.#try(answers, attempt, context.signal, canRetry && (context.attempt ?? 0) < this.settings.retry.maxRetries),
+      )) as Tried<T>;
+      this.metrics.called(performance.now() - started, status >= 500 ? String(status) : undefined);
+      return answer;
+    } catch (error) {
+      const failure = this.#failure(error instanceof Retry ? (error.error ?? error) : error);
+      this.metrics.called(performance.now() - started, failure.reason);
+      throw failure;
+    }
+  }
+
+  /** One try; a failure worth another try (and within the budget) is thrown as Retry. */
+  async #try<T>(answers: AnswerKind<T>, attempt: Attempt<T>, deadline: AbortSignal, mayRetry: boolean): Promise<Tried<T>> {
+    const perTry = this.settings.retry.perTry;
+    const signal = perTry === undefined ? deadline : AbortSignal.any([deadline, AbortSignal.timeout(perTry)]);
+    let answer: T;
+    try {
+      answer = await attempt(signal);
+    } catch (error) {
+      const condition = deadline.aborted ? undefined : conditionOf(error, signal);
+      if (mayRetry && condition !== undefined && this.#retryOn(condition)) throw new Retry(undefined, error);
+      throw error;
+    }
+    const tried = { answer, status: answers.status(answer) };
+    if (mayRetry && this.#retryOn(tried.status)) {
+      answers.discard(answer);
+      throw new Retry(tried, undefined);
+    }
+    return tried;
+  }
+
+  /** Whether the policy retries this condition, and the budget still allows a retry. */
+  #retryOn(condition: string | number): boolean {
+    if (!this.settings.retry.retryOn.includes(condition as never)) return false;
+    if (this.#budget.tryRetry()) return true;
+    this.metrics.budgetExhausted();
+    return false;
+  }
+
+  #failure(error: unknown): UpstreamFailure {
+    const { upstream } = this;
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+      return new UpstreamFailure(upstream, 'circuit-open', `upstream ${upstream}: circuit breaker open, not called`, { cause: error });
+    }
+    if (error instanceof BulkheadRejectedError) {
+      return new UpstreamFailure(upstream, 'bulkhead-full', `upstream ${upstream}: ${this.settings.bulkhead.maxConcurrent} calls in flight and the queue is full`, { cause: error });
+    }
+    if (error instanceof TaskCancelledError || (error instanceof Error && error.name === 'TimeoutError')) {
+      this.metrics.timedOut();
+      return new UpstreamFailure(upstream, 'timeout', `upstream ${upstream} did not answer within ${this.settings.timeoutMs} ms`, { cause: error });
+    }
+    return new UpstreamFailure(upstream, 'unreachable', `upstream ${upstream} is unreachable`, { cause: error });
+  }
+}
+
+/** A try's answer and its status, as the breaker reads it. */
+interface Tried<T> {
+  answer: T;
+  status: number;
+}
+
+/** What cockatiel retries: a failed try, with the answer (a 503, say) or the error. */
+class Retry extends Error {
+  constructor(
+    readonly answer: Tried<unknown> | undefined,
+    readonly error: unknown,
+  ) {
+    super('retry');
+  }
+}
+
+/** Which retryOn condition an error of a try is: connect, reset or timeout (a try that
+ * outlived perTry); undefined for anything else. */
+function conditionOf(error: unknown, signal: AbortSignal): string | undefined {
+  if (signal.aborted) return 'timeout';
+  const code = codeOf(error);
+  if (code !== undefined && CONNECT_ERRORS.has(code)) return 'connect';
+  if (code !== undefined && RESET_ERRORS.has(code)) return 'reset';
+  return undefined;
+}
+
+/** fetch() hides the socket's error code in `cause`; undici's dispatcher does not. */
+function codeOf(error: unknown): string | undefined {
+  for (let current = error; current instanceof Object; current = (current as { cause?: unknown }).cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function backoffOf(settings: CallPolicy['retry']) {
+  if (settings.backoff === 'constant') return new ConstantBackoff(settings.initial);
+  return new ExponentialBackoff({
+    initialDelay: settings.initial,
+    maxDelay: settings.maxInterval,
+    generator: settings.jitter === 'full' ? fullJitterGenerator : noJitterGenerator,
+  });
+}
+
+function breakerOf(trip: Trip, or: Trip | undefined): IBreaker {
+  const one = (expression: Trip): IBreaker =>
+    expression.kind === 'consecutive'
+      ? new ConsecutiveBreaker(expression.failures)
+      : new SamplingBreaker({
+          threshold: expression.threshold,
+          duration: expression.windowMs,
+          minimumRps: expression.minRequests / (expression.windowMs / 1000),
+        });
+  return or === undefined ? one(trip) : new EitherBreaker(one(trip), one(or));
+}
+
+/** Opens when either of two breakers would: "trip: ..., or: ...". */
+class EitherBreaker implements IBreaker {
+  constructor(
+    readonly first: IBreaker,
+    readonly second: IBreaker,
+  ) {}
+
+  get state(): unknown {
+    return [this.first.state, this.second.state];
+  }
+
+  set state(value: unknown) {
+    [this.first.state, this.second.state] = value as [unknown, unknown];
+  }
+
+  success(state: State): void {
+    this.first.success(state);
+    this.second.success(state);
+  }
+
+  failure(state: State): boolean {
+    // both hear of every failure, so each keeps its own count
+    const first = this.first.failure(state);
+    const second = this.second.failure(state);
+    return first || second;
+  }
+}
+
+/**
+ * Retries allowed as a share of the calls of the last 10 s, plus a few per second always
+ * (so a quiet service can retry at all), as Finagle's RetryBudget does. cockatiel has no
+ * budget of its own; this one decides, cockatiel retries.
+ */
+export class RetryBudget {
+  static readonly SECONDS = 10;
+  readonly #calls = new Array<number>(RetryBudget.SECONDS).fill(0);
+  readonly #retries = new Array<number>(RetryBudget.SECONDS).fill(0);
+  #totalCalls = 0;
+  #totalRetries = 0;
+  #second = 0;
+
+  constructor(
+    readonly share: number,
+    readonly minPerSecond: number,
+  ) {}
+
+  recordCall(): void {
+    this.#calls[this.#rotate()]! += 1;
+    this.#totalCalls += 1;
+  }
+
+  /** Takes one retry from the budget when it has one. */
+  tryRetry(): boolean {
+    const slot = this.#rotate();
+    const allowed = this.share * this.#totalCalls + this.minPerSecond * RetryBudget.SECONDS;
+    if (this.#totalRetries + 1 > allowed) return false;
+    this.#retries[slot]! += 1;
+    this.#totalRetries += 1;
+    return true;
+  }
+
+  /** The slot of this second, after emptying those of the seconds that went by. */
+  #rotate(): number {
+    const second = Math.floor(performance.now() / 1000);
+    const passed = Math.min(second - this.#second, RetryBudget.SECONDS);
+    for (let step = 1; step <= passed; step += 1) {
+      const slot = (this.#second + step) % RetryBudget.SECONDS;
+      this.#totalCalls -= this.#calls[slot]!;
+      this.#totalRetries -= this.#retries[slot]!;
+      this.#calls[slot] = 0;
+      this.#retries[slot] = 0;
+    }
+    this.#second = second;
+    return second % RetryBudget.SECONDS;
+  }
+}
