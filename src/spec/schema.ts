@@ -19,6 +19,8 @@ import {
 } from '../infrastructure/index.js';
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
+import { resilienceSchema } from './resilience.js';
+import { resilienceProblems } from './call-policy.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
@@ -188,6 +190,7 @@ function buildSpecSchema() {
         .describe('The project name: the compose project and the Kubernetes namespace.'),
       services: z.record(serviceName, buildServiceSchema()).default({}),
       infrastructure: buildInfrastructureSchema(),
+      resilience: resilienceSchema,
     })
     .superRefine(checkReferences)
     .transform(addImpliedUses);
@@ -233,11 +236,13 @@ export interface Spec {
   name: string;
   services: Record<string, Service>;
   infrastructure: Record<string, InfrastructureEntry>;
+  resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
   infrastructure?: Record<string, { version?: string; image?: string } & Record<string, unknown>>;
+  resilience?: z.input<typeof resilienceSchema>;
 }
 
 function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
@@ -297,6 +302,7 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   for (const kind of allInfrastructure()) {
     for (const problem of kind.check?.(spec as unknown as SpecView) ?? []) ctx.addIssue({ code: 'custom', ...problem });
   }
+  for (const { path, message } of resilienceProblems(spec as unknown as Spec)) ctx.addIssue({ code: 'custom', path, message });
 
   const cycle = findCycle(services);
   if (cycle) {
