@@ -1,6 +1,7 @@
 // Build step after tsc: a pattern's templates and slots sit beside its code in
 // src/patterns/<name>/ (an infrastructure kind's client templates in
-// src/infrastructure/<kind>/) and go along with it into dist/ (tsc emits only the code).
+// src/infrastructure/<kind>/) and go along with it into dist/ (tsc emits only the code); so
+// do the OTLP .proto files the trace receiver decodes with.
 import { cpSync } from 'node:fs';
 
 for (const folder of ['patterns', 'infrastructure']) {
@@ -9,3 +10,5 @@ for (const folder of ['patterns', 'infrastructure']) {
     filter: (source) => !source.endsWith('.ts') || /[\\/](templates|slots)[\\/]/.test(source),
   });
 }
+
+cpSync('src/runtime/traces/proto', 'dist/runtime/traces/proto', { recursive: true });
