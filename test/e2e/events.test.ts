@@ -5,6 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
+import type { LoadResult } from '../../src/simulate/load/result.js';
 import { REPO, scaffold } from '../support/cli.js';
 import { freePort, waitUntil } from '../support/services.js';
 
@@ -204,7 +205,8 @@ infrastructure:
     // the stream stored each event once, whatever the retries
     expect((await manager.streams.info('order-created')).state.messages - before).toBe(total);
 
-    await waitUntil(async () => readLog(eventsLog).effects.size >= total, 90_000);
+    // then judged by the log, which names what is missing
+    await waitUntil(async () => readLog(eventsLog).effects.size >= total, 90_000).catch(() => undefined);
     const { deliveries, effects } = readLog(eventsLog);
     const lost = [...acked.keys()].filter((id) => !effects.has(id));
     expect(lost).toEqual([]);
@@ -229,6 +231,95 @@ infrastructure:
       const info = await manager.consumers.info('order-created', 'billing');
       return info.num_pending === 0 && info.num_ack_pending === 0;
     }, 30_000);
+  });
+
+  it('the broker killed and unreachable for 3 s under publish load: publishers hold requests and deliver; nothing answered 202 is lost', async () => {
+    const rate = 100;
+    const total = 1200;
+    const outcomes: { id: string; status: number; sentAt: number; doneAt: number }[] = [];
+    const faultAt = 2000 + Math.random() * 3000;
+    let faultEnd = 0;
+    const start = performance.now();
+    const fault = (async () => {
+      await sleep(faultAt);
+      // its links refuse for 3 s (as a dead broker's port would), and the server itself is
+      // SIGKILLed and restarted by the supervisor behind them: JetStream recovers from disk
+      const partition = await cli('chaos', 'partition', 'nats', '--for', '3s');
+      expect(partition.exitCode, partition.stderr).toBe(0);
+      const partitionedAt = performance.now();
+      const kill = await cli('chaos', 'kill-service', 'nats');
+      expect(kill.exitCode, kill.stderr).toBe(0);
+      faultEnd = partitionedAt + 3000;
+    })();
+    const requests: Promise<void>[] = [];
+    for (let i = 0; i < total; i += 1) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const id = `b${i}`;
+      const sentAt = performance.now();
+      requests.push(
+        fetch(`${ordersUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }), signal: AbortSignal.timeout(15_000) }).then(
+          async (response) => {
+            await response.arrayBuffer();
+            outcomes.push({ id, status: response.status, sentAt, doneAt: performance.now() });
+          },
+          () => outcomes.push({ id, status: 0, sentAt, doneAt: performance.now() }),
+        ),
+      );
+    }
+    await Promise.all(requests);
+    await fault;
+
+    const statuses = new Map<number, number>();
+    for (const outcome of outcomes) statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
+    // a 202 (stored) or a 503 (not stored, say so): nothing else, no hang
+    expect([...statuses.keys()].filter((status) => status !== 202 && status !== 503)).toEqual([]);
+    const accepted = outcomes.filter((outcome) => outcome.status === 202).map((outcome) => outcome.id);
+    await waitUntil(async () => accepted.every((id) => readLog(eventsLog).effects.has(id)), 60_000).catch(() => undefined);
+    const { effects } = readLog(eventsLog);
+    expect(accepted.filter((id) => !effects.has(id))).toEqual([]);
+    expect(accepted.filter((id) => effects.get(id) !== 1)).toEqual([]);
+
+    // recovered: the last request that failed or waited over a second ended this long after
+    // the fault did
+    const troubled = outcomes.filter((outcome) => outcome.status !== 202 || outcome.doneAt - outcome.sentAt > 1000);
+    const recoveredMs = troubled.length === 0 ? 0 : Math.max(0, Math.max(...troubled.map((outcome) => outcome.doneAt)) - faultEnd);
+    const held = outcomes.filter((outcome) => outcome.status === 202).map((outcome) => outcome.doneAt - outcome.sentAt);
+    console.log(
+      `broker outage: ${total} POST /orders at ${rate}/s, 3 s outage at ${Math.round(faultAt)} ms: ${accepted.length} answered 202 (max ${Math.round(Math.max(...held))} ms), ${statuses.get(503) ?? 0} answered 503, 0 of the 202s lost; recovered ${Math.round(recoveredMs)} ms after the outage`,
+    );
+    // the publisher holds a request through a 3 s outage (EVENTS_PUBLISH_TIMEOUT_MS is 5 s)
+    expect(accepted.length).toBeGreaterThan(total * 0.95);
+    expect(recoveredMs).toBeLessThan(5000);
+  });
+
+  it('simulate load --publish: published → processed latency and backlog per second, in the JSON and the report', async () => {
+    const report = path.join(root, 'publish-report.html');
+    const run = await cli('simulate', 'load', '--publish', 'order-created', '--rate', '200', '-d', '5s', '--json', '--report', report);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as LoadResult;
+    expect(result.config).toMatchObject({ publish: 'order-created', groups: ['billing'], model: 'open' });
+    expect(result.summary.requests).toBe(1000);
+    expect(result.summary.ok).toBe(1000);
+    // every stored event was handled, and billing's own log counts the same events
+    expect(result.events!.processed).toBe(1000);
+    expect(result.events!.unprocessed).toBe(0);
+    const published = readLog(eventsLog).deliveries.filter((delivery) => /^[0-9a-f]{8}-\d+$/.test(delivery.id));
+    expect(new Set(published.map((delivery) => delivery.id)).size).toBe(1000);
+    // at least the handler's 20 ms of work, and not stalled
+    expect(result.events!.endToEnd.p50).toBeGreaterThanOrEqual(20);
+    expect(result.events!.endToEnd.p99).toBeLessThan(5000);
+    expect(result.events!.series.length).toBeGreaterThanOrEqual(5);
+    expect(result.events!.series.reduce((total, second) => total + second.processed, 0)).toBe(1000);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('id="events-latency"');
+    expect(html).toContain('id="backlog"');
+    const human = await cli('simulate', 'load', '--publish', 'order-created', '--rate', '50', '-d', '1s');
+    expect(human.stdout).toMatch(/end to end\s+published → processed by billing: 50 events, ms p50 [\d.]+\s+p99 [\d.]+/);
+    const unknown = await cli('simulate', 'load', '--publish', 'order-shipped', '--rate', '50', '-d', '1s');
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/no topic "order-shipped"/);
   });
 
   it('a poison event is retried with backoff, dead-lettered after its last delivery, and status shows it', async () => {
