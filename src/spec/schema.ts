@@ -11,6 +11,8 @@ import { allCalls, findCycle } from './graph.js';
 import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '../infrastructure/index.js';
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
+import { resilienceSchema } from './resilience.js';
+import { resilienceProblems } from './call-policy.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
@@ -176,6 +178,7 @@ function buildSpecSchema() {
         .describe('The project name: the compose project and the Kubernetes namespace.'),
       services: z.record(serviceName, buildServiceSchema()).default({}),
       infrastructure: infrastructureSchema,
+      resilience: resilienceSchema,
     })
     .superRefine(checkReferences);
 }
@@ -199,11 +202,13 @@ export interface Spec {
   name: string;
   services: Record<string, Service>;
   infrastructure: z.output<typeof infrastructureSchema>;
+  resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
   infrastructure?: z.input<typeof infrastructureSchema>;
+  resilience?: z.input<typeof resilienceSchema>;
 }
 
 function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
@@ -259,6 +264,8 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     });
   }
+
+  for (const { path, message } of resilienceProblems(spec as unknown as Spec)) ctx.addIssue({ code: 'custom', path, message });
 
   const cycle = findCycle(services);
   if (cycle) {
