@@ -276,7 +276,10 @@ infrastructure:
     // a 202 (stored) or a 503 (not stored, say so): nothing else, no hang
     expect([...statuses.keys()].filter((status) => status !== 202 && status !== 503)).toEqual([]);
     const accepted = outcomes.filter((outcome) => outcome.status === 202).map((outcome) => outcome.id);
-    await waitUntil(async () => accepted.every((id) => readLog(eventsLog).effects.has(id)), 60_000).catch(() => undefined);
+    await waitUntil(async () => {
+      const { effects: applied } = readLog(eventsLog);
+      return accepted.every((id) => applied.has(id));
+    }, 60_000).catch(() => undefined);
     const { effects } = readLog(eventsLog);
     expect(accepted.filter((id) => !effects.has(id))).toEqual([]);
     expect(accepted.filter((id) => effects.get(id) !== 1)).toEqual([]);
