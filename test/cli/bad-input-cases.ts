@@ -32,6 +32,10 @@ const withResilience = (policies: string, targets: string) =>
   `${CLASSIC}resilience:\n  policies:\n    ${policies}\n  targets:\n    ${targets}\n`;
 const withUsers = (users: string) => CLASSIC.replace('users: { port: 3001 }', `users: ${users}`);
 
+/** A NATS server with one topic, for the event cases. */
+const NATS = 'infrastructure:\n  nats:\n    topics:\n      order-created: { ackWait: 2s }\n';
+const withTopics = (topics: string) => `${CLASSIC}infrastructure:\n  nats:\n    topics:\n      ${topics}\n`;
+
 /** Names that exist on every JavaScript object. */
 const PROTOTYPE_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'prototype', 'isPrototypeOf'];
 
@@ -94,6 +98,27 @@ const BAD_SPECS: [string, RegExp | undefined, boolean?][] = [
   [CLASSIC.replace('/users: users', 'users: users'), /route prefix/],
   [CLASSIC.replace('/users: users', '/api-gateway: api-gateway'), /itself/],
   [CLASSIC.replace('/users: users, /orders: orders', '/users: users, /users: orders'), /unique|duplicate/i],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-shipped, group: billing }] }')}${NATS}`, /unknown topic "order-shipped"/],
+  [`${withUsers('{ port: 3001, publishes: [order-shipped] }')}${NATS}`, /unknown topic "order-shipped"/],
+  [withUsers('{ port: 3001, publishes: [order-created] }'), /NATS server/],
+  [withUsers('{ port: 3001, subscribes: [{ topic: order-created }] }'), /NATS server/],
+  [`${withUsers('{ port: 3001, publishes: [Order_Created] }')}${NATS}`, /topic name/],
+  [`${withUsers('{ port: 3001, publishes: [toString] }')}${NATS}`, /topic name/],
+  [`${withUsers('{ port: 3001, subscribes: [order-created] }')}${NATS}`, /expected object/i],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, group: Billing } ] }')}${NATS}`, /group name/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, concurrency: 0 }] }')}${NATS}`, /concurrency/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created }, { topic: order-created, group: other }] }')}${NATS}`, /twice/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, group: billing }] }').replace('dependsOn: [users] }', 'dependsOn: [users], subscribes: [{ topic: order-created, group: billing }] }')}${NATS}`, /already "users"'s/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, colour: red }] }')}${NATS}`, /unknown field/],
+  [withTopics('order.created: {}'), /topic name/],
+  [withTopics('constructor: { ackWait: soon }'), /duration/],
+  [withTopics('order-created: { ackWait: 0s }'), /duration from/],
+  [withTopics('order-created: { maxDeliver: 0 }'), /maxDeliver/],
+  [withTopics('order-created: { dedupeWindow: 2 }'), /duration/],
+  [withTopics('order-created: { deadLetter: "order.>" }'), /NATS subject/],
+  [withTopics('order-created: {}\n      order-shipped: { deadLetter: order-created }'), /already the subject/],
+  [withTopics('order-created: { retries: 3 }'), /unknown field/],
+  [`${CLASSIC}infrastructure:\n  redis: { topics: { order-created: {} } }\n`, /unknown field/],
   [withResilience('timeouts: { fast: 300ms }', '"orders -> users": { timeout: slow }'), /unknown timeout policy "slow"/],
   [withResilience('retries: { r: { maxRetries: 2 } }', '"orders -> users": { retry: standard }'), /unknown retry policy "standard"/],
   [withResilience('circuitBreakers: { b: { trip: "consecutiveFailures > 5", openFor: 5s } }', '"orders -> users": { circuitBreaker: b }'), /trip expression/],
@@ -204,7 +229,7 @@ function nameCases(): BadInput[] {
 }
 
 function flagCases(): BadInput[] {
-  const anywhere = ['init', 'new-service', 'generate', 'validate', 'schema', 'up', 'down', 'status', 'logs', 'scale', 'restart', 'simulate load', 'chaos kill-service', 'chaos pause', 'chaos latency', 'chaos errors', 'chaos partition', 'chaos reset', 'chaos run', 'chaos scenarios', 'chaos scenario', 'chaos list', 'chaos clear', 'report', 'demo'];
+  const anywhere = ['init', 'new-service', 'generate', 'validate', 'schema', 'up', 'down', 'status', 'logs', 'scale', 'restart', 'simulate load', 'chaos kill-service', 'chaos pause', 'chaos latency', 'chaos errors', 'chaos partition', 'chaos reset', 'chaos run', 'chaos scenarios', 'chaos scenario', 'chaos list', 'chaos clear', 'report', 'demo', 'traces'];
   return [
     ...anywhere.map((command): BadInput => ({ args: [...command.split(' '), '--no-such-flag'], exit: 2, says: /unknown option|missing required|not specified/ })),
     { args: ['bogus'], exit: 2, says: /unknown command/ },
@@ -328,6 +353,14 @@ function fileCases(): BadInput[] {
       { args: ['report', '--compare', 'r.json', 'good.json'], exit: 2, files: { 'r.json': text, 'good.json': JSON.stringify(LOAD_RESULT) }, details: true },
       { args: ['report', 'good.json', '--baseline', 'r.json'], exit: 2, files: { 'r.json': text, 'good.json': JSON.stringify(LOAD_RESULT) }, details: true },
     ]),
+    { args: ['logs'], exit: 2, says: /name a service/ },
+    { args: ['logs', '--trace', 'a'.repeat(32), '--request', 'r1'], exit: 2, says: /not both/ },
+    { args: ['logs', 'users', '--request', 'r1', '-f'], exit: 2, says: /leave out -f/ },
+    { args: ['traces', 'not-a-trace'], exit: 2, says: /not a trace id/ },
+    { args: ['traces', 'a'.repeat(32)], exit: 2, files: { '.scaffold/run/traces/spans.jsonl': '' }, says: /no trace a{32}/ },
+    { args: ['traces', '--since', 'yesterday'], exit: 2, says: /duration ago/ },
+    { args: ['traces', '--until', '5 minutes'], exit: 2, says: /duration ago/ },
+    { args: ['traces', '--limit', '0'], exit: 2, says: /whole number/ },
     { args: ['report', 'missing.json'], exit: 2, says: /no such file/ },
     { args: ['report', 'services'], exit: 2, says: /is a folder/ },
     { args: ['report', 'good.json', '-o', 'services'], exit: 2, files: { 'good.json': JSON.stringify(LOAD_RESULT) }, says: /is a folder/ },
@@ -345,6 +378,8 @@ function notRunningCases(): BadInput[] {
   return [
     ['status'],
     ['logs', 'users'],
+    ['logs', '--trace', 'a'.repeat(32)],
+    ['traces'],
     ['scale', 'users', '2'],
     ['restart', 'users'],
     ['chaos', 'list'],

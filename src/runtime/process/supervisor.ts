@@ -50,6 +50,9 @@ export interface SupervisorOptions {
   spec: Spec;
   paths: RunPaths;
   onProgress?: (line: string) => void;
+  /** The runtime's trace receiver: every instance exports to it unless the user set an
+   * OTEL_EXPORTER_OTLP_ENDPOINT of their own (in the environment or the spec's `env`). */
+  otlpEndpoint?: string;
 }
 
 /**
@@ -312,7 +315,7 @@ export class Supervisor {
       port,
       cwd: path.join(this.#options.projectDir, 'services', view.name),
       entry: SERVICE_ENTRY,
-      env: this.#environment(view),
+      env: withInstanceId(this.#environment(view), id),
       logFile: instanceLog(this.#options.paths, id),
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
@@ -389,6 +392,7 @@ export class Supervisor {
       const link = this.#infrastructure.get(used.name)!.links.get(view.name)!;
       env[used.urlVar] = used.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project });
     }
+    if (this.#options.otlpEndpoint && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT) env.OTEL_EXPORTER_OTLP_ENDPOINT = this.#options.otlpEndpoint;
     for (const { name, value } of view.env) env[name] = value;
     return env;
   }
@@ -423,4 +427,11 @@ function lastLines(file: string, count: number): string[] {
   } catch {
     return [];
   }
+}
+
+/** The instance's name as its traces' `service.instance.id`, so two replicas can be told
+ * apart; attributes the user set (the environment, then the spec's `env`) come after it and win. */
+function withInstanceId(env: Record<string, string>, id: string): Record<string, string> {
+  const attributes = [`service.instance.id=${id}`, process.env.OTEL_RESOURCE_ATTRIBUTES, env.OTEL_RESOURCE_ATTRIBUTES].filter(Boolean).join(',');
+  return { ...env, OTEL_RESOURCE_ATTRIBUTES: attributes };
 }

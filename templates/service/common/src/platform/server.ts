@@ -2,11 +2,13 @@ import { Registry } from 'prom-client';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { fallbacks } from '../fallbacks.js';
+import { attachClients } from '../generated/clients.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
-import { registerMetrics, type RecordRequest } from './metrics.js';
+import { METRICS_PATH, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
+import { registerRequestSpans } from './request-spans.js';
 import { registerUpstreamsRoute } from './upstreams.js';
 
 declare module 'fastify' {
@@ -27,11 +29,14 @@ declare module 'fastify' {
  */
 class ResponseFinished extends LogController {
   recordRequest: RecordRequest = () => {};
+  /** Ends the request's span (tracing on), before the access line so that it carries the ids. */
+  endSpan: RecordRequest | undefined;
 
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
+    this.endSpan?.(request, reply);
     const { remoteAddress, remotePort } = request.socket;
     const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
@@ -62,6 +67,8 @@ export function createServer(config: Config): FastifyInstance {
     done();
   });
 
+  // before any route, so that its hook covers them all
+  responseFinished.endSpan = registerRequestSpans(app, config, [METRICS_PATH]);
   registerErrorHandler(app);
   registerHealth(app, config.health);
   // A registry per app rather than prom-client's global one, so tests can build many apps.
@@ -70,6 +77,7 @@ export function createServer(config: Config): FastifyInstance {
 
   app.decorate('upstreams', new UpstreamClient(config.upstreams, { registry, log: app.log, fallbacks }));
   if (config.upstreams.length > 0) registerUpstreamsRoute(app, config.upstreams);
+  attachClients(app);
 
   return app;
 }
