@@ -91,7 +91,20 @@ const BAD_SPECS: [string, RegExp | undefined, boolean?][] = [
   [CLASSIC.replace('/users: users', 'users: users'), /route prefix/],
   [CLASSIC.replace('/users: users', '/api-gateway: api-gateway'), /itself/],
   [CLASSIC.replace('/users: users, /orders: orders', '/users: users, /users: orders'), /unique|duplicate/i],
-  [`name: shop\nservices:\n${Array.from({ length: 300 }, (_, i) => `  s${i}: { port: 80 }`).join('\n')}\n`, /and \d+ more problems/, true],
+  // SLOs: each names scaffold.yaml, the line and the field
+  [withUsers('{ port: 3001, slo: { p99: fast } }'), /scaffold\.yaml:3\b.*slo\.p99.*duration/],
+  [withUsers('{ port: 3001, slo: { p99: 1.5s } }'), /scaffold\.yaml:3\b.*duration/],
+  [withUsers('{ port: 3001, slo: { availability: 101% } }'), /scaffold\.yaml:3\b.*percentage/],
+  [withUsers('{ port: 3001, slo: { availability: 100% } }'), /percentage above 0 and below 100/],
+  [withUsers('{ port: 3001, slo: { availability: 99.9 } }'), /scaffold\.yaml:3\b.*availability/],
+  [withUsers('{ port: 3001, slo: { for: 1m } }'), /scaffold\.yaml:3\b.*availability, p99 or both/],
+  [withUsers('{ port: 3001, slo: { p99: 250ms, for: 0s } }'), /duration/],
+  [withUsers('{ port: 3001, slo: { p99: 250ms, burn: fast } }'), /unknown field/],
+  [withUsers('{ port: 3001, slo: { p99: 250ms, for: 2s } }'), /scaffold\.yaml:3\b.*slo\.for.*shorter than the scrape interval \(5s\)/],
+  [`${withUsers('{ port: 3001, slo: { p99: 250ms, for: 500ms } }')}monitoring: { scrapeInterval: 1s }\n`, /scaffold\.yaml:3\b.*shorter than the scrape interval \(1s\)/],
+  [`${CLASSIC}monitoring: { scrapeInterval: often }\n`, /scaffold\.yaml:6\b.*scrapeInterval.*duration/],
+  [`${CLASSIC}monitoring: { scrape: 1s }\n`, /unknown field/],
+, (_, i) => `  s${i}: { port: 80 }`).join('\n')}\n`, /and \d+ more problems/, true],
 ];
 
 /** Result files `report` reads. */

@@ -12,6 +12,7 @@ export interface ServeOptions {
   spec: Spec;
   paths: RunPaths;
   onProgress?: (line: string) => void;
+  monitoring?: boolean;
 }
 
 export interface Served {
