@@ -12,6 +12,8 @@ import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
 import { DEFAULT_SCRAPE_INTERVAL, DEFAULT_SLO_FOR, parseAvailability, parseDuration } from '../monitoring/slo.js';
+import { resilienceSchema } from './resilience.js';
+import { resilienceProblems } from './call-policy.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
@@ -207,6 +209,7 @@ function buildSpecSchema() {
       services: z.record(serviceName, buildServiceSchema()).default({}),
       infrastructure: infrastructureSchema,
       monitoring: monitoringSchema,
+      resilience: resilienceSchema,
     })
     .superRefine(checkReferences);
 }
@@ -231,12 +234,14 @@ export interface Spec {
   services: Record<string, Service>;
   infrastructure: z.output<typeof infrastructureSchema>;
   monitoring: z.output<typeof monitoringSchema>;
+  resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
   infrastructure?: z.input<typeof infrastructureSchema>;
   monitoring?: z.input<typeof monitoringSchema>;
+  resilience?: z.input<typeof resilienceSchema>;
 }
 
 function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
@@ -303,6 +308,8 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     });
   }
+
+  for (const { path, message } of resilienceProblems(spec as unknown as Spec)) ctx.addIssue({ code: 'custom', path, message });
 
   const cycle = findCycle(services);
   if (cycle) {
