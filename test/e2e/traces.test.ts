@@ -142,10 +142,12 @@ describe("traces, collected by the runtime's receiver", () => {
       [3, 'orders', 'client'],
       [4, 'users', 'server'],
     ]);
-    // each child inside its parent's time, give or take the clocks of different processes
+    // each child starts within its parent's time, give or take the clocks of different
+    // processes (it may end after it: a client span ends when its body is done with, which
+    // for a cancelled body can come after the handler answered)
     for (const [parent, child] of trace.rows.slice(0, -1).map((row, index) => [row, trace.rows[index + 1]!] as const)) {
       expect(child.offsetMs).toBeGreaterThanOrEqual(parent.offsetMs - 1);
-      expect(child.offsetMs + child.span.durationMs).toBeLessThanOrEqual(parent.offsetMs + parent.span.durationMs + 1);
+      expect(child.offsetMs).toBeLessThanOrEqual(parent.offsetMs + parent.span.durationMs + 1);
     }
     const waterfall = (await scaffold(['traces', traceId], { cwd: project })).stdout.split('\n');
     expect(waterfall[0]).toContain(`trace ${traceId}`);
