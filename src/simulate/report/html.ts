@@ -5,6 +5,7 @@ import { TemplateRenderer } from '../../generators/render.js';
 import type { Journal } from '../chaos/experiment.js';
 import type { LoadResult } from '../load/result.js';
 import { experimentView } from './experiment-view.js';
+import { traceView } from './trace-view.js';
 
 const require = createRequire(import.meta.url);
 
@@ -54,6 +55,8 @@ function loadContext(result: LoadResult) {
     dropped: result.summary.dropped ?? 0,
     summary: result.summary,
     slos: result.slos,
+    // service and span names come from the services: escaped like any text of the run's
+    traces: escapeDeep(traceView(result.traces)),
   };
 }
 
