@@ -83,6 +83,10 @@ export interface ServiceView {
   npmDependencies: { name: string; version: string }[];
   /** Its pattern's own values (a gateway's routes and rate limit), by the pattern's names. */
   own: Record<string, unknown>;
+  /** The values of the clients of the servers it uses, by kind (`clients.nats.topics`). */
+  clients: Record<string, Record<string, unknown>>;
+  /** The kinds whose client templates it gets (`src/generated/<module>.ts`, imported as `identifier`). */
+  clientModules: { kind: string; module: string; identifier: string }[];
 }
 
 export interface ProjectView {
@@ -151,10 +155,14 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.name)],
       localImage: `${spec.name}/${name}:dev`,
       publicIngress: pattern.traits.publicIngress || callerNames.length === 0,
-      npmDependencies: Object.entries({ ...SERVICE_DEPENDENCIES, ...pattern.npmDependencies })
+      npmDependencies: Object.entries({ ...SERVICE_DEPENDENCIES, ...clientDependencies(uses), ...pattern.npmDependencies })
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([dependency, version]) => ({ name: dependency, version })),
       own: pattern.view?.(service, upstream) ?? {},
+      clients: Object.fromEntries(uses.map((infra) => [infra.name, infra.kind.client?.view?.(spec, name) ?? {}])),
+      clientModules: uses
+        .filter((infra) => infra.kind.client?.templates)
+        .map((infra) => ({ kind: infra.name, module: infra.name, identifier: infra.name.replace(/[^A-Za-z0-9]/g, '_') })),
     };
   });
 
@@ -185,6 +193,10 @@ function infrastructureView(spec: Spec, name: string, declared: Spec['infrastruc
       .filter(([, service]) => service.uses.includes(name))
       .map(([client]) => client),
   };
+}
+
+function clientDependencies(uses: InfrastructureView[]): Record<string, string> {
+  return Object.assign({}, ...uses.map((infra) => infra.kind.client?.npmDependencies ?? {})) as Record<string, string>;
 }
 
 function containerEnvironment(service: Service, upstreams: UpstreamView[], uses: InfrastructureView[]): ServiceView['environment'] {

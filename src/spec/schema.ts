@@ -8,7 +8,15 @@ import {
   serviceNameProblem,
 } from './names.js';
 import { allCalls, findCycle } from './graph.js';
-import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '../infrastructure/index.js';
+import {
+  allInfrastructure,
+  findInfrastructure,
+  infrastructureNames,
+  infrastructureVersion,
+  unknownInfrastructure,
+  type InfrastructureKind,
+  type SpecView,
+} from '../infrastructure/index.js';
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
 import { resilienceSchema } from './resilience.js';
@@ -113,12 +121,14 @@ const commonFields = {
 function buildServiceSchema() {
   const patterns = allPatterns();
   const kit = { z, serviceName };
+  // what any service may set to work with a kind of server (a NATS server's `publishes`)
+  const serverFields = Object.assign({}, ...allInfrastructure().map((kind) => kind.serviceFields?.(kit) ?? {})) as z.ZodRawShape;
   const own = new Map(patterns.map((pattern) => [pattern.name, pattern.fields?.(kit) ?? {}]));
   const owner = (field: string) => patterns.find((pattern) => Object.hasOwn(own.get(pattern.name)!, field))?.name;
   const members = patterns.map((pattern, index) => {
     const name = z.literal(pattern.name).describe(`What the service is built from: ${pattern.description}.`);
     return z.strictObject(
-      { pattern: index === 0 ? name.default(pattern.name) : name, ...commonFields, ...own.get(pattern.name) },
+      { pattern: index === 0 ? name.default(pattern.name) : name, ...commonFields, ...serverFields, ...own.get(pattern.name) },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? foreignFields(issue.keys, owner) : undefined) },
     );
   });
@@ -146,26 +156,28 @@ const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
   error: 'expected an image reference such as "registry.example.com/redis:7-alpine"',
 });
 
-/** One server; which kinds exist is the infrastructure registry's business (checked below,
- * and listed in the JSON Schema by `specJsonSchema`). */
-const infrastructureEntry = z.strictObject({
-  version: z.string().optional().describe("The server's version; each kind has a default."),
-  image: image
-    .optional()
-    .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
-});
+/** One server of a registered kind: its version and image, and the kind's own fields (a
+ * NATS server's topics). */
+function infrastructureEntry(kind: InfrastructureKind) {
+  return z.strictObject({
+    version: z.string().default(kind.defaultVersion).describe(`The server's version (default ${kind.defaultVersion}).`),
+    image: image
+      .optional()
+      .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
+    ...kind.fields?.({ z, serviceName }),
+  });
+}
 
-const infrastructureSchema = z
-  .record(z.string(), infrastructureEntry)
-  .default({})
-  // the kind's default version fills in a missing one; an unknown kind is reported below
-  .transform((section) =>
-    Object.fromEntries(
-      Object.entries(section).map(([name, entry]) => [name, { ...entry, version: entry.version ?? findInfrastructure(name)?.defaultVersion ?? '' }]),
-    ),
-  )
-  .describe('Servers the services use (uses: [...]), one of each kind.');
-
+/** The servers, one per registered kind; a name no kind has is reported, with the kinds
+ * there are, by `checkReferences` (at its key). */
+function buildInfrastructureSchema() {
+  const kinds = Object.fromEntries(allInfrastructure().map((kind) => [kind.name, infrastructureEntry(kind).optional()]));
+  return z
+    .object(kinds)
+    .catchall(z.unknown())
+    .default({})
+    .describe('Servers the services use (uses: [...]), one of each kind.');
+}
 function buildSpecSchema() {
   return z
     .strictObject({
@@ -177,18 +189,37 @@ function buildSpecSchema() {
         .max(SERVICE_NAME_MAX)
         .describe('The project name: the compose project and the Kubernetes namespace.'),
       services: z.record(serviceName, buildServiceSchema()).default({}),
-      infrastructure: infrastructureSchema,
+      infrastructure: buildInfrastructureSchema(),
       resilience: resilienceSchema,
     })
-    .superRefine(checkReferences);
+    .superRefine(checkReferences)
+    .transform(addImpliedUses);
 }
 
-let built: { version: number; schema: z.ZodType<Spec> } | undefined;
+/** A service that sets a kind's service fields (`publishes`) uses that server: its URL,
+ * its link and its client come with them, as with `uses`. */
+function addImpliedUses(spec: z.output<z.ZodObject>): z.output<z.ZodObject> {
+  const { services } = spec as unknown as Pick<Spec, 'services'>;
+  for (const service of Object.values(services)) {
+    for (const kind of allInfrastructure()) {
+      const fields = Object.keys(kind.serviceFields?.({ z, serviceName }) ?? {});
+      const setsOne = fields.some((field) => {
+        const value = service[field];
+        return Array.isArray(value) ? value.length > 0 : value !== undefined;
+      });
+      if (setsOne && !service.uses.includes(kind.name)) service.uses.push(kind.name);
+    }
+  }
+  return spec;
+}
+
+let built: { version: string; schema: z.ZodType<Spec> } | undefined;
 
 /** scaffold.yaml's schema, built from the pattern registry (again only when it changed). */
 export function specSchema(): z.ZodType<Spec> {
-  if (built?.version !== registryVersion()) {
-    built = { version: registryVersion(), schema: buildSpecSchema() as unknown as z.ZodType<Spec> };
+  const version = `${registryVersion()}.${infrastructureVersion()}`;
+  if (built?.version !== version) {
+    built = { version, schema: buildSpecSchema() as unknown as z.ZodType<Spec> };
   }
   return built.schema;
 }
@@ -198,16 +229,19 @@ const commonObject = z.object(commonFields);
 export type CommonService = z.output<typeof commonObject> & { pattern: string };
 export type Service = CommonService & Readonly<Record<string, unknown>>;
 export type ServiceInput = Partial<z.input<typeof commonObject>> & { port: number; pattern?: string } & Record<string, unknown>;
+/** A server as declared: its version (the kind's default when left out), its image, and
+ * its kind's own fields. */
+export type InfrastructureEntry = { version: string; image?: string } & Readonly<Record<string, unknown>>;
 export interface Spec {
   name: string;
   services: Record<string, Service>;
-  infrastructure: z.output<typeof infrastructureSchema>;
+  infrastructure: Record<string, InfrastructureEntry>;
   resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
-  infrastructure?: z.input<typeof infrastructureSchema>;
+  infrastructure?: Record<string, { version?: string; image?: string } & Record<string, unknown>>;
   resilience?: z.input<typeof resilienceSchema>;
 }
 
@@ -265,6 +299,9 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
     });
   }
 
+  for (const kind of allInfrastructure()) {
+    for (const problem of kind.check?.(spec as unknown as SpecView) ?? []) ctx.addIssue({ code: 'custom', ...problem });
+  }
   for (const { path, message } of resilienceProblems(spec as unknown as Spec)) ctx.addIssue({ code: 'custom', path, message });
 
   const cycle = findCycle(services);
@@ -280,9 +317,7 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
 /** The JSON Schema editors use to complete and check scaffold.yaml. */
 export function specJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(specSchema(), { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  // the registry's kinds by name, so editors complete them and flag a typo
-  const entry = schema.properties.infrastructure.additionalProperties;
-  schema.properties.infrastructure.properties = Object.fromEntries(infrastructureNames().map((kind) => [kind, entry]));
+  // the registry's kinds are its properties already: a name beside them is a typo
   schema.properties.infrastructure.additionalProperties = false;
   for (const member of schema.properties.services.additionalProperties.oneOf) {
     member.properties.uses.items = { ...member.properties.uses.items, enum: infrastructureNames() };

@@ -71,7 +71,13 @@ export function registerRun(program: Command): void {
     .addOption(runtimeOption())
     .action(async (_options: object, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
-      const status: SystemStatus = await runtime.status();
+      const running: SystemStatus = await runtime.status();
+      // what the servers hold (topics) comes from the spec's declarations; a spec that no
+      // longer parses leaves them out rather than hiding the rest
+      const { loadSpec } = await import('../../spec/load.js');
+      const { withServerState } = await import('../../runtime/server-state.js');
+      const loaded = await loadSpec(cli.cwd).catch(() => undefined);
+      const status = loaded ? await withServerState(running, loaded.spec) : running;
       cli.output.data(status, formatStatus(status));
     });
 
