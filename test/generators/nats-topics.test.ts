@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { generateProject } from '../../src/generators/project.js';
 import { parseSpec } from '../../src/spec/load.js';
 import { specJsonSchema } from '../../src/spec/schema.js';
@@ -54,6 +55,19 @@ describe('topics on NATS', () => {
     expect(tree.read('services/billing/src/events.ts')).toContain('"order-created": async (data, event)');
     // the URL reaches them in compose too
     expect(tree.read('compose.yaml')).toContain('"NATS_URL": "nats://nats:4222"');
+  });
+
+  it('keeps JetStream\'s streams on the server\'s volume: a PersistentVolumeClaim in Kubernetes, a named volume in compose', () => {
+    const tree = generateProject(spec);
+    const set = parseYaml(tree.read('deploy/k8s/base/nats/statefulset.yaml')!);
+    const container = set.spec.template.spec.containers[0];
+    const store = container.args[container.args.indexOf('--store_dir') + 1];
+    expect(container.args).toContain('--jetstream');
+    const mount = container.volumeMounts.find((volume: { mountPath: string }) => volume.mountPath === store);
+    expect(set.spec.volumeClaimTemplates.map((claim: { metadata: { name: string } }) => claim.metadata.name)).toContain(mount.name);
+    const compose = parseYaml(tree.read('compose.yaml')!);
+    expect(compose.services.nats.command).toEqual(expect.arrayContaining(['--jetstream', '--store_dir', store]));
+    expect(compose.services.nats.volumes).toContain(`nats-data:${store}`);
   });
 
   it('documents topics and subscriptions in the JSON Schema', () => {
