@@ -6,7 +6,7 @@ import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
 import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
-import { registerRequestSpans } from './request-spans.js';
+import { registerRequestSpans, traceLogFields, type EndSpan } from './request-spans.js';
 import { registerUpstreamsRoute } from './upstreams.js';
 
 declare module 'fastify' {
@@ -27,16 +27,16 @@ declare module 'fastify' {
  */
 class ResponseFinished extends LogController {
   recordRequest: RecordRequest = () => {};
-  /** Ends the request's span (tracing on), before the access line so that it carries the ids. */
-  endSpan: RecordRequest | undefined;
+  /** Ends the request's span (tracing on), before the access line, which carries its ids. */
+  endSpan: EndSpan | undefined;
 
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
-    this.endSpan?.(request, reply);
+    const ids = this.endSpan?.(request, reply);
     const { remoteAddress, remotePort } = request.socket;
-    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
+    const line = { ...ids, method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
@@ -50,7 +50,7 @@ class ResponseFinished extends LogController {
 export function createServer(config: Config): FastifyInstance {
   const responseFinished = new ResponseFinished();
   const app = Fastify({
-    logger: { level: config.logLevel, name: config.serviceName },
+    logger: { level: config.logLevel, name: config.serviceName, ...traceLogFields(config) },
     logController: responseFinished,
     genReqId: requestId,
     // While draining, requests that still arrive on open connections are served, not
