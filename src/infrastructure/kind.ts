@@ -19,6 +19,10 @@ export interface InfrastructureKind {
   urlVar: string;
   /** Its URL at `host:port`; `project` names the database and user where there is one. */
   url(address: { host: string; port: number; project: string }): string;
+  /** A kind that can hold job queues (`queues:` under its entry) and how its server runs
+   * when it does: arguments for the server (process runtime) and the container's command.
+   * A kind without it refuses queues. */
+  queues?: { args: string[]; command: string[] };
   /** The process runtime: how it runs on this machine. */
   process: {
     /** The module (a file URL) that starts it inside the runtime's small Node process:
@@ -55,6 +59,8 @@ export interface ServerOptions {
   port: number;
   dataDir: string;
   project: string;
+  /** What its use adds to the server's arguments (a queue Redis: `queues.args`). */
+  args: string[];
 }
 
 /** Starts the server; resolves to a function that stops it. Runs inside infra-main. */

@@ -1,3 +1,4 @@
+import type { QueueStatus } from './queues.js';
 import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
 import type { ActiveFault, Fault } from './faults.js';
@@ -107,6 +108,9 @@ export interface SystemStatus {
   project: string;
   services: ServiceStatus[];
   infrastructure: InfrastructureStatus[];
+  /** The job queues, when the system has some (see queues.ts); a queue whose server does
+   * not answer has only its name and the reason. */
+  queues?: (QueueStatus | { name: string; infrastructure: string; error: string })[];
 }
 
 /** Every command that acts on a running system says so the same way when there is none:

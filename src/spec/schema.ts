@@ -11,6 +11,7 @@ import { allCalls, findCycle } from './graph.js';
 import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '../infrastructure/index.js';
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
+import { declaredQueues, queueRefs } from './queues.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
@@ -97,6 +98,10 @@ const commonFields = {
         'as a Kubernetes Service; "proxy" forwards every byte and replays a request an instance died before answering, ' +
         "as a service mesh's retry does.",
     ),
+  enqueues: z
+    .array(z.string())
+    .default([])
+    .describe('Job queues it adds jobs to (declared under an infrastructure entry\'s queues).'),
   uses: z
     .array(z.string())
     .default([])
@@ -110,7 +115,7 @@ const commonFields = {
  */
 function buildServiceSchema() {
   const patterns = allPatterns();
-  const kit = { z, serviceName };
+  const kit = { z, serviceName, queueName };
   const own = new Map(patterns.map((pattern) => [pattern.name, pattern.fields?.(kit) ?? {}]));
   const owner = (field: string) => patterns.find((pattern) => Object.hasOwn(own.get(pattern.name)!, field))?.name;
   const members = patterns.map((pattern, index) => {
@@ -139,30 +144,74 @@ function foreignFields(keys: string[], owner: (field: string) => string | undefi
   return [...foreign, ...(unknown.length > 0 ? [unknownFields(unknown)] : [])].join('; ');
 }
 
+/** A queue's name: a Redis key part and a label in status and metrics. */
+const queueName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, { error: 'queue names use lowercase letters, digits and "-", starting with a letter (e.g. "payments")' })
+  .max(SERVICE_NAME_MAX);
+
 /** An image reference: no spaces, no scheme (e.g. "registry.local/mirror/redis:7.4"). */
 const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
   error: 'expected an image reference such as "registry.example.com/redis:7-alpine"',
 });
 
+/** A queue's jobs: how often and how far apart they are tried, where they go after the
+ * last attempt, how many run at once per worker instance, and how soon a job whose worker
+ * died is taken up again. */
+const HOUR_MS = 3_600_000;
+const queueSettings = z.strictObject({
+  attempts: z.number().int().min(1).max(100).default(3).describe('Tries per job, the first included.'),
+  backoff: z
+    .strictObject({
+      type: z.enum(['fixed', 'exponential']).default('exponential'),
+      delayMs: z.number().int().min(0).max(HOUR_MS).default(500),
+    })
+    .default({ type: 'exponential', delayMs: 500 })
+    .describe('The wait before a retry: delayMs, doubled after each failure when exponential.'),
+  concurrency: z.number().int().min(1).max(1000).default(10).describe('Jobs one worker instance runs at once.'),
+  // BullMQ's default is 30 s; 5 s brings a killed worker's jobs back within seconds, at the
+  // cost of one lock renewal per job every 2.5 s
+  stalledIntervalMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(HOUR_MS)
+    .default(5000)
+    .describe("How often workers look for jobs whose worker died (its lock expired) and take them up again."),
+  deadLetter: queueName.optional().describe('Where a job goes after its last failed attempt; default <queue>-dead.'),
+});
+
 /** One server; which kinds exist is the infrastructure registry's business (checked below,
  * and listed in the JSON Schema by `specJsonSchema`). */
 const infrastructureEntry = z.strictObject({
+  kind: z.string().optional().describe('What server it is (postgres, redis, nats); default: its name.'),
   version: z.string().optional().describe("The server's version; each kind has a default."),
   image: image
     .optional()
     .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
+  queues: z
+    .record(queueName, queueSettings)
+    .optional()
+    .describe('Job queues it holds (redis only): a worker consumes one (queue:), producers enqueue (enqueues:).'),
 });
 
 const infrastructureSchema = z
   .record(z.string(), infrastructureEntry)
   .default({})
-  // the kind's default version fills in a missing one; an unknown kind is reported below
+  // the name is the kind unless said otherwise; the kind's default version fills in a
+  // missing one; an unknown kind is reported below
   .transform((section) =>
     Object.fromEntries(
-      Object.entries(section).map(([name, entry]) => [name, { ...entry, version: entry.version ?? findInfrastructure(name)?.defaultVersion ?? '' }]),
+      Object.entries(section).map(([name, entry]) => {
+        const kind = entry.kind ?? name;
+        const queues = Object.fromEntries(
+          Object.entries(entry.queues ?? {}).map(([queue, settings]) => [queue, { ...settings, deadLetter: settings.deadLetter ?? `${queue}-dead` }]),
+        );
+        return [name, { ...entry, kind, version: entry.version ?? findInfrastructure(kind)?.defaultVersion ?? '', queues }];
+      }),
     ),
   )
-  .describe('Servers the services use (uses: [...]), one of each kind.');
+  .describe('Servers the services use (uses: [...]), by name; the name is the kind unless kind says otherwise (a second redis for queues).');
 
 function buildSpecSchema() {
   return z
@@ -211,9 +260,8 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   const names = new Set(Object.keys(services));
   const portOwner = new Map<number, string>();
 
-  for (const name of Object.keys(infrastructure)) {
-    if (!findInfrastructure(name)) ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: unknownInfrastructure(name) });
-  }
+  checkInfrastructure(infrastructure, names, ctx);
+  const queues = declaredQueues({ infrastructure });
 
   for (const [name, service] of Object.entries(services)) {
     const at = (...rest: (string | number)[]) => ['services', name, ...rest];
@@ -247,10 +295,16 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     }
 
+    const { enqueues, consumes } = queueRefs(service);
+    for (const { queue, path } of [...enqueues, ...consumes]) {
+      if (!queues.has(queue)) ctx.addIssue({ code: 'custom', path: at(...path), message: unknownQueue(queue, queues) });
+    }
+
     service.uses.forEach((kind, index) => {
+      if (Object.hasOwn(infrastructure, kind)) return;
       if (!findInfrastructure(kind)) {
         ctx.addIssue({ code: 'custom', path: at('uses', index), message: unknownInfrastructure(kind) });
-      } else if (!Object.hasOwn(infrastructure, kind)) {
+      } else {
         ctx.addIssue({
           code: 'custom',
           path: at('uses', index),
@@ -270,16 +324,51 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   }
 }
 
+/** Each entry's kind exists and can hold the queues it declares; its name is a host; a
+ * queue name (dead letters included) means one queue in the whole system. */
+function checkInfrastructure(infrastructure: Spec['infrastructure'], services: Set<string>, ctx: z.RefinementCtx): void {
+  const queueOwner = new Map<string, string>();
+  for (const [name, entry] of Object.entries(infrastructure)) {
+    const at = (...rest: (string | number)[]) => ['infrastructure', name, ...rest];
+    const kind = findInfrastructure(entry.kind);
+    if (name !== entry.kind) {
+      const problem = serviceNameProblem(name);
+      if (problem || services.has(name)) {
+        const message = problem ? problem.replace('service name', 'infrastructure name') : `"${name}" is also a service: give the server another name`;
+        ctx.addIssue({ code: 'custom', path: at(), message });
+      }
+    }
+    if (!kind) {
+      ctx.addIssue({ code: 'custom', path: name === entry.kind ? at() : at('kind'), message: unknownInfrastructure(entry.kind) });
+      continue;
+    }
+    const declared = Object.entries(entry.queues);
+    if (declared.length > 0 && !kind.queues) {
+      const hosts = infrastructureNames().filter((other) => findInfrastructure(other)!.queues);
+      ctx.addIssue({ code: 'custom', path: at('queues'), message: `a ${entry.kind} server cannot hold job queues: declare them on a ${hosts.join(' or ')} (kind: ${hosts[0]})` });
+    }
+    for (const [queue, settings] of declared) {
+      for (const [own, path] of [[queue, at('queues', queue)], [settings.deadLetter, at('queues', queue, 'deadLetter')]] as const) {
+        const clash = queueOwner.get(own);
+        if (clash) ctx.addIssue({ code: 'custom', path: [...path], message: `queue "${own}" is declared twice (${clash}): give each queue and dead-letter queue its own name` });
+        else queueOwner.set(own, own === queue ? `under ${name}` : `as ${queue}'s dead letters`);
+      }
+    }
+  }
+}
+
+function unknownQueue(queue: string, queues: Map<string, unknown>): string {
+  const known = queues.size > 0 ? `declared: ${[...queues.keys()].join(', ')}` : 'none is declared yet';
+  return `unknown queue "${queue}": declare it under a redis entry's queues in infrastructure (${known})`;
+}
+
 /** The JSON Schema editors use to complete and check scaffold.yaml. */
 export function specJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(specSchema(), { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   // the registry's kinds by name, so editors complete them and flag a typo
   const entry = schema.properties.infrastructure.additionalProperties;
+  entry.properties.kind = { ...entry.properties.kind, enum: infrastructureNames() };
   schema.properties.infrastructure.properties = Object.fromEntries(infrastructureNames().map((kind) => [kind, entry]));
-  schema.properties.infrastructure.additionalProperties = false;
-  for (const member of schema.properties.services.additionalProperties.oneOf) {
-    member.properties.uses.items = { ...member.properties.uses.items, enum: infrastructureNames() };
-  }
   return { ...schema, title: 'scaffold.yaml' };
 }
 

@@ -91,6 +91,22 @@ const BAD_SPECS: [string, RegExp | undefined, boolean?][] = [
   [CLASSIC.replace('/users: users', 'users: users'), /route prefix/],
   [CLASSIC.replace('/users: users', '/api-gateway: api-gateway'), /itself/],
   [CLASSIC.replace('/users: users, /orders: orders', '/users: users, /users: orders'), /unique|duplicate/i],
+  // background jobs: queues on a queue Redis, workers, producers
+  [withUsers('{ port: 3001, pattern: worker }'), /services\.users\.queue: required/],
+  [withUsers('{ port: 3001, pattern: worker, queue: payments }'), /unknown queue "payments"/],
+  [withUsers('{ port: 3001, enqueues: [payments] }') + 'infrastructure: { jobs: { kind: redis, queues: { mail: {} } } }\n', /unknown queue "payments".*declared: mail/],
+  [withUsers('{ port: 3001, enqueues: [__proto__] }') + 'infrastructure: { jobs: { kind: redis, queues: { mail: {} } } }\n', /unknown queue "__proto__"/],
+  [withUsers('{ port: 3001, queue: mail }') + 'infrastructure: { jobs: { kind: redis, queues: { mail: {} } } }\n', /queue belongs to pattern worker/],
+  [CLASSIC + 'infrastructure: { postgres: { queues: { payments: {} } } }\n', /a postgres server cannot hold job queues: declare them on a redis/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: nats, queues: { payments: {} } } }\n', /cannot hold job queues/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: mongo } }\n', /unknown infrastructure kind "mongo"/],
+  [CLASSIC + 'infrastructure: { Jobs: { kind: redis } }\n', /not a valid infrastructure name/],
+  [CLASSIC + 'infrastructure: { users: { kind: redis } }\n', /also a service/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { Pay_ments: {} } } }\n', /queue names use lowercase/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: {}, b: { deadLetter: a } } } }\n', /queue "a" is declared twice/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { attempts: 0 } } } }\n', /attempts|>=1/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { stalledIntervalMs: 10 } } } }\n', /stalledIntervalMs|>=1000/],
+  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { backoff: { type: linear } } } } }\n', /expected one of/],
   [`name: shop\nservices:\n${Array.from({ length: 300 }, (_, i) => `  s${i}: { port: 80 }`).join('\n')}\n`, /and \d+ more problems/, true],
 ];
 

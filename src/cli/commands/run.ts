@@ -71,7 +71,11 @@ export function registerRun(program: Command): void {
     .addOption(runtimeOption())
     .action(async (_options: object, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
-      const status: SystemStatus = await runtime.status();
+      const running = await runtime.status();
+      // queue counts come from the queues' Redis: loaded only for a system that has some
+      const { loadSpec } = await import('../../spec/load.js');
+      const { withQueues } = await import('../../runtime/queues.js');
+      const status: SystemStatus = await withQueues(running, (await loadSpec(cli.cwd)).spec);
       cli.output.data(status, formatStatus(status));
     });
 

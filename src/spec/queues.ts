@@ -1,0 +1,47 @@
+/**
+ * Job queues: declared under a queue-holding infrastructure entry (a redis with
+ * `queues:`), added to by services that `enqueue` them, consumed by a worker. Kept free of
+ * the schema library, like graph.ts, for the runtimes.
+ */
+import { patternOf } from '../patterns/index.js';
+import type { QueueRef } from '../patterns/pattern.js';
+import type { Service, Spec } from './schema.js';
+
+export type QueueSettings = Spec['infrastructure'][string]['queues'][string];
+
+export interface DeclaredQueue {
+  name: string;
+  /** The infrastructure entry that holds it. */
+  infrastructure: string;
+  settings: QueueSettings;
+}
+
+/** Every queue of the system by name (never a prototype key: a Map). */
+export function declaredQueues(spec: Pick<Spec, 'infrastructure'>): Map<string, DeclaredQueue> {
+  const queues = new Map<string, DeclaredQueue>();
+  for (const [infrastructure, entry] of Object.entries(spec.infrastructure)) {
+    for (const [name, settings] of Object.entries(entry.queues ?? {})) {
+      if (!queues.has(name)) queues.set(name, { name, infrastructure, settings });
+    }
+  }
+  return queues;
+}
+
+/** The queues a service adds jobs to and those it consumes, with where the spec names each. */
+export function queueRefs(service: Service): { enqueues: QueueRef[]; consumes: QueueRef[] } {
+  return {
+    enqueues: service.enqueues.map((queue, index) => ({ queue, path: ['enqueues', index] })),
+    consumes: patternOf(service).consumes?.(service) ?? [],
+  };
+}
+
+/** What a service connects to: its `uses`, and the servers holding the queues it touches. */
+export function infrastructureUsedBy(spec: Pick<Spec, 'infrastructure'>, service: Service): string[] {
+  const queues = declaredQueues(spec);
+  const { enqueues, consumes } = queueRefs(service);
+  const holders = [...enqueues, ...consumes].flatMap(({ queue }) => {
+    const declared = queues.get(queue);
+    return declared ? [declared.infrastructure] : [];
+  });
+  return [...new Set([...service.uses, ...holders])];
+}
