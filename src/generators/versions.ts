@@ -19,7 +19,6 @@ export const SERVICE_DEPENDENCIES = {
   // pins the minor, which is what keeps the packages' exact internal pins deduplicated.
   '@opentelemetry/exporter-trace-otlp-http': '^0.223.0',
   '@opentelemetry/instrumentation': '^0.223.0',
-  '@opentelemetry/instrumentation-http': '^0.223.0',
   // Traces fetch() calls to upstreams; 0.33 is the release built on instrumentation 0.223.
   '@opentelemetry/instrumentation-undici': '^0.33.0',
 } as const;

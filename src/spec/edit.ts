@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { parseSpec, type LoadedSpec } from './load.js';
 import { own } from '../own.js';
 import { SCHEMA_FILE } from '../scaffold-dir.js';
+import { DEFAULT_POLICY_TEXT } from './call-policy.js';
 import { serviceNameProblem } from './names.js';
 import type { ServiceInput, SpecInput } from './schema.js';
 
@@ -11,7 +12,14 @@ export const SCHEMA_COMMENT = `yaml-language-server: $schema=${SCHEMA_FILE}`;
 /** The text of a new scaffold.yaml. */
 export function newSpecText(spec: SpecInput): string {
   const document = new Document(spec);
-  document.commentBefore = ` ${SCHEMA_COMMENT}\n Describes the system; "scaffold generate" renders everything else from it.`;
+  document.commentBefore = [
+    ` ${SCHEMA_COMMENT}`,
+    ' Describes the system; "scaffold generate" renders everything else from it.',
+    '',
+    ' Every call between services (dependsOn, gateway routes) runs under these defaults',
+    ' unless a "resilience:" section names policies for it ("orders -> users": {...}):',
+    ...DEFAULT_POLICY_TEXT.map((line) => `   ${line}`),
+  ].join('\n');
   return document.toString();
 }
 

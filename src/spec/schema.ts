@@ -12,6 +12,8 @@ import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
 import { declaredQueues, queueRefs } from './queues.js';
+import { resilienceSchema } from './resilience.js';
+import { resilienceProblems } from './call-policy.js';
 
 /**
  * scaffold.yaml, the one description of a system. Everything downstream takes the parsed
@@ -225,6 +227,7 @@ function buildSpecSchema() {
         .describe('The project name: the compose project and the Kubernetes namespace.'),
       services: z.record(serviceName, buildServiceSchema()).default({}),
       infrastructure: infrastructureSchema,
+      resilience: resilienceSchema,
     })
     .superRefine(checkReferences);
 }
@@ -248,11 +251,13 @@ export interface Spec {
   name: string;
   services: Record<string, Service>;
   infrastructure: z.output<typeof infrastructureSchema>;
+  resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
   infrastructure?: z.input<typeof infrastructureSchema>;
+  resilience?: z.input<typeof resilienceSchema>;
 }
 
 function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
@@ -313,6 +318,8 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     });
   }
+
+  for (const { path, message } of resilienceProblems(spec as unknown as Spec)) ctx.addIssue({ code: 'custom', path, message });
 
   const cycle = findCycle(services);
   if (cycle) {

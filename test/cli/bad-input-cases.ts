@@ -27,6 +27,9 @@ services:
   orders: { port: 3002, replicas: 2, dependsOn: [users] }
   api-gateway: { pattern: gateway, port: 8080, routes: { /users: users, /orders: orders } }
 `;
+/** The classic system with a resilience section: its policies, then its targets. */
+const withResilience = (policies: string, targets: string) =>
+  `${CLASSIC}resilience:\n  policies:\n    ${policies}\n  targets:\n    ${targets}\n`;
 const withUsers = (users: string) => CLASSIC.replace('users: { port: 3001 }', `users: ${users}`);
 
 /** Names that exist on every JavaScript object. */
@@ -107,6 +110,20 @@ const BAD_SPECS: [string, RegExp | undefined, boolean?][] = [
   [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { attempts: 0 } } } }\n', /attempts|>=1/],
   [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { stalledIntervalMs: 10 } } } }\n', /stalledIntervalMs|>=1000/],
   [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { backoff: { type: linear } } } } }\n', /expected one of/],
+  [withResilience('timeouts: { fast: 300ms }', '"orders -> users": { timeout: slow }'), /unknown timeout policy "slow"/],
+  [withResilience('retries: { r: { maxRetries: 2 } }', '"orders -> users": { retry: standard }'), /unknown retry policy "standard"/],
+  [withResilience('circuitBreakers: { b: { trip: "consecutiveFailures > 5", openFor: 5s } }', '"orders -> users": { circuitBreaker: b }'), /trip expression/],
+  [withResilience('circuitBreakers: { b: { trip: "failureRate >= 50% over soon", openFor: 5s } }', '"orders -> users": { circuitBreaker: b }'), /duration/],
+  [withResilience('timeouts: { fast: 300ms }', '"users -> orders": { timeout: fast }'), /not a call of this system/],
+  [withResilience('timeouts: { fast: 300ms }', '"orders -> nobody": { timeout: fast }'), /not a call of this system/],
+  [withResilience('timeouts: { fast: 300ms }', '"orders => users": { timeout: fast }'), /caller -> callee/],
+  [withResilience('timeouts: { fast: 0ms }', '"orders -> users": { timeout: fast }'), /more than zero/],
+  [withResilience('timeouts: { fast: -300ms }', '"orders -> users": { timeout: fast }'), /more than zero/],
+  [withResilience('circuitBreakers: { b: { trip: "consecutiveFailures >= 5", openFor: 0s } }', '"orders -> users": { circuitBreaker: b }'), /more than zero/],
+  [withResilience('retries: { r: { maxRetries: 2, budget: 150% } }', '"orders -> users": { retry: r }'), /share/],
+  [withResilience('retries: { r: { maxRetries: 2, retryOn: [404] } }', '"orders -> users": { retry: r }'), /5xx/],
+  [withResilience('bulkheads: { b: { maxConcurrent: 0 } }', '"orders -> users": { bulkhead: b }'), undefined],
+  [withResilience('timeouts: { toString: 300ms }', '"orders -> users": { timeout: constructor }'), /constructor/],
   [`name: shop\nservices:\n${Array.from({ length: 300 }, (_, i) => `  s${i}: { port: 80 }`).join('\n')}\n`, /and \d+ more problems/, true],
 ];
 

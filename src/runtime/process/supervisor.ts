@@ -312,7 +312,7 @@ export class Supervisor {
       port,
       cwd: path.join(this.#options.projectDir, 'services', view.name),
       entry: SERVICE_ENTRY,
-      env: this.#environment(view),
+      env: withInstanceId(this.#environment(view), id),
       logFile: instanceLog(this.#options.paths, id),
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
@@ -423,4 +423,11 @@ function lastLines(file: string, count: number): string[] {
   } catch {
     return [];
   }
+}
+
+/** The instance's name as its traces' `service.instance.id`, so two replicas can be told
+ * apart; attributes the user set (the environment, then the spec's `env`) come after it and win. */
+function withInstanceId(env: Record<string, string>, id: string): Record<string, string> {
+  const attributes = [`service.instance.id=${id}`, process.env.OTEL_RESOURCE_ATTRIBUTES, env.OTEL_RESOURCE_ATTRIBUTES].filter(Boolean).join(',');
+  return { ...env, OTEL_RESOURCE_ATTRIBUTES: attributes };
 }

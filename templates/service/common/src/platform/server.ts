@@ -3,8 +3,9 @@ import type { Config } from '../config.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
-import { registerMetrics, type RecordRequest } from './metrics.js';
+import { METRICS_PATH, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
+import { registerRequestSpans } from './request-spans.js';
 import { registerUpstreamsRoute } from './upstreams.js';
 
 declare module 'fastify' {
@@ -25,11 +26,14 @@ declare module 'fastify' {
  */
 class ResponseFinished extends LogController {
   recordRequest: RecordRequest = () => {};
+  /** Ends the request's span (tracing on), before the access line so that it carries the ids. */
+  endSpan: RecordRequest | undefined;
 
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
+    this.endSpan?.(request, reply);
     const { remoteAddress, remotePort } = request.socket;
     const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
@@ -60,6 +64,8 @@ export function createServer(config: Config): FastifyInstance {
     done();
   });
 
+  // before any route, so that its hook covers them all
+  responseFinished.endSpan = registerRequestSpans(app, config, [METRICS_PATH]);
   registerErrorHandler(app);
   registerHealth(app, config.health);
   responseFinished.recordRequest = registerMetrics(app);

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
+import { propagation } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool, type Dispatcher } from 'undici';
 import type { Route } from '../config.js';
@@ -61,6 +62,12 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
+  // While tracing is on, its instrumentation writes the trace headers (traceparent,
+  // tracestate) from this request's own span: a copy of the client's beside them would make
+  // two traceparents, and the next service would start a new trace. Off, the propagator has
+  // no fields and the client's headers pass through untouched.
+  const notCopied = new Set([...HOP_BY_HOP, ...propagation.fields()]);
+
   for (const { prefix, upstream } of options.routes) {
     // A response slower than the timeout (headers, or a pause mid-body) ends in a 504. undici
     // checks these deadlines on a coarse clock to stay cheap: expect up to ~1 s more.
@@ -79,7 +86,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
       const headers: Record<string, string | string[]> = {};
       for (const name in request.headers) {
         const value = request.headers[name];
-        if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+        if (value !== undefined && !notCopied.has(name)) headers[name] = value;
       }
       headers[REQUEST_ID_HEADER] = request.id;
       const body = request.body as Dispatcher.RequestOptions['body'];

@@ -1,0 +1,74 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { RecordRequest } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's server span while tracing is on (see registerRequestSpans). */
+    span?: Span;
+  }
+}
+
+/**
+ * One server span per request, named after its route (`GET /items/:id`), made from Fastify's
+ * own hooks rather than by patching node:http: the route is known here, and at the bench
+ * the HTTP instrumentation cost several times what these two steps do (see BENCHMARKS.md).
+ *
+ * The span starts in preHandler, back-dated to the request's arrival, and is made the active
+ * context of the handler, so the calls it makes upstream (the undici instrumentation) are
+ * its children and carry its traceparent. A request that never reaches a handler (404, a
+ * body that fails validation) gets its span when it is answered. Probes and scrapes are
+ * traced only when they are part of a trace already (a caller sent a traceparent): the
+ * runtime's own every few seconds would drown the traces that matter.
+ *
+ * Returns what ends the span once the response has finished (server.ts calls it), or
+ * undefined when tracing is off: then no hook is added at all.
+ */
+export function registerRequestSpans(app: FastifyInstance, config: Pick<Config, 'otlpEndpoint' | 'health'>, quietPaths: readonly string[]): RecordRequest | undefined {
+  if (!config.otlpEndpoint) return undefined;
+  const tracer = trace.getTracer('fastify-routes');
+  const quiet = new Set([config.health.liveness, config.health.readiness, ...quietPaths]);
+
+  const start = (request: FastifyRequest, reply: FastifyReply): Span | undefined => {
+    const route = request.routeOptions.url;
+    if (route !== undefined && quiet.has(route) && request.headers.traceparent === undefined) return undefined;
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = tracer.startSpan(
+      route === undefined ? request.method : `${request.method} ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        startTime: performance.timeOrigin + performance.now() - reply.elapsedTime,
+        attributes: {
+          'http.request.method': request.method,
+          'url.path': request.url,
+          ...(route === undefined ? {} : { 'http.route': route }),
+          'client.address': request.ip,
+          // the id in x-request-id, so one request can be found among the traces
+          'http.request.header.x-request-id': [request.id],
+        },
+      },
+      parent,
+    );
+    const { traceId, spanId } = span.spanContext();
+    // every line logged for this request from here on, the access line included
+    request.log = reply.log = request.log.child({ trace_id: traceId, span_id: spanId });
+    request.span = span;
+    return span;
+  };
+
+  app.addHook('preHandler', (request, reply, done) => {
+    const span = start(request, reply);
+    if (span === undefined) return done();
+    context.with(trace.setSpan(context.active(), span), done);
+  });
+
+  return (request, reply) => {
+    const span = request.span ?? start(request, reply);
+    if (span === undefined) return;
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    // a server span is an error only when the server failed (5xx), not when the client did
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  };
+}
