@@ -70,3 +70,11 @@ export function slo(value: string, previous: string[] = []): string[] {
   parseSlo(value);
   return [...previous, value];
 }
+
+/** A moment: a duration ago (`5m`, `30s`) or a date and time (`2026-12-06T14:00:00Z`). Returns epoch ms. */
+export function pointInTime(value: string): number {
+  const ago = /^\d+(?:\.\d+)?(ms|s|m|h)?$/.test(value.trim()) ? duration(value) : undefined;
+  const time = ago === undefined ? Date.parse(value) : Date.now() - ago;
+  if (Number.isNaN(time)) throw new InvalidArgumentError('expected a duration ago such as 5m, or a time such as 2026-12-06T14:00:00Z');
+  return time;
+}

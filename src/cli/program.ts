@@ -8,6 +8,7 @@ import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerTraces } from './commands/traces.js';
 import { registerValidate } from './commands/validate.js';
 import { handleErrors, oneLine } from './handle-errors.js';
 import { UserError } from '../errors.js';
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .helpCommand(false);
 
-  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerSimulate, registerChaos, registerReport, registerDemo]) {
+  for (const register of [registerInit, registerNewService, registerGenerate, registerValidate, registerSchema, registerRun, registerTraces, registerSimulate, registerChaos, registerReport, registerDemo]) {
     register(program);
   }
   registerHelp(program);

@@ -220,7 +220,7 @@ function nameCases(): BadInput[] {
 }
 
 function flagCases(): BadInput[] {
-  const anywhere = ['init', 'new-service', 'generate', 'validate', 'schema', 'up', 'down', 'status', 'logs', 'scale', 'restart', 'simulate load', 'chaos kill-service', 'chaos pause', 'chaos latency', 'chaos errors', 'chaos partition', 'chaos reset', 'chaos run', 'chaos scenarios', 'chaos scenario', 'chaos list', 'chaos clear', 'report', 'demo'];
+  const anywhere = ['init', 'new-service', 'generate', 'validate', 'schema', 'up', 'down', 'status', 'logs', 'scale', 'restart', 'simulate load', 'chaos kill-service', 'chaos pause', 'chaos latency', 'chaos errors', 'chaos partition', 'chaos reset', 'chaos run', 'chaos scenarios', 'chaos scenario', 'chaos list', 'chaos clear', 'report', 'demo', 'traces'];
   return [
     ...anywhere.map((command): BadInput => ({ args: [...command.split(' '), '--no-such-flag'], exit: 2, says: /unknown option|missing required|not specified/ })),
     { args: ['bogus'], exit: 2, says: /unknown command/ },
@@ -344,6 +344,11 @@ function fileCases(): BadInput[] {
       { args: ['report', '--compare', 'r.json', 'good.json'], exit: 2, files: { 'r.json': text, 'good.json': JSON.stringify(LOAD_RESULT) }, details: true },
       { args: ['report', 'good.json', '--baseline', 'r.json'], exit: 2, files: { 'r.json': text, 'good.json': JSON.stringify(LOAD_RESULT) }, details: true },
     ]),
+    { args: ['traces', 'not-a-trace'], exit: 2, says: /not a trace id/ },
+    { args: ['traces', 'a'.repeat(32)], exit: 2, files: { '.scaffold/run/traces/spans.jsonl': '' }, says: /no trace a{32}/ },
+    { args: ['traces', '--since', 'yesterday'], exit: 2, says: /duration ago/ },
+    { args: ['traces', '--until', '5 minutes'], exit: 2, says: /duration ago/ },
+    { args: ['traces', '--limit', '0'], exit: 2, says: /whole number/ },
     { args: ['report', 'missing.json'], exit: 2, says: /no such file/ },
     { args: ['report', 'services'], exit: 2, says: /is a folder/ },
     { args: ['report', 'good.json', '-o', 'services'], exit: 2, files: { 'good.json': JSON.stringify(LOAD_RESULT) }, says: /is a folder/ },
@@ -361,6 +366,7 @@ function notRunningCases(): BadInput[] {
   return [
     ['status'],
     ['logs', 'users'],
+    ['traces'],
     ['scale', 'users', '2'],
     ['restart', 'users'],
     ['chaos', 'list'],

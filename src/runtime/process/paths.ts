@@ -11,6 +11,8 @@ export function runPaths(projectDir: string) {
   return {
     run,
     logs: path.join(run, 'logs'),
+    /** The trace receiver's spans (bounded: see traces/store.ts). */
+    traces: path.join(run, 'traces'),
     /** Infrastructure data outlives a run, like a named volume. */
     data,
     state: path.join(run, 'state.json'),

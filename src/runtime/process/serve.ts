@@ -4,6 +4,7 @@ import { serveControl } from './control.js';
 import type { RunPaths } from './paths.js';
 import { clearState, writeState } from './state.js';
 import { Supervisor } from './supervisor.js';
+import { startTraceReceiver } from '../traces/receiver.js';
 
 const STATE_REFRESH_MS = 1_000;
 
@@ -28,7 +29,8 @@ export interface Served {
  */
 export async function serve(options: ServeOptions): Promise<Served> {
   const { paths } = options;
-  const supervisor = new Supervisor(options);
+  const receiver = await startTraceReceiver(paths.traces);
+  const supervisor = new Supervisor({ ...options, otlpEndpoint: receiver.endpoint });
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   let stopping: Promise<void> | undefined;
@@ -44,6 +46,8 @@ export async function serve(options: ServeOptions): Promise<Served> {
     stopping ??= (async () => {
       clearInterval(refresh);
       await supervisor.stop();
+      // after the instances, which flush their last spans as they exit
+      await receiver.close();
       control.close();
       clearState(paths);
       resolveStopped();

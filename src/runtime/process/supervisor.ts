@@ -50,6 +50,9 @@ export interface SupervisorOptions {
   spec: Spec;
   paths: RunPaths;
   onProgress?: (line: string) => void;
+  /** The runtime's trace receiver: every instance exports to it unless the user set an
+   * OTEL_EXPORTER_OTLP_ENDPOINT of their own (in the environment or the spec's `env`). */
+  otlpEndpoint?: string;
 }
 
 /**
@@ -389,6 +392,7 @@ export class Supervisor {
       const link = this.#infrastructure.get(used.name)!.links.get(view.name)!;
       env[used.urlVar] = used.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project });
     }
+    if (this.#options.otlpEndpoint && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT) env.OTEL_EXPORTER_OTLP_ENDPOINT = this.#options.otlpEndpoint;
     for (const { name, value } of view.env) env[name] = value;
     return env;
   }
