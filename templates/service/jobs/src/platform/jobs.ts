@@ -137,7 +137,9 @@ export function consume<T>(app: FastifyInstance, queue: QueueSpec, options: Cons
       autorun: false,
       concurrency: queue.concurrency,
       stalledInterval: queue.stalledIntervalMs,
-      lockDuration: queue.stalledIntervalMs,
+      // a dead worker's lock runs out within half the interval (renewed every quarter), so
+      // the next check finds its jobs: back in the queue within 1.5 intervals at most
+      lockDuration: Math.max(1000, Math.round(queue.stalledIntervalMs / 2)),
       // a job whose worker died counts as a try, so a job that kills its worker every time
       // ends in the dead-letter queue too
       maxStalledCount: queue.attempts,
