@@ -26,7 +26,9 @@ export interface Runtime {
   resume(service: string, options?: { instance?: string }): Promise<InstanceStatus[]>;
   restart(service: string): Promise<ServiceStatus>;
   scale(service: string, replicas: number): Promise<ServiceStatus>;
-  logs(service: string, options?: { follow?: boolean; signal?: AbortSignal }): AsyncIterable<string>;
+  /** A service's lines (every instance, merged by time), or with `trace`/`request` the lines
+   * of one trace or request across every service (`service` then narrows it). */
+  logs(service: string | undefined, options?: LogsOptions): AsyncIterable<string>;
   /** Puts a fault in front of a service until `durationMs` has passed (or it is cleared).
    * With `from`, only on the link from that caller: its calls to the service, nobody
    * else's. A driver that cannot single out a link throws `UnsupportedError` for `from`
@@ -35,6 +37,15 @@ export interface Runtime {
   faults(): Promise<ActiveFault[]>;
   /** Removes one fault, or every fault when no id is given. */
   clearFaults(id?: string): Promise<void>;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** Only the lines carrying this trace_id. */
+  trace?: string;
+  /** Only the lines carrying this request id (reqId, from x-request-id). */
+  request?: string;
 }
 
 export const RUNTIME_NAMES = ['process', 'compose', 'kubernetes'] as const;

@@ -344,6 +344,9 @@ function fileCases(): BadInput[] {
       { args: ['report', '--compare', 'r.json', 'good.json'], exit: 2, files: { 'r.json': text, 'good.json': JSON.stringify(LOAD_RESULT) }, details: true },
       { args: ['report', 'good.json', '--baseline', 'r.json'], exit: 2, files: { 'r.json': text, 'good.json': JSON.stringify(LOAD_RESULT) }, details: true },
     ]),
+    { args: ['logs'], exit: 2, says: /name a service/ },
+    { args: ['logs', '--trace', 'a'.repeat(32), '--request', 'r1'], exit: 2, says: /not both/ },
+    { args: ['logs', 'users', '--request', 'r1', '-f'], exit: 2, says: /leave out -f/ },
     { args: ['traces', 'not-a-trace'], exit: 2, says: /not a trace id/ },
     { args: ['traces', 'a'.repeat(32)], exit: 2, files: { '.scaffold/run/traces/spans.jsonl': '' }, says: /no trace a{32}/ },
     { args: ['traces', '--since', 'yesterday'], exit: 2, says: /duration ago/ },
@@ -366,6 +369,7 @@ function notRunningCases(): BadInput[] {
   return [
     ['status'],
     ['logs', 'users'],
+    ['logs', '--trace', 'a'.repeat(32)],
     ['traces'],
     ['scale', 'users', '2'],
     ['restart', 'users'],

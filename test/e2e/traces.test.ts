@@ -158,6 +158,44 @@ describe("traces, collected by the runtime's receiver", () => {
     ]);
   });
 
+  it('logs --trace and --request find one request\'s lines in every service, from instances since replaced too, merged by time', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const response = await fetch(`${gateway}/orders/upstreams`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+    const requestId = response.headers.get('x-request-id')!;
+    await response.text();
+    // both orders instances (maybe the one that served it) are replaced
+    const restarted = await scaffold(['restart', 'orders'], { cwd: project });
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    const status = JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
+    const live = new Set(status.services.flatMap((service) => service.instances.map((instance) => instance.id)));
+
+    const parse = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [, instance, json] = /^(\S+) \| (.*)$/.exec(line)!;
+          return { instance: instance!, line: JSON.parse(json!) as { time: number; trace_id?: string; reqId?: string; name: string } };
+        });
+    const byTrace = parse((await scaffold(['logs', '--trace', traceId], { cwd: project })).stdout);
+    expect(new Set(byTrace.map(({ line }) => line.name))).toEqual(new Set(['api-gateway', 'orders']));
+    expect(byTrace.every(({ line }) => line.trace_id === traceId && line.reqId === requestId)).toBe(true);
+    const ordersInstance = byTrace.find(({ line }) => line.name === 'orders')!.instance;
+    expect(live.has(ordersInstance), `${ordersInstance} was replaced`).toBe(false);
+    const times = byTrace.map(({ line }) => line.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // the same lines by request id
+    const byRequest = parse((await scaffold(['logs', '--request', requestId], { cwd: project })).stdout);
+    expect(byRequest).toEqual(byTrace);
+
+    // plain `logs` (no -f): both live instances' lines, one stream ordered by time
+    await Promise.all(Array.from({ length: 8 }, () => fetch(`${gateway}/orders/items`).then((r) => r.text())));
+    const merged = parse((await scaffold(['logs', 'orders'], { cwd: project })).stdout).filter(({ instance }) => live.has(instance));
+    expect(new Set(merged.map(({ instance }) => instance)).size).toBe(2);
+    const mergedTimes = merged.map(({ line }) => line.time);
+    expect(mergedTimes).toEqual([...mergedTimes].sort((a, b) => a - b));
+  });
+
   it('under 200 req/s for 20 s (open model), at least 99% of the requests leave a complete trace', async () => {
     const marker = randomBytes(6).toString('hex');
     const path = `/orders/upstreams?load=${marker}`;

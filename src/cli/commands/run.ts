@@ -81,15 +81,20 @@ export function registerRun(program: Command): void {
 
   program
     .command('logs')
-    .description("a service's logs, each line prefixed by its instance")
-    .argument('<service>')
+    .description("a service's logs merged by time, each line prefixed by its instance; or one trace's or request's lines across every service")
+    .argument('[service]', 'required unless --trace or --request is given')
     .option('-f, --follow', 'keep printing new lines')
+    .option('--trace <id>', "the lines of one trace (its trace_id), from every instance that ever ran, replaced ones included")
+    .option('--request <id>', 'the lines of one request (its x-request-id), from every instance')
     .addOption(runtimeOption())
-    .action(async (service: string, options: { follow?: boolean }, command: Command) => {
+    .action(async (service: string | undefined, options: { follow?: boolean; trace?: string; request?: string }, command: Command) => {
+      if (options.trace !== undefined && options.request !== undefined) throw new UserError('give --trace or --request, not both');
+      if ((options.trace !== undefined || options.request !== undefined) && options.follow) throw new UserError('--trace and --request search what was written: leave out -f');
+      if (service === undefined && options.trace === undefined && options.request === undefined) throw new UserError('name a service, or give --trace or --request to search every service');
       const { runtime } = await runtimeFor(command);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
-      for await (const line of runtime.logs(service, { follow: options.follow, signal: controller.signal })) {
+      for await (const line of runtime.logs(service, { follow: options.follow, trace: options.trace, request: options.request, signal: controller.signal })) {
         process.stdout.write(`${line}\n`);
       }
     });

@@ -16,6 +16,7 @@ import { cancelStarting, whileStarting } from '../starting.js';
 import {
   NotRunningError,
   UnsupportedError,
+  type LogsOptions,
   type DownOptions,
   type InjectOptions,
   type InstanceStatus,
@@ -202,7 +203,9 @@ export class ComposeRuntime implements Runtime {
    * restart after a crash, a scale) is followed anew from its start, which the engine's
    * events announce.
    */
-  async *logs(service: string, options: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
+  async *logs(service: string | undefined, options: LogsOptions = {}): AsyncIterable<string> {
+    if (options.trace !== undefined || options.request !== undefined) throw new UnsupportedError(this.name, 'search logs by trace or request yet: use `scaffold logs <service>` and grep its lines');
+    if (service === undefined) throw new UserError('name a service');
     const { chosen } = await this.#choose(service, { all: true });
     const { docker } = await this.#docker();
     const { signal } = options;

@@ -10,8 +10,9 @@ import { ensureBuilt } from '../build.js';
 import { createExec, type Exec } from '../exec.js';
 import type { ActiveFault, Fault } from '../faults.js';
 import { ended, isAlive, signal } from '../process-tree.js';
-import { NotRunningError, type DownOptions, type InjectOptions, type InstanceStatus, type KillOptions, type Runtime, type ServiceStatus, type SystemStatus, type UpOptions } from '../runtime.js';
+import { NotRunningError, type DownOptions, type InjectOptions, type InstanceStatus, type KillOptions, type LogsOptions, type Runtime, type ServiceStatus, type SystemStatus, type UpOptions } from '../runtime.js';
 import { cancelStarting, whileStarting } from '../starting.js';
+import { mergeByTime, searchLogs } from './log-lines.js';
 import { infrastructureData, instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 import { cleanStaleRun, readState, type RunState } from './state.js';
@@ -118,13 +119,22 @@ export class ProcessRuntime implements Runtime {
     return this.#call('POST', `/scale?service=${encodeURIComponent(service)}`, { replicas });
   }
 
-  async *logs(service: string, options: { follow?: boolean; signal?: AbortSignal } = {}): AsyncIterable<string> {
+  async *logs(service: string | undefined, options: LogsOptions = {}): AsyncIterable<string> {
+    if (options.trace !== undefined || options.request !== undefined) {
+      // read from the files alone: a trace outlives its instances, and the run itself
+      if (!existsSync(this.#paths.logs)) throw new EnvironmentError('no logs: nothing is running, nor ever ran here (`scaffold up` starts the system)');
+      yield* searchLogs(this.#paths.logs, { trace: options.trace, request: options.request, service });
+      return;
+    }
+    if (service === undefined) throw new UserError('name a service, or give --trace or --request to search every service');
     const { services } = await this.status();
     const found = services.find((s) => s.name === service);
     if (!found) throw new UserError(`no service "${service}" is running (services: ${services.map((s) => s.name).join(', ')})`);
     const logFile = (id: string): LogFile => ({ id, file: instanceLog(this.#paths, id), offset: 0 });
     const followed = new Map(found.instances.map((instance) => [instance.id, logFile(instance.id)]));
-    for (const entry of followed.values()) yield* await newLines(entry);
+    // what is there already, merged by time across the instances
+    const written = await Promise.all([...followed.values()].map(async (entry) => ({ id: entry.id, lines: await newLines(entry) })));
+    yield* mergeByTime(written);
     if (!options.follow) return;
     // Instances started from now on (a scale, a rolling restart) write files of their own,
     // followed from their first line; files of earlier instances or runs, from their end.
@@ -139,7 +149,7 @@ export class ProcessRuntime implements Runtime {
       for await (const { filename } of watch(this.#paths.logs, { signal: options.signal })) {
         const id = idOf(filename);
         if (id && !followed.has(id)) followed.set(id, logFile(id));
-        for (const entry of followed.values()) yield* await newLines(entry);
+        for (const entry of followed.values()) for (const line of await newLines(entry)) yield `${entry.id} | ${line}`;
       }
     } catch (error) {
       if ((error as Error).name !== 'AbortError') throw error;
@@ -243,7 +253,7 @@ async function newLines(entry: LogFile): Promise<string[]> {
     await handle.read(buffer, 0, buffer.length, entry.offset);
     const end = buffer.lastIndexOf('\n') + 1;
     entry.offset += end;
-    return buffer.toString('utf8', 0, end).split('\n').filter(Boolean).map((line) => `${entry.id} | ${line}`);
+    return buffer.toString('utf8', 0, end).split('\n').filter(Boolean);
   } finally {
     await handle.close();
   }

@@ -1,127 +1,149 @@
-import { Client, type Dispatcher } from 'undici';
-import type { buildConnector } from 'undici';
+import { Http1Connection, targetOf, type EncodedRequest, type Target } from './http1-connection.js';
 
 export interface ConnectionPoolOptions {
   /** The cap: requests in flight never outnumber it. */
   maxConnections: number;
   timeoutMs: number;
-  connect: buildConnector.connector;
   /** Called once per request, when it ends: its status, or why it failed. */
-  ended: (dueAt: number, status: number, error?: Error) => void;
+  ended: (dueAt: number, status: number, error?: Error & { code?: string }) => void;
 }
 
 /** Connections opening at once, at most: see `send`. */
 const OPENING_AT_ONCE = 16;
+/** How long `open` waits for the connections opened ahead; slower ones join when ready. */
+const PREOPEN_WAIT_MS = 1000;
 
 /**
- * Connections of pipelining 1 (undici Clients), each carrying one request at a time. A
- * request goes to an idle connection, or to a new one while the pool is below its cap; it
- * is refused (dropped) only when the cap's worth of requests are already in flight.
+ * Connections each carrying one request at a time. A request goes to an idle connection,
+ * or to a new one while the pool is below its cap; it is refused (dropped) only when the
+ * cap's worth of requests are already in flight.
  *
- * undici's own Pool opens a connection for every request that finds none idle. When a
- * target (or the machine) falters, hundreds then open at once, overflow the listen backlog
- * and wait out SYN retransmits (1 s): the open model's own start-up read as the target's
- * latency and dropped thousands. Here at most OPENING_AT_ONCE open together and the other
- * requests wait, in order, for the first connection to come free; their latency still
- * counts from their intended send time.
+ * A pool that opens a connection for every request finding none idle (undici's) falls over
+ * when a target (or the machine) falters: hundreds open at once, overflow the listen
+ * backlog and wait out SYN retransmits (1 s), and the open model's own start-up reads as
+ * the target's latency. Here at most OPENING_AT_ONCE open together and the other requests
+ * wait, in order, for the first connection to come free; their latency still counts from
+ * their intended send time.
  */
 export class ConnectionPool {
   inFlight = 0;
-  readonly #origin: string;
+  readonly #target: Target;
   readonly #options: ConnectionPoolOptions;
-  readonly #idle: Client[] = [];
-  readonly #all: Client[] = [];
+  readonly #idle: Http1Connection[] = [];
+  readonly #busy = new Set<Http1Connection>();
+  /** Every connection not yet given up, opening ones included: `destroy` ends them all. */
+  readonly #all = new Set<Http1Connection>();
   #opening = 0;
   /** Requests waiting for a connection, oldest first (from #head on). */
   #waiting: Waiting[] = [];
   #head = 0;
+  readonly #sweep: NodeJS.Timeout;
 
-  constructor(origin: string, options: ConnectionPoolOptions) {
-    this.#origin = origin;
+  constructor(url: URL, options: ConnectionPoolOptions) {
+    this.#target = targetOf(url);
     this.#options = options;
+    // one timer for every request's timeout, not one per request: at thousands of
+    // requests a second that is most of a client's cost
+    this.#sweep = setInterval(() => this.#expire(), Math.min(100, Math.max(5, options.timeoutMs / 20))).unref();
+  }
+
+  /**
+   * Opens `count` connections before the run (k6's preAllocatedVUs): without them the first
+   * requests each wait for a connection of their own, and on a busy machine that start-up
+   * queue reads as the target's latency.
+   */
+  async open(count: number): Promise<void> {
+    const opening = Array.from({ length: Math.min(count, this.#options.maxConnections) }, () =>
+      new Promise<void>((settle) => {
+        const connection: Http1Connection = new Http1Connection(this.#target, (error) => {
+          if (error) this.#all.delete(connection);
+          else this.#idle.push(connection);
+          settle();
+        });
+        this.#all.add(connection);
+      }),
+    );
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(opening), new Promise((resolve) => (waited = setTimeout(resolve, Math.min(PREOPEN_WAIT_MS, this.#options.timeoutMs))))]);
+    clearTimeout(waited);
   }
 
   /** Sends, or returns false when every connection is busy and the pool is at its cap. */
-  send(request: Dispatcher.DispatchOptions, dueAt: number): boolean {
+  send(request: EncodedRequest, dueAt: number): boolean {
     if (this.inFlight >= this.#options.maxConnections) return false;
     this.inFlight += 1;
-    const client = this.#idle.pop() ?? this.#open();
-    if (client) this.#dispatch(client, request, dueAt);
+    const connection = this.#reusable() ?? this.#new();
+    if (connection) this.#dispatch(connection, request, dueAt);
     else this.#waiting.push({ request, dueAt });
     return true;
   }
 
   /** Ends everything at once: what is still in flight is not reported. */
-  async destroy(): Promise<void> {
+  destroy(): void {
+    clearInterval(this.#sweep);
     this.#options.ended = () => undefined;
-    await Promise.all(this.#all.map((client) => client.destroy().catch(() => undefined)));
+    for (const connection of this.#all) connection.destroy();
+    this.#all.clear();
+    this.#busy.clear();
+    this.#idle.length = 0;
   }
 
-  #open(): Client | undefined {
-    if (this.#opening >= OPENING_AT_ONCE || this.#all.length >= this.#options.maxConnections) return undefined;
-    const client = new Client(this.#origin, {
-      pipelining: 1,
-      connect: this.#options.connect,
-      headersTimeout: this.#options.timeoutMs,
-      bodyTimeout: this.#options.timeoutMs,
-    });
-    this.#all.push(client);
+  #reusable(): Http1Connection | undefined {
+    const now = performance.now();
+    let connection = this.#idle.pop();
+    while (connection && !connection.fresh(now)) {
+      connection.destroy();
+      this.#all.delete(connection);
+      connection = this.#idle.pop();
+    }
+    return connection;
+  }
+
+  #new(): Http1Connection | undefined {
+    if (this.#opening >= OPENING_AT_ONCE || this.#all.size >= this.#options.maxConnections) return undefined;
     this.#opening += 1;
-    let opened = false;
-    const settle = () => {
-      if (opened) return;
-      opened = true;
-      this.#opening -= 1;
-      client.off('connect', settle).off('connectionError', settle);
-    };
-    client.on('connect', settle).on('connectionError', settle);
-    return client;
+    // writes wait in the socket until it connects: the request leaves with the handshake
+    const connection = new Http1Connection(this.#target, () => (this.#opening -= 1));
+    this.#all.add(connection);
+    return connection;
   }
 
-  #dispatch(client: Client, request: Dispatcher.DispatchOptions, dueAt: number): void {
-    client.dispatch(request, new Exchange((status, error) => this.#free(client, dueAt, status, error)));
+  #dispatch(connection: Http1Connection, request: EncodedRequest, dueAt: number): void {
+    this.#busy.add(connection);
+    connection.send(request, (status, error) => this.#free(connection, dueAt, status, error));
   }
 
-  #free(client: Client, dueAt: number, status: number, error?: Error): void {
+  #free(connection: Http1Connection, dueAt: number, status: number, error?: Error & { code?: string }): void {
+    this.#busy.delete(connection);
     this.inFlight -= 1;
     this.#options.ended(dueAt, status, error);
-    const next = this.#head < this.#waiting.length ? this.#waiting[this.#head++]! : undefined;
+    if (!connection.reusable) this.#all.delete(connection);
+    if (this.#head === this.#waiting.length) {
+      if (connection.reusable) this.#idle.push(connection);
+      return;
+    }
+    // a connection that ended (an error, or the server's close) gives its turn to another
+    const carrier = connection.reusable ? connection : (this.#reusable() ?? this.#new());
+    if (!carrier) return;
+    const next = this.#waiting[this.#head++]!;
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
       this.#waiting = this.#waiting.slice(this.#head);
       this.#head = 0;
     }
-    if (next) this.#dispatch(client, next.request, next.dueAt);
-    else this.#idle.push(client);
+    this.#dispatch(carrier, next.request, next.dueAt);
+  }
+
+  #expire(): void {
+    const deadline = performance.now() - this.#options.timeoutMs;
+    for (const connection of this.#busy) {
+      if (connection.sentAt !== undefined && connection.sentAt <= deadline) {
+        connection.abort(Object.assign(new Error(`no answer within ${this.#options.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }
+    }
   }
 }
 
 interface Waiting {
-  request: Dispatcher.DispatchOptions;
+  request: EncodedRequest;
   dueAt: number;
-}
-
-/** One request's handler (undici's dispatch API): its status, then its end. */
-class Exchange implements Dispatcher.DispatchHandler {
-  #status = 0;
-  readonly #ended: (status: number, error?: Error) => void;
-
-  constructor(ended: (status: number, error?: Error) => void) {
-    this.#ended = ended;
-  }
-
-  onRequestStart(): void {}
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
-    this.#status = statusCode;
-  }
-
-  onResponseData(): void {}
-
-  onResponseEnd(): void {
-    this.#ended(this.#status);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#ended(this.#status, error);
-  }
 }

@@ -1,10 +1,8 @@
-import type { Dispatcher } from 'undici';
 import { arrivalTimes, type RateRamp } from './arrivals.js';
 import { ConnectionPool } from './connection-pool.js';
 import { DEFAULT_MAX_CONNECTIONS, type LoadOptions } from './engine.js';
-import { preopenedConnector } from './preopened.js';
+import { encodeRequest, targetOf } from './http1-connection.js';
 import type { Recorder } from './recorder.js';
-import type { PreparedRequest } from './scenario.js';
 
 /**
  * The open model (k6's constant- and ramping-arrival-rate, wrk2's -R): every request has an
@@ -15,34 +13,38 @@ import type { PreparedRequest } from './scenario.js';
  * (`connections` of them before the start); a request due while the cap's worth are in
  * flight is dropped and counted (k6's dropped_iterations): what the target could not take.
  *
- * undici sends: a well-kept client whose Client with pipelining 1 is one connection
- * carrying one request at a time, at a cost per request close to autocannon's hand-rolled
- * client (bench/load-engine.mjs).
+ * Each connection carries one request at a time (http1-connection.ts says why it is not
+ * undici's); a fixed request is encoded once for the whole run.
  */
 export async function runOpenModel(recorder: Recorder, options: LoadOptions): Promise<void> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  const preopened = await preopenedConnector(options.url, Math.min(options.connections, maxConnections), options.timeoutMs);
-  const pool = new ConnectionPool(options.url.origin, {
+  const pool = new ConnectionPool(options.url, {
     maxConnections,
     timeoutMs: options.timeoutMs,
-    connect: preopened.connect,
     ended: (dueAt, status, error) => {
       if (error) recorder.fail(errorKind(error));
       else recorder.answer(status, performance.now() - dueAt);
     },
   });
-  const fixed: Dispatcher.DispatchOptions = {
+  const target = targetOf(options.url);
+  const fixed = encodeRequest(target, {
     path: `${options.url.pathname}${options.url.search}`,
-    method: (options.method ?? 'GET') as Dispatcher.HttpMethod,
-    headers: options.headers,
+    method: options.method ?? 'GET',
+    headers: options.headers ?? {},
     body: options.body,
-  };
+  });
+  try {
+    await pool.open(options.connections);
+  } catch (error) {
+    pool.destroy();
+    throw error;
+  }
   // the schedule starts once the connections are open (and so does the run's clock, unless
   // the caller keeps one of its own)
   recorder.restart();
   const start = performance.now();
   const send = (dueMs: number) => {
-    const request = options.nextRequest ? dispatchOptions(options.nextRequest()) : fixed;
+    const request = options.nextRequest ? encodeRequest(target, options.nextRequest()) : fixed;
     if (!pool.send(request, start + dueMs)) recorder.drop();
   };
   try {
@@ -50,8 +52,7 @@ export async function runOpenModel(recorder: Recorder, options: LoadOptions): Pr
     // each request ends by its timeout at the latest
     while (pool.inFlight > 0 && !options.signal?.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
   } finally {
-    preopened.close();
-    await pool.destroy();
+    pool.destroy();
   }
 }
 
@@ -90,16 +91,8 @@ function followSchedule(times: Iterator<number>, start: number, send: (dueMs: nu
   });
 }
 
-function dispatchOptions(request: PreparedRequest): Dispatcher.DispatchOptions {
-  return { path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body };
-}
-
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
 /** Kinds as the closed model names them: timeout, or the socket's code (ECONNREFUSED…). */
 function errorKind(error: Error & { code?: string }): string {
-  if (error.code !== undefined && TIMEOUTS.has(error.code)) return 'timeout';
-  // undici reports a connection closed under a request as a SocketError of its own
-  if (error.code === 'UND_ERR_SOCKET') return (error.cause as { code?: string } | undefined)?.code ?? 'ECONNRESET';
+  if (error.code === 'ETIMEDOUT') return 'timeout';
   return error.code ?? error.message;
 }
