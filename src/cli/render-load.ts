@@ -17,6 +17,15 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   const failures = Object.entries(summary.errorsByKind);
   if (failures.length > 0) lines.push(`errors       ${failures.map(([kind, count]) => `${kind}: ${count}`).join('  ')}`);
   if (summary.dropped) lines.push(`dropped      ${summary.dropped} (due while all --max-connections were busy: the target could not take the rate)`);
+  if (result.events) {
+    const { events } = result;
+    const e2e = events.endToEnd;
+    const peak = Math.max(0, ...events.series.map((second) => second.backlog));
+    lines.push(
+      `end to end   published → processed by ${events.groups.join(', ') || 'no group'}: ${events.processed} events, ms p50 ${e2e.p50}  p99 ${e2e.p99}  max ${e2e.max}`,
+      `backlog      peak ${peak}${events.unprocessed > 0 ? chalk.yellow(`, ${events.unprocessed} stored events not processed when the run ended`) : ''}`,
+    );
+  }
   const hint = hintFor(summary.statusCodes, summary.requests);
   if (hint) lines.push(chalk.yellow(`hint         ${hint}`));
   if (result.slos.length > 0) {

@@ -1,14 +1,18 @@
 import chalk from 'chalk';
+import type { TopicState } from '../infrastructure/kind.js';
 import type { InstanceStatus, SystemStatus } from '../runtime/runtime.js';
 
 export function formatStatus(status: SystemStatus): string {
   const lines = [`${chalk.bold(status.project)} on the ${status.runtime} runtime`];
-  for (const { kind, url, instance, links } of status.infrastructure) {
+  for (const server of status.infrastructure) {
+    const { kind, url, instance, links } = server;
     const health = instance.healthy ? chalk.green('healthy') : chalk.red(instance.state);
     lines.push(`  ${chalk.bold(kind.padEnd(16))} ${url.padEnd(24)} ${health}`);
     lines.push(chalk.dim(`    ${instanceLine(instance)}`));
     // where each client's URL points: the ports `chaos --from` acts on
     if (links?.length) lines.push(chalk.dim(`    used by ${links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));
+    for (const topic of server.topics ?? []) lines.push(...topicLines(topic));
+    if (server.stateError) lines.push(chalk.yellow(`    cannot read what it holds: ${server.stateError}`));
   }
   for (const service of status.services) {
     const healthy = service.instances.filter((instance) => instance.healthy).length;
@@ -33,6 +37,17 @@ export function formatStatus(status: SystemStatus): string {
     );
   }
   return lines.join('\n');
+}
+
+/** "topic order-created  1200 events · 3 dead letters" and a line per group under it. */
+function topicLines(topic: TopicState): string[] {
+  const dead = topic.deadLetters > 0 ? chalk.red(`${topic.deadLetters} dead letters`) : '0 dead letters';
+  return [
+    `    topic ${topic.topic.padEnd(20)} ${topic.events} events · ${dead}`,
+    ...topic.groups.map((group) =>
+      chalk.dim(`      group ${group.group.padEnd(18)} backlog ${String(group.backlog).padEnd(7)} in flight ${String(group.inFlight).padEnd(5)} redeliveries ${group.redeliveries}`),
+    ),
+  ];
 }
 
 function instanceLine(instance: InstanceStatus): string {

@@ -105,6 +105,10 @@ export interface ServiceView {
   /** The job queues it adds jobs to (`enqueues`) and those it consumes (a worker's). */
   enqueues: QueueView[];
   consumes: QueueView[];
+  /** The values of the clients of the servers it uses, by kind (`clients.nats.topics`). */
+  clients: Record<string, Record<string, unknown>>;
+  /** The kinds whose client templates it gets (`src/generated/<module>.ts`, imported as `identifier`). */
+  clientModules: { kind: string; module: string; identifier: string }[];
 }
 
 export interface ProjectView {
@@ -185,6 +189,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       publicIngress: pattern.traits.publicIngress || callerNames.length === 0,
       npmDependencies: Object.entries({
         ...SERVICE_DEPENDENCIES,
+        ...clientDependencies(uses),
         ...(enqueues.length + consumes.length > 0 ? QUEUE_DEPENDENCIES : {}),
         ...pattern.npmDependencies,
       })
@@ -193,6 +198,10 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       own: pattern.view?.(service, upstream) ?? {},
       enqueues: enqueues.map(({ queue }) => queueView(queue)),
       consumes: consumes.map(({ queue }) => queueView(queue)),
+      clients: Object.fromEntries(uses.map((infra) => [infra.name, infra.kind.client?.view?.(spec, name) ?? {}])),
+      clientModules: uses
+        .filter((infra) => infra.kind.client?.templates)
+        .map((infra) => ({ kind: infra.name, module: infra.name, identifier: infra.name.replace(/[^A-Za-z0-9]/g, '_') })),
     };
   });
 
@@ -206,11 +215,9 @@ function toQueueView({ name, settings }: DeclaredQueue, holder: InfrastructureVi
 }
 
 function infrastructureView(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureView {
-  const kind = findInfrastructure(declared.kind)!; // the schema admits registered kinds only
-  const holdsQueues = Object.keys(declared.queues).length > 0;
-  // the kind's variable for an entry of its own name; a second server of a kind gets one
-  // of its name (a queue Redis "jobs" beside "redis": JOBS_URL)
-  const urlVar = name === kind.name ? kind.urlVar : `${envPrefix(name)}_URL`;
+  const kind = findInfrastructure(name)!; // the schema admits registered kinds only
+  const holdsQueues = Object.keys((declared.queues ?? {}) as object).length > 0;
+  const urlVar = kind.urlVar;
   const { container } = kind;
   const path = (folder: string) => folder.replace(/^\//, '').replaceAll('/', '-');
   return {
@@ -233,6 +240,10 @@ function infrastructureView(spec: Spec, name: string, declared: Spec['infrastruc
       .map(([client]) => client),
     queues: [],
   };
+}
+
+function clientDependencies(uses: InfrastructureView[]): Record<string, string> {
+  return Object.assign({}, ...uses.map((infra) => infra.kind.client?.npmDependencies ?? {})) as Record<string, string>;
 }
 
 function containerEnvironment(service: Service, upstreams: UpstreamView[], uses: InfrastructureView[]): ServiceView['environment'] {

@@ -6,7 +6,8 @@ import { VERSIONS } from './versions.js';
 const GENERATED_DIR = 'src/generated/';
 
 /** A service's code: the templates common to every pattern, their slots filled by its
- * pattern, then its pattern's own templates (which win where both have a file). */
+ * pattern, the client templates of the servers it uses (NATS events), then its pattern's
+ * own templates (which win where both have a file). */
 export const serviceFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
     const pattern = patternNamed(service.pattern);
@@ -21,6 +22,9 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
     const files = [
       ...renderer.renderGroup('service/common', context, { slots }),
       ...extras.flatMap((group) => renderer.renderGroup(group, context, { slots })),
+      ...service.uses.flatMap((infra) =>
+        infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.name}`, context, { from: infra.kind.client.templates, slots }) : [],
+      ),
       ...renderer.renderGroup(`service/${pattern.name}`, context, { from: pattern.templates, slots }),
     ];
     for (const file of files) {

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { SchemaKit } from '../patterns/pattern.js';
+
 /**
  * What scaffold knows about one kind of infrastructure server (postgres, redis, nats, …):
  * everything the spec, the generators and both runtimes need, in one object per kind
@@ -23,6 +26,27 @@ export interface InfrastructureKind {
    * when it does: arguments for the server (process runtime) and the container's command.
    * A kind without it refuses queues. */
   queues?: { args: string[]; command: string[] };
+  /** Its own fields under `infrastructure.<name>` beside `version` and `image` (a NATS
+   * server's `topics`), built with the zod it is handed. */
+  fields?: (kit: SchemaKit) => z.ZodRawShape;
+  /** Fields any service may set to work with it, whatever its pattern (`publishes` and
+   * `subscribes` for NATS); a service that sets one uses it without saying so in `uses`. */
+  serviceFields?: (kit: SchemaKit) => z.ZodRawShape;
+  /** What the schema's shapes cannot see: references between the server's fields and the
+   * services' (a subscription to a topic nobody declared). Each problem with its path from
+   * the spec's root, given the parsed spec (`infrastructure.<name>` is this kind's). */
+  check?: (spec: SpecView) => SpecProblem[];
+  /** What a service that uses it gets besides the URL: its client's npm dependencies,
+   * templates rendered over the common ones (before its pattern's), and their values
+   * (`service.clients.<name>.*` in templates). */
+  client?: {
+    npmDependencies: Readonly<Record<string, string>>;
+    templates?: string;
+    view?: (spec: SpecView, service: string) => Record<string, unknown>;
+  };
+  /** What `status` shows of its contents (a NATS server's topics: backlog, in flight,
+   * redeliveries, dead letters), read from the server at `url` (its own port). */
+  inspect?: (spec: SpecView, url: string) => Promise<ServerState>;
   /** The process runtime: how it runs on this machine. */
   process: {
     /** The module (a file URL) that starts it inside the runtime's small Node process:
@@ -51,6 +75,42 @@ export interface InfrastructureKind {
      * filesystem is read-only. */
     scratch?: string[];
   };
+}
+
+/** The parsed spec as a kind sees it: kept structural, so this file needs nothing from
+ * the schema (the supervisor loads it without zod). */
+export interface SpecView {
+  name: string;
+  services: Readonly<Record<string, Readonly<Record<string, unknown>> & { uses: string[] }>>;
+  infrastructure: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** A server's contents as `status` shows them; each kind fills in what it has. */
+export interface ServerState {
+  topics?: TopicState[];
+}
+
+/** One topic's state, as JetStream itself counts it. */
+export interface TopicState {
+  topic: string;
+  /** Events stored in its stream. */
+  events: number;
+  /** Events published to its dead-letter subject. */
+  deadLetters: number;
+  groups: {
+    group: string;
+    /** Stored, not yet delivered to the group. */
+    backlog: number;
+    /** Delivered, not yet acknowledged. */
+    inFlight: number;
+    /** Deliveries beyond each event's first, since the group began. */
+    redeliveries: number;
+  }[];
+}
+
+export interface SpecProblem {
+  path: (string | number)[];
+  message: string;
 }
 
 /** What a kind's `process.server` module is given: its port and data folder. */

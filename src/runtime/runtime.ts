@@ -1,6 +1,7 @@
 import type { QueueStatus } from './queues.js';
 import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
+import type { TopicState } from '../infrastructure/kind.js';
 import type { ActiveFault, Fault } from './faults.js';
 
 /**
@@ -112,6 +113,10 @@ export interface InfrastructureStatus {
   instance: InstanceStatus;
   /** Where each service that uses it reaches it, when a runtime gives them ports of their own. */
   links?: { from: string; url: string }[];
+  /** What it holds, read from it by `status` (a NATS server's topics); `stateError` when it
+   * could not be read (the server down or paused). */
+  topics?: TopicState[];
+  stateError?: string;
 }
 
 export interface SystemStatus {

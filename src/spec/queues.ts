@@ -7,7 +7,14 @@ import { patternOf } from '../patterns/index.js';
 import type { QueueRef } from '../patterns/pattern.js';
 import type { Service, Spec } from './schema.js';
 
-export type QueueSettings = Spec['infrastructure'][string]['queues'][string];
+/** A queue's settings, the redis entry's `queues.<name>` (see infrastructure/redis/queues.ts). */
+export interface QueueSettings {
+  attempts: number;
+  backoff: { type: 'fixed' | 'exponential'; delayMs: number };
+  concurrency: number;
+  stalledIntervalMs: number;
+  deadLetter: string;
+}
 
 export interface DeclaredQueue {
   name: string;
@@ -20,8 +27,9 @@ export interface DeclaredQueue {
 export function declaredQueues(spec: Pick<Spec, 'infrastructure'>): Map<string, DeclaredQueue> {
   const queues = new Map<string, DeclaredQueue>();
   for (const [infrastructure, entry] of Object.entries(spec.infrastructure)) {
-    for (const [name, settings] of Object.entries(entry.queues ?? {})) {
-      if (!queues.has(name)) queues.set(name, { name, infrastructure, settings });
+    const declared = (entry.queues ?? {}) as Record<string, Omit<QueueSettings, 'deadLetter'> & { deadLetter?: string }>;
+    for (const [name, settings] of Object.entries(declared)) {
+      if (!queues.has(name)) queues.set(name, { name, infrastructure, settings: { ...settings, deadLetter: settings.deadLetter ?? `${name}-dead` } });
     }
   }
   return queues;

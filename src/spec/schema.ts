@@ -8,7 +8,15 @@ import {
   serviceNameProblem,
 } from './names.js';
 import { allCalls, findCycle } from './graph.js';
-import { findInfrastructure, infrastructureNames, unknownInfrastructure } from '../infrastructure/index.js';
+import {
+  allInfrastructure,
+  findInfrastructure,
+  infrastructureNames,
+  infrastructureVersion,
+  unknownInfrastructure,
+  type InfrastructureKind,
+  type SpecView,
+} from '../infrastructure/index.js';
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
 import { declaredQueues, queueRefs } from './queues.js';
@@ -103,7 +111,7 @@ const commonFields = {
   enqueues: z
     .array(z.string())
     .default([])
-    .describe('Job queues it adds jobs to (declared under an infrastructure entry\'s queues).'),
+    .describe("Job queues it adds jobs to (declared under the redis entry's queues)."),
   uses: z
     .array(z.string())
     .default([])
@@ -118,12 +126,14 @@ const commonFields = {
 function buildServiceSchema() {
   const patterns = allPatterns();
   const kit = { z, serviceName, queueName };
+  // what any service may set to work with a kind of server (a NATS server's `publishes`)
+  const serverFields = Object.assign({}, ...allInfrastructure().map((kind) => kind.serviceFields?.(kit) ?? {})) as z.ZodRawShape;
   const own = new Map(patterns.map((pattern) => [pattern.name, pattern.fields?.(kit) ?? {}]));
   const owner = (field: string) => patterns.find((pattern) => Object.hasOwn(own.get(pattern.name)!, field))?.name;
   const members = patterns.map((pattern, index) => {
     const name = z.literal(pattern.name).describe(`What the service is built from: ${pattern.description}.`);
     return z.strictObject(
-      { pattern: index === 0 ? name.default(pattern.name) : name, ...commonFields, ...own.get(pattern.name) },
+      { pattern: index === 0 ? name.default(pattern.name) : name, ...commonFields, ...serverFields, ...own.get(pattern.name) },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? foreignFields(issue.keys, owner) : undefined) },
     );
   });
@@ -157,64 +167,28 @@ const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
   error: 'expected an image reference such as "registry.example.com/redis:7-alpine"',
 });
 
-/** A queue's jobs: how often and how far apart they are tried, where they go after the
- * last attempt, how many run at once per worker instance, and how soon a job whose worker
- * died is taken up again. */
-const HOUR_MS = 3_600_000;
-const queueSettings = z.strictObject({
-  attempts: z.number().int().min(1).max(100).default(3).describe('Tries per job, the first included.'),
-  backoff: z
-    .strictObject({
-      type: z.enum(['fixed', 'exponential']).default('exponential'),
-      delayMs: z.number().int().min(0).max(HOUR_MS).default(500),
-    })
-    .default({ type: 'exponential', delayMs: 500 })
-    .describe('The wait before a retry: delayMs, doubled after each failure when exponential.'),
-  concurrency: z.number().int().min(1).max(1000).default(10).describe('Jobs one worker instance runs at once.'),
-  // BullMQ's default is 30 s; 5 s brings a killed worker's jobs back within seconds, at the
-  // cost of one lock renewal per job every 2.5 s
-  stalledIntervalMs: z
-    .number()
-    .int()
-    .min(1000)
-    .max(HOUR_MS)
-    .default(5000)
-    .describe("How often workers look for jobs whose worker died (its lock expired) and take them up again."),
-  deadLetter: queueName.optional().describe('Where a job goes after its last failed attempt; default <queue>-dead.'),
-});
+/** One server of a registered kind: its version and image, and the kind's own fields (a
+ * NATS server's topics). */
+function infrastructureEntry(kind: InfrastructureKind) {
+  return z.strictObject({
+    version: z.string().default(kind.defaultVersion).describe(`The server's version (default ${kind.defaultVersion}).`),
+    image: image
+      .optional()
+      .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
+    ...kind.fields?.({ z, serviceName, queueName }),
+  });
+}
 
-/** One server; which kinds exist is the infrastructure registry's business (checked below,
- * and listed in the JSON Schema by `specJsonSchema`). */
-const infrastructureEntry = z.strictObject({
-  kind: z.string().optional().describe('What server it is (postgres, redis, nats); default: its name.'),
-  version: z.string().optional().describe("The server's version; each kind has a default."),
-  image: image
-    .optional()
-    .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
-  queues: z
-    .record(queueName, queueSettings)
-    .optional()
-    .describe('Job queues it holds (redis only): a worker consumes one (queue:), producers enqueue (enqueues:).'),
-});
-
-const infrastructureSchema = z
-  .record(z.string(), infrastructureEntry)
-  .default({})
-  // the name is the kind unless said otherwise; the kind's default version fills in a
-  // missing one; an unknown kind is reported below
-  .transform((section) =>
-    Object.fromEntries(
-      Object.entries(section).map(([name, entry]) => {
-        const kind = entry.kind ?? name;
-        const queues = Object.fromEntries(
-          Object.entries(entry.queues ?? {}).map(([queue, settings]) => [queue, { ...settings, deadLetter: settings.deadLetter ?? `${queue}-dead` }]),
-        );
-        return [name, { ...entry, kind, version: entry.version ?? findInfrastructure(kind)?.defaultVersion ?? '', queues }];
-      }),
-    ),
-  )
-  .describe('Servers the services use (uses: [...]), by name; the name is the kind unless kind says otherwise (a second redis for queues).');
-
+/** The servers, one per registered kind; a name no kind has is reported, with the kinds
+ * there are, by `checkReferences` (at its key). */
+function buildInfrastructureSchema() {
+  const kinds = Object.fromEntries(allInfrastructure().map((kind) => [kind.name, infrastructureEntry(kind).optional()]));
+  return z
+    .object(kinds)
+    .catchall(z.unknown())
+    .default({})
+    .describe('Servers the services use (uses: [...]), one of each kind.');
+}
 function buildSpecSchema() {
   return z
     .strictObject({
@@ -226,18 +200,37 @@ function buildSpecSchema() {
         .max(SERVICE_NAME_MAX)
         .describe('The project name: the compose project and the Kubernetes namespace.'),
       services: z.record(serviceName, buildServiceSchema()).default({}),
-      infrastructure: infrastructureSchema,
+      infrastructure: buildInfrastructureSchema(),
       resilience: resilienceSchema,
     })
-    .superRefine(checkReferences);
+    .superRefine(checkReferences)
+    .transform(addImpliedUses);
 }
 
-let built: { version: number; schema: z.ZodType<Spec> } | undefined;
+/** A service that sets a kind's service fields (`publishes`) uses that server: its URL,
+ * its link and its client come with them, as with `uses`. */
+function addImpliedUses(spec: z.output<z.ZodObject>): z.output<z.ZodObject> {
+  const { services } = spec as unknown as Pick<Spec, 'services'>;
+  for (const service of Object.values(services)) {
+    for (const kind of allInfrastructure()) {
+      const fields = Object.keys(kind.serviceFields?.({ z, serviceName, queueName }) ?? {});
+      const setsOne = fields.some((field) => {
+        const value = service[field];
+        return Array.isArray(value) ? value.length > 0 : value !== undefined;
+      });
+      if (setsOne && !service.uses.includes(kind.name)) service.uses.push(kind.name);
+    }
+  }
+  return spec;
+}
+
+let built: { version: string; schema: z.ZodType<Spec> } | undefined;
 
 /** scaffold.yaml's schema, built from the pattern registry (again only when it changed). */
 export function specSchema(): z.ZodType<Spec> {
-  if (built?.version !== registryVersion()) {
-    built = { version: registryVersion(), schema: buildSpecSchema() as unknown as z.ZodType<Spec> };
+  const version = `${registryVersion()}.${infrastructureVersion()}`;
+  if (built?.version !== version) {
+    built = { version, schema: buildSpecSchema() as unknown as z.ZodType<Spec> };
   }
   return built.schema;
 }
@@ -247,16 +240,19 @@ const commonObject = z.object(commonFields);
 export type CommonService = z.output<typeof commonObject> & { pattern: string };
 export type Service = CommonService & Readonly<Record<string, unknown>>;
 export type ServiceInput = Partial<z.input<typeof commonObject>> & { port: number; pattern?: string } & Record<string, unknown>;
+/** A server as declared: its version (the kind's default when left out), its image, and
+ * its kind's own fields. */
+export type InfrastructureEntry = { version: string; image?: string } & Readonly<Record<string, unknown>>;
 export interface Spec {
   name: string;
   services: Record<string, Service>;
-  infrastructure: z.output<typeof infrastructureSchema>;
+  infrastructure: Record<string, InfrastructureEntry>;
   resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
-  infrastructure?: z.input<typeof infrastructureSchema>;
+  infrastructure?: Record<string, { version?: string; image?: string } & Record<string, unknown>>;
   resilience?: z.input<typeof resilienceSchema>;
 }
 
@@ -265,8 +261,14 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   const names = new Set(Object.keys(services));
   const portOwner = new Map<number, string>();
 
-  checkInfrastructure(infrastructure, names, ctx);
+  for (const name of Object.keys(infrastructure)) {
+    if (!findInfrastructure(name)) ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: unknownInfrastructure(name) });
+  }
+
   const queues = declaredQueues({ infrastructure });
+  for (const [queue, where] of duplicateQueues(infrastructure)) {
+    ctx.addIssue({ code: 'custom', path: where, message: `queue "${queue}" is declared twice: give each queue and dead-letter queue its own name` });
+  }
 
   for (const [name, service] of Object.entries(services)) {
     const at = (...rest: (string | number)[]) => ['services', name, ...rest];
@@ -280,6 +282,11 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       });
     }
     portOwner.set(service.port, name);
+
+    const { enqueues, consumes } = queueRefs(service);
+    for (const { queue, path } of [...enqueues, ...consumes]) {
+      if (!queues.has(queue)) ctx.addIssue({ code: 'custom', path: at(...path), message: unknownQueue(queue, queues) });
+    }
 
     for (const { target, path } of allCalls(service)) {
       if (target === name) {
@@ -300,16 +307,10 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     }
 
-    const { enqueues, consumes } = queueRefs(service);
-    for (const { queue, path } of [...enqueues, ...consumes]) {
-      if (!queues.has(queue)) ctx.addIssue({ code: 'custom', path: at(...path), message: unknownQueue(queue, queues) });
-    }
-
     service.uses.forEach((kind, index) => {
-      if (Object.hasOwn(infrastructure, kind)) return;
       if (!findInfrastructure(kind)) {
         ctx.addIssue({ code: 'custom', path: at('uses', index), message: unknownInfrastructure(kind) });
-      } else {
+      } else if (!Object.hasOwn(infrastructure, kind)) {
         ctx.addIssue({
           code: 'custom',
           path: at('uses', index),
@@ -319,6 +320,9 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
     });
   }
 
+  for (const kind of allInfrastructure()) {
+    for (const problem of kind.check?.(spec as unknown as SpecView) ?? []) ctx.addIssue({ code: 'custom', ...problem });
+  }
   for (const { path, message } of resilienceProblems(spec as unknown as Spec)) ctx.addIssue({ code: 'custom', path, message });
 
   const cycle = findCycle(services);
@@ -331,51 +335,35 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   }
 }
 
-/** Each entry's kind exists and can hold the queues it declares; its name is a host; a
- * queue name (dead letters included) means one queue in the whole system. */
-function checkInfrastructure(infrastructure: Spec['infrastructure'], services: Set<string>, ctx: z.RefinementCtx): void {
-  const queueOwner = new Map<string, string>();
+/** Each queue name (dead letters included) means one queue in the whole system. */
+function duplicateQueues(infrastructure: Spec['infrastructure']): [string, (string | number)[]][] {
+  const seen = new Set<string>();
+  const twice: [string, (string | number)[]][] = [];
   for (const [name, entry] of Object.entries(infrastructure)) {
-    const at = (...rest: (string | number)[]) => ['infrastructure', name, ...rest];
-    const kind = findInfrastructure(entry.kind);
-    if (name !== entry.kind) {
-      const problem = serviceNameProblem(name);
-      if (problem || services.has(name)) {
-        const message = problem ? problem.replace('service name', 'infrastructure name') : `"${name}" is also a service: give the server another name`;
-        ctx.addIssue({ code: 'custom', path: at(), message });
-      }
-    }
-    if (!kind) {
-      ctx.addIssue({ code: 'custom', path: name === entry.kind ? at() : at('kind'), message: unknownInfrastructure(entry.kind) });
-      continue;
-    }
-    const declared = Object.entries(entry.queues);
-    if (declared.length > 0 && !kind.queues) {
-      const hosts = infrastructureNames().filter((other) => findInfrastructure(other)!.queues);
-      ctx.addIssue({ code: 'custom', path: at('queues'), message: `a ${entry.kind} server cannot hold job queues: declare them on a ${hosts.join(' or ')} (kind: ${hosts[0]})` });
-    }
-    for (const [queue, settings] of declared) {
-      for (const [own, path] of [[queue, at('queues', queue)], [settings.deadLetter, at('queues', queue, 'deadLetter')]] as const) {
-        const clash = queueOwner.get(own);
-        if (clash) ctx.addIssue({ code: 'custom', path: [...path], message: `queue "${own}" is declared twice (${clash}): give each queue and dead-letter queue its own name` });
-        else queueOwner.set(own, own === queue ? `under ${name}` : `as ${queue}'s dead letters`);
+    for (const [queue, settings] of Object.entries((entry.queues ?? {}) as Record<string, { deadLetter?: string }>)) {
+      const where = ['infrastructure', name, 'queues', queue];
+      for (const [own, path] of [[queue, where], [settings.deadLetter ?? `${queue}-dead`, [...where, 'deadLetter']]] as const) {
+        if (seen.has(own)) twice.push([own, [...path]]);
+        seen.add(own);
       }
     }
   }
+  return twice;
 }
 
 function unknownQueue(queue: string, queues: Map<string, unknown>): string {
   const known = queues.size > 0 ? `declared: ${[...queues.keys()].join(', ')}` : 'none is declared yet';
-  return `unknown queue "${queue}": declare it under a redis entry's queues in infrastructure (${known})`;
+  return `unknown queue "${queue}": declare it under infrastructure.redis.queues (${known})`;
 }
 
 /** The JSON Schema editors use to complete and check scaffold.yaml. */
 export function specJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(specSchema(), { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  // the registry's kinds by name, so editors complete them and flag a typo
-  const entry = schema.properties.infrastructure.additionalProperties;
-  entry.properties.kind = { ...entry.properties.kind, enum: infrastructureNames() };
-  schema.properties.infrastructure.properties = Object.fromEntries(infrastructureNames().map((kind) => [kind, entry]));
+  // the registry's kinds are its properties already: a name beside them is a typo
+  schema.properties.infrastructure.additionalProperties = false;
+  for (const member of schema.properties.services.additionalProperties.oneOf) {
+    member.properties.uses.items = { ...member.properties.uses.items, enum: infrastructureNames() };
+  }
   return { ...schema, title: 'scaffold.yaml' };
 }
 

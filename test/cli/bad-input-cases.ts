@@ -32,6 +32,10 @@ const withResilience = (policies: string, targets: string) =>
   `${CLASSIC}resilience:\n  policies:\n    ${policies}\n  targets:\n    ${targets}\n`;
 const withUsers = (users: string) => CLASSIC.replace('users: { port: 3001 }', `users: ${users}`);
 
+/** A NATS server with one topic, for the event cases. */
+const NATS = 'infrastructure:\n  nats:\n    topics:\n      order-created: { ackWait: 2s }\n';
+const withTopics = (topics: string) => `${CLASSIC}infrastructure:\n  nats:\n    topics:\n      ${topics}\n`;
+
 /** Names that exist on every JavaScript object. */
 const PROTOTYPE_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'prototype', 'isPrototypeOf'];
 
@@ -94,22 +98,40 @@ const BAD_SPECS: [string, RegExp | undefined, boolean?][] = [
   [CLASSIC.replace('/users: users', 'users: users'), /route prefix/],
   [CLASSIC.replace('/users: users', '/api-gateway: api-gateway'), /itself/],
   [CLASSIC.replace('/users: users, /orders: orders', '/users: users, /users: orders'), /unique|duplicate/i],
-  // background jobs: queues on a queue Redis, workers, producers
+  // background jobs: queues on the redis entry, workers, producers
   [withUsers('{ port: 3001, pattern: worker }'), /services\.users\.queue: required/],
   [withUsers('{ port: 3001, pattern: worker, queue: payments }'), /unknown queue "payments"/],
-  [withUsers('{ port: 3001, enqueues: [payments] }') + 'infrastructure: { jobs: { kind: redis, queues: { mail: {} } } }\n', /unknown queue "payments".*declared: mail/],
-  [withUsers('{ port: 3001, enqueues: [__proto__] }') + 'infrastructure: { jobs: { kind: redis, queues: { mail: {} } } }\n', /unknown queue "__proto__"/],
-  [withUsers('{ port: 3001, queue: mail }') + 'infrastructure: { jobs: { kind: redis, queues: { mail: {} } } }\n', /queue belongs to pattern worker/],
-  [CLASSIC + 'infrastructure: { postgres: { queues: { payments: {} } } }\n', /a postgres server cannot hold job queues: declare them on a redis/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: nats, queues: { payments: {} } } }\n', /cannot hold job queues/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: mongo } }\n', /unknown infrastructure kind "mongo"/],
-  [CLASSIC + 'infrastructure: { Jobs: { kind: redis } }\n', /not a valid infrastructure name/],
-  [CLASSIC + 'infrastructure: { users: { kind: redis } }\n', /also a service/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { Pay_ments: {} } } }\n', /queue names use lowercase/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: {}, b: { deadLetter: a } } } }\n', /queue "a" is declared twice/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { attempts: 0 } } } }\n', /attempts|>=1/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { stalledIntervalMs: 10 } } } }\n', /stalledIntervalMs|>=1000/],
-  [CLASSIC + 'infrastructure: { jobs: { kind: redis, queues: { a: { backoff: { type: linear } } } } }\n', /expected one of/],
+  [withUsers('{ port: 3001, enqueues: [payments] }') + 'infrastructure: { redis: { queues: { mail: {} } } }\n', /unknown queue "payments".*declared: mail/],
+  [withUsers('{ port: 3001, enqueues: [__proto__] }') + 'infrastructure: { redis: { queues: { mail: {} } } }\n', /unknown queue "__proto__"/],
+  [withUsers('{ port: 3001, queue: mail }') + 'infrastructure: { redis: { queues: { mail: {} } } }\n', /queue belongs to pattern worker/],
+  [CLASSIC + 'infrastructure: { postgres: { queues: { payments: {} } } }\n', /queues/],
+  [CLASSIC + 'infrastructure: { nats: { queues: { payments: {} } } }\n', /queues/],
+  [CLASSIC + 'infrastructure: { redis: { queues: { Pay_ments: {} } } }\n', /queue names use lowercase/],
+  [CLASSIC + 'infrastructure: { redis: { queues: { a: {}, b: { deadLetter: a } } } }\n', /queue "a" is declared twice/],
+  [CLASSIC + 'infrastructure: { redis: { queues: { a: { attempts: 0 } } } }\n', /attempts|>=1/],
+  [CLASSIC + 'infrastructure: { redis: { queues: { a: { stalledIntervalMs: 10 } } } }\n', /stalledIntervalMs|>=1000/],
+  [CLASSIC + 'infrastructure: { redis: { queues: { a: { backoff: { type: linear } } } } }\n', /expected one of/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-shipped, group: billing }] }')}${NATS}`, /unknown topic "order-shipped"/],
+  [`${withUsers('{ port: 3001, publishes: [order-shipped] }')}${NATS}`, /unknown topic "order-shipped"/],
+  [withUsers('{ port: 3001, publishes: [order-created] }'), /NATS server/],
+  [withUsers('{ port: 3001, subscribes: [{ topic: order-created }] }'), /NATS server/],
+  [`${withUsers('{ port: 3001, publishes: [Order_Created] }')}${NATS}`, /topic name/],
+  [`${withUsers('{ port: 3001, publishes: [toString] }')}${NATS}`, /topic name/],
+  [`${withUsers('{ port: 3001, subscribes: [order-created] }')}${NATS}`, /expected object/i],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, group: Billing } ] }')}${NATS}`, /group name/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, concurrency: 0 }] }')}${NATS}`, /concurrency/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created }, { topic: order-created, group: other }] }')}${NATS}`, /twice/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, group: billing }] }').replace('dependsOn: [users] }', 'dependsOn: [users], subscribes: [{ topic: order-created, group: billing }] }')}${NATS}`, /already "users"'s/],
+  [`${withUsers('{ port: 3001, subscribes: [{ topic: order-created, colour: red }] }')}${NATS}`, /unknown field/],
+  [withTopics('order.created: {}'), /topic name/],
+  [withTopics('constructor: { ackWait: soon }'), /duration/],
+  [withTopics('order-created: { ackWait: 0s }'), /duration from/],
+  [withTopics('order-created: { maxDeliver: 0 }'), /maxDeliver/],
+  [withTopics('order-created: { dedupeWindow: 2 }'), /duration/],
+  [withTopics('order-created: { deadLetter: "order.>" }'), /NATS subject/],
+  [withTopics('order-created: {}\n      order-shipped: { deadLetter: order-created }'), /already the subject/],
+  [withTopics('order-created: { retries: 3 }'), /unknown field/],
+  [`${CLASSIC}infrastructure:\n  redis: { topics: { order-created: {} } }\n`, /unknown field/],
   [withResilience('timeouts: { fast: 300ms }', '"orders -> users": { timeout: slow }'), /unknown timeout policy "slow"/],
   [withResilience('retries: { r: { maxRetries: 2 } }', '"orders -> users": { retry: standard }'), /unknown retry policy "standard"/],
   [withResilience('circuitBreakers: { b: { trip: "consecutiveFailures > 5", openFor: 5s } }', '"orders -> users": { circuitBreaker: b }'), /trip expression/],

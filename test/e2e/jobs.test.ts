@@ -25,8 +25,7 @@ services:
     # long enough that a kill lands after some job's charge and before its end
     env: { PAYMENT_WORK_MS: "100" }
 infrastructure:
-  jobs:
-    kind: redis
+  redis:
     queues:
       payments:
         attempts: ${ATTEMPTS}
@@ -74,7 +73,7 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const up = await scaffold(['up', '--json'], { cwd: project });
     expect(up.exitCode, up.stderr).toBe(0);
     system = JSON.parse(up.stdout) as SystemStatus;
-    redisUrl = system.infrastructure.find((infra) => infra.kind === 'jobs')!.url;
+    redisUrl = system.infrastructure.find((infra) => infra.kind === 'redis')!.url;
   }, 300_000);
 
   afterAll(async () => {
@@ -85,7 +84,7 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
   it('runs the queue\'s Redis with noeviction and an append-only file, under .scaffold/data/', async () => {
     expect(await redis('CONFIG', 'GET', 'maxmemory-policy')).toBe('maxmemory-policy\nnoeviction');
     expect(await redis('CONFIG', 'GET', 'appendonly')).toBe('appendonly\nyes');
-    expect(await redis('CONFIG', 'GET', 'dir')).toBe(`dir\n${path.join(project, '.scaffold/data/jobs')}`);
+    expect(await redis('CONFIG', 'GET', 'dir')).toBe(`dir\n${path.join(project, '.scaffold/data/redis')}`);
   });
 
   it('answers POST /orders with 202 and a Location; every replica shows the order processing, then paid, charged once', async () => {
@@ -115,10 +114,10 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     expect(await redis('EXISTS', `bull:payments-dead:${id}`)).toBe('1');
     expect(await redis('LRANGE', 'ledger:charges', '0', '-1')).not.toContain(id);
     const queue = await payments();
-    expect(queue).toMatchObject({ name: 'payments', infrastructure: 'jobs', deadLetters: 1, deadLetterQueue: 'payments-dead' });
+    expect(queue).toMatchObject({ name: 'payments', infrastructure: 'redis', deadLetters: 1, deadLetterQueue: 'payments-dead' });
     expect(queue.retried).toBeGreaterThanOrEqual(ATTEMPTS - 1);
     const human = await scaffold(['status'], { cwd: project });
-    expect(human.stdout).toMatch(/queue payments .*backlog \d+ .*dead letters 1 \(payments-dead\) on jobs/);
+    expect(human.stdout).toMatch(/queue payments .*backlog \d+ .*dead letters 1 \(payments-dead\) on redis/);
   });
 
   it('200 orders/s for 20 s with a worker SIGKILLed mid-job: every order ends paid, charged exactly once, none waiting past the stalled interval + 2 s', async () => {

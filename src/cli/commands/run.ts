@@ -71,11 +71,15 @@ export function registerRun(program: Command): void {
     .addOption(runtimeOption())
     .action(async (_options: object, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
-      const running = await runtime.status();
-      // queue counts come from the queues' Redis: loaded only for a system that has some
+      const running: SystemStatus = await runtime.status();
+      // what the servers hold (topics) comes from the spec's declarations; a spec that no
+      // longer parses leaves them out rather than hiding the rest
       const { loadSpec } = await import('../../spec/load.js');
+      const { withServerState } = await import('../../runtime/server-state.js');
+      const loaded = await loadSpec(cli.cwd).catch(() => undefined);
+      // and the job queues, from the queues' Redis
       const { withQueues } = await import('../../runtime/queues.js');
-      const status: SystemStatus = await withQueues(running, (await loadSpec(cli.cwd)).spec);
+      const status = loaded ? await withQueues(await withServerState(running, loaded.spec), loaded.spec) : running;
       cli.output.data(status, formatStatus(status));
     });
 

@@ -15,6 +15,7 @@ interface SimulateFlags extends LoadFlags {
   scenario?: string;
   report?: string;
   baseline?: string;
+  publish?: string;
 }
 
 /** simulate load: traffic against the running system (or a URL) with SLO verdicts. */
@@ -31,6 +32,7 @@ export function registerSimulate(program: Command): void {
     .option('-a, --amount <n>', 'stop after this many requests', wholeNumber(1, 100_000_000))
     .option('--stages <stages>', 'ramps, e.g. "10s:100,30s:500,10s:0": arrival rates, or connections when -c is given instead')
     .option('--scenario <file>', 'weighted requests from a YAML file (scaffold schema scenario)')
+    .option('--publish <topic>', 'publish events to a topic of the running system at --rate, measuring published → processed')
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--baseline <result>', 'a saved result to draw beside this run in the report')
     .action(async (url: string | undefined, flags: SimulateFlags, command: Command) => {
@@ -53,6 +55,7 @@ export function registerSimulate(program: Command): void {
           amount: flags.amount,
           stages: flags.stages,
           scenario: flags.scenario,
+          publish: flags.publish,
           // "with --connections only, ramping connections": stages then count connections
           model: flags.stages !== undefined && command.getOptionValueSource('connections') === 'cli' ? 'closed' : undefined,
           onSecond: cli.json ? undefined : progress(cli.output.info, flags.stages === undefined ? undefined : parseStages(flags.stages)),

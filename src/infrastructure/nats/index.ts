@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import type { InfrastructureKind } from '../kind.js';
+import { checkTopics, eventFields, topicFields } from './topics.js';
+import { eventsView } from './view.js';
 
 export const nats: InfrastructureKind = {
   name: 'nats',
@@ -8,6 +11,21 @@ export const nats: InfrastructureKind = {
   port: 4222,
   urlVar: 'NATS_URL',
   url: ({ host, port }) => `nats://${host}:${port}`,
+  fields: topicFields,
+  serviceFields: eventFields,
+  check: checkTopics,
+  // the client loads only for a status that has topics to show
+  inspect: async (spec, url) => (await import('./inspect.js')).inspectTopics(spec, url),
+  client: {
+    npmDependencies: {
+      // the official client's current modules (3.x; `nats` 2.x is their predecessor);
+      // engines: Node 18 or newer
+      '@nats-io/transport-node': '^3.4.0',
+      '@nats-io/jetstream': '^3.4.0',
+    },
+    templates: fileURLToPath(new URL('./templates/', import.meta.url)),
+    view: eventsView,
+  },
   process: {
     server: new URL('./server.js', import.meta.url).href,
     requires: { command: 'nats-server', install: 'apt-get install nats-server, or brew install nats-server' },

@@ -1,4 +1,5 @@
 import type { InfrastructureKind } from '../kind.js';
+import { queueFields } from './queues.js';
 
 const QUEUE_ARGS = ['--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -12,6 +13,7 @@ export const redis: InfrastructureKind = {
   url: ({ host, port }) => `redis://${host}:${port}`,
   // a queue's jobs are data, not cache: Redis must refuse a write when full rather than
   // evict a job (BullMQ warns about any other policy), and keep them across a restart
+  fields: queueFields,
   queues: {
     args: QUEUE_ARGS,
     command: ['redis-server', ...QUEUE_ARGS],

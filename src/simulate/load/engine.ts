@@ -1,7 +1,8 @@
 import type { ArrivalProcess } from './arrivals.js';
 import { Recorder, type Measured } from './recorder.js';
 import type { PreparedRequest } from './scenario.js';
-import type { SecondSample } from './result.js';
+import type { PublishTarget } from './publish-model.js';
+import type { EventsMeasured, SecondSample } from './result.js';
 
 /** The open model's pool cap unless told: enough for a stall of a few seconds at a few
  * hundred req/s, far below open-file limits. */
@@ -46,15 +47,22 @@ export interface LoadOptions {
   nextRequest?: () => PreparedRequest;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
+  /** Publish events to a topic instead of sending requests (always the open model). */
+  publish?: PublishTarget;
 }
 
 export interface LoadRun extends Measured {
   startedAt: string;
+  events?: EventsMeasured;
 }
 
 /** One run of either model, measured the same way: per second, per phase, as a whole. */
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const recorder = new Recorder(options.onSecond, options.phaseOf, options.origin);
+  if (options.publish) {
+    const events = await (await import('./publish-model.js')).runPublishModel(recorder, options, options.publish);
+    return { startedAt: new Date(performance.timeOrigin + recorder.start).toISOString(), ...recorder.finish(), events };
+  }
   const open = options.model === 'open' || (options.model === undefined && (options.rate !== undefined || options.stages !== undefined));
   // each model's client loaded only when used: the CLI starts (and hears Ctrl+C) sooner
   const run = open ? (await import('./open-model.js')).runOpenModel : (await import('./closed-model.js')).runClosedModel;

@@ -56,7 +56,7 @@ export async function runOpenModel(recorder: Recorder, options: LoadOptions): Pr
   }
 }
 
-function rampsOf(options: LoadOptions): RateRamp[] {
+export function rampsOf(options: Pick<LoadOptions, 'stages' | 'durationMs' | 'rate'>): RateRamp[] {
   if (!options.stages) return [{ durationMs: options.durationMs ?? Infinity, from: options.rate!, to: options.rate! }];
   let from = 0;
   return options.stages.map((stage) => {
@@ -67,7 +67,7 @@ function rampsOf(options: LoadOptions): RateRamp[] {
 }
 
 /** Calls `send` with each intended time once it has come, until the schedule ends or a stop. */
-function followSchedule(times: Iterator<number>, start: number, send: (dueMs: number) => void, signal?: AbortSignal): Promise<void> {
+export function followSchedule(times: Iterator<number>, start: number, send: (dueMs: number) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     let next = times.next();
     let timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,7 @@ export interface Measured {
 const DISTRIBUTION_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
 
 /** Latencies are recorded in microseconds: milliseconds with three decimals. */
-const MICROS = 1000;
+export const MICROS = 1000;
 
 /** Everything measured, across the segments of one run, by the second and by phase. */
 export class Recorder {
@@ -168,11 +168,14 @@ class Phase {
   }
 }
 
-function newHistogram(): hdr.Histogram {
+export type Histogram = hdr.Histogram;
+
+export function newHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 }
 
-function latencySummary(histogram: hdr.Histogram): LatencySummary {
+/** A histogram of microseconds, in milliseconds. */
+export function latencySummary(histogram: hdr.Histogram): LatencySummary {
   const ms = (value: number) => Math.round((value / MICROS) * 1000) / 1000;
   const at = (percentile: number) => (histogram.totalCount === 0 ? 0 : ms(histogram.getValueAtPercentile(percentile)));
   return {

@@ -66,6 +66,26 @@ export interface PercentilePoint {
   ms: number;
 }
 
+/** One second of a publish load (`--publish`): events processed by every group, their
+ * end-to-end p99, and the backlog at the end of the second. */
+export interface EventSecond {
+  second: number;
+  processed: number;
+  backlog: number;
+  p99: number;
+}
+
+/** A publish load's events end to end: published (due) → acknowledged by every group. */
+export interface EventsMeasured {
+  topic: string;
+  groups: string[];
+  processed: number;
+  /** Stored but not processed when the run ended. */
+  unprocessed: number;
+  endToEnd: LatencySummary;
+  series: EventSecond[];
+}
+
 export interface LoadResult {
   kind: 'load';
   target: string;
@@ -79,6 +99,8 @@ export interface LoadResult {
   phases?: Record<string, PhaseSummary>;
   slos: SloVerdict[];
   passed: boolean;
+  /** A publish load (`--publish`): the events end to end. */
+  events?: EventsMeasured;
 }
 
 

@@ -10,6 +10,8 @@ import { loadScenario, requestPicker } from './scenario.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
 import { evaluateSlos, parseSlo } from './slo.js';
 import { checkTarget } from './target.js';
+import { subscriptionsOf, topicsOf } from '../../infrastructure/nats/topics.js';
+import type { PublishTarget } from './publish-model.js';
 
 export interface SimulateLoadOptions {
   projectDir: string;
@@ -43,6 +45,9 @@ export interface SimulateLoadOptions {
   origin?: number;
   onSecond?: (sample: SecondSample) => void;
   signal?: AbortSignal;
+  /** A topic of the running system to publish to, at `rate` (open model), instead of
+   * sending requests. */
+  publish?: string;
 }
 
 export const MAX_DURATION_MS = 60 * 60 * 1000;
@@ -60,8 +65,9 @@ export async function simulateLoad(options: SimulateLoadOptions): Promise<LoadRe
 export async function prepareLoad(options: SimulateLoadOptions): Promise<() => Promise<LoadResult & { file?: string }>> {
   const slos = (options.slos ?? []).map(parseSlo);
   const scenario = options.scenario === undefined ? undefined : await loadScenario(path.resolve(options.projectDir, options.scenario));
-  const url = await resolveTarget(options);
-  checkTarget(url, options.allowRemote === true);
+  const publish = options.publish === undefined ? undefined : await publishTarget(options);
+  const url = publish ? new URL(publish.url) : await resolveTarget(options);
+  checkTarget(url, options.allowRemote === true, publish ? ['nats:'] : undefined);
   const stages = options.stages === undefined ? undefined : parseStages(options.stages);
   if (stages && (options.durationMs !== undefined || options.amount !== undefined || options.rate !== undefined)) {
     throw new UserError('--stages sets the length and the rate of the run: drop --duration, --amount and --rate');
@@ -75,6 +81,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
     throw new UserError('a run lasts more than 0 and at most 1h');
   }
   const model = options.model ?? (options.rate !== undefined || stages ? 'open' : 'closed');
+  if (publish && model !== 'open') throw new UserError('--publish sends events at a rate: give --rate (or --stages with rates)');
   if (options.arrival !== undefined && !ARRIVAL_PROCESSES.includes(options.arrival)) {
     throw new UserError(`--arrival ${String(options.arrival)}: use ${ARRIVAL_PROCESSES.join(' or ')}`);
   }
@@ -93,10 +100,11 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
     headers: options.headers ?? {},
     slos: slos.map((slo) => slo.expression),
     scenario: scenario?.requests,
+    ...(publish ? { publish: publish.topic, groups: publish.groups } : {}),
   };
   return async () => {
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
-    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal });
+    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal, publish });
     const verdicts = evaluateSlos(slos, run.summary);
     const result: LoadResult = {
       kind: 'load',
@@ -110,6 +118,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
       ...(options.phaseOf ? { phases: run.phases } : {}),
       slos: verdicts,
       passed: verdicts.every((verdict) => verdict.passed),
+      ...(run.events ? { events: run.events } : {}),
     };
     const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
     return { ...result, file };
@@ -141,6 +150,25 @@ async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
     url = new URL(options.path, url);
   }
   return url;
+}
+
+/** `--publish <topic>`: a topic the spec declares, on the running system's NATS server,
+ * with the groups that subscribe to it. */
+async function publishTarget(options: SimulateLoadOptions): Promise<PublishTarget> {
+  const topic = options.publish!;
+  if (options.url !== undefined || options.service !== undefined || options.path !== undefined || options.scenario !== undefined) {
+    throw new UserError('--publish sends events to a topic: drop the URL, --service, --path and --scenario');
+  }
+  const { spec } = await loadSpec(options.projectDir);
+  const topics = topicsOf(spec);
+  if (!topics.has(topic)) {
+    throw new UserError(`--publish: no topic "${topic}" in scaffold.yaml${topics.size > 0 ? ` (topics: ${[...topics.keys()].join(', ')})` : ': declare it under infrastructure.nats.topics'}`);
+  }
+  if (!options.runtime) throw new UserError('--publish needs the system running: scaffold up');
+  const server = (await options.runtime.status()).infrastructure.find((infra) => infra.kind === 'nats');
+  if (!server) throw new UserError('--publish needs the system\'s NATS server running: scaffold up');
+  const groups = Object.entries(spec.services).flatMap(([name, service]) => subscriptionsOf(name, service).filter((entry) => entry.topic === topic).map((entry) => entry.group));
+  return { url: server.url, topic, groups };
 }
 
 /** The service whose pattern makes it the system's entry point (its gateway). */

@@ -5,9 +5,9 @@ import { UserError } from '../../errors.js';
  * Load goes to this machine unless the user opts in: the check happens on the URL alone,
  * before any lookup or socket, so a refused target never sees a packet.
  */
-export function checkTarget(url: URL, allowRemote: boolean): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserError(`${url.href} is not an http(s) URL`);
+export function checkTarget(url: URL, allowRemote: boolean, protocols: readonly string[] = ['http:', 'https:']): void {
+  if (!protocols.includes(url.protocol)) {
+    throw new UserError(`${url.href} is not an ${protocols.map((protocol) => protocol.slice(0, -1)).join('/')} URL`);
   }
   if (allowRemote || isLoopback(url.hostname)) return;
   throw new UserError(

@@ -52,6 +52,8 @@ function loadContext(result: LoadResult) {
     // the open model's: requests due while every connection was busy, never sent
     open: result.config.model === 'open',
     dropped: result.summary.dropped ?? 0,
+    // a publish load's: its events end to end
+    events: result.events,
     summary: result.summary,
     slos: result.slos,
   };
@@ -83,5 +85,11 @@ function escapeDeep<T>(value: T): T {
 }
 
 function pick(result: LoadResult) {
-  return { durationMs: result.durationMs, series: result.series, distribution: result.distribution, open: result.config.model === 'open' };
+  return {
+    durationMs: result.durationMs,
+    series: result.series,
+    distribution: result.distribution,
+    open: result.config.model === 'open',
+    events: result.events ? { series: result.events.series } : undefined,
+  };
 }

@@ -44,6 +44,15 @@ export const loadResultSchema = z.looseObject({
   phases: z.record(z.string(), phaseSchema).optional(),
   slos: z.array(z.looseObject({ expression: z.string(), actual: z.number(), shown: z.string(), passed: z.boolean() })).default([]),
   passed: z.boolean(),
+  events: z
+    .looseObject({
+      groups: z.array(z.string()),
+      processed: count,
+      unprocessed: count,
+      endToEnd: latencySchema,
+      series: z.array(z.looseObject({ second: count, processed: count, backlog: count, p99: count })),
+    })
+    .optional(),
 });
 
 const probeResultSchema = z.looseObject({ name: z.string(), ok: z.boolean(), detail: z.string(), tolerance: z.string().default('') });

@@ -1,6 +1,7 @@
 // The process around the service: configuration, tracing, listening, signals. The service
 // itself is built by buildApp() in app.ts, which tests use without any of this.
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { startClients } from './generated/clients.js';
 import { SERVICE_NAME, SPEC_ENV } from './generated/spec.js';
 import { exitOnSignals } from './platform/shutdown.js';
 import { startTracing } from './platform/tracing.js';
@@ -19,6 +20,8 @@ if (stopTracing) app.addHook('onClose', stopTracing);
 exitOnSignals(app, config.shutdownTimeoutMs);
 
 try {
+  // the servers' clients first (streams declared, subscriptions running), then traffic
+  await startClients(app);
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {
   app.log.fatal({ err: error }, `cannot start on ${config.host}:${config.port}`);

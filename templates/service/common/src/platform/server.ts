@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import { attachClients } from '../generated/clients.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
@@ -72,6 +73,7 @@ export function createServer(config: Config): FastifyInstance {
 
   app.decorate('upstreams', new UpstreamClient(config.upstreams, config.upstreamTimeoutMs));
   if (config.upstreams.length > 0) registerUpstreamsRoute(app, config.upstreams);
+  attachClients(app);
 
   return app;
 }
