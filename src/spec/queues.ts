@@ -27,9 +27,10 @@ export interface DeclaredQueue {
 export function declaredQueues(spec: Pick<Spec, 'infrastructure'>): Map<string, DeclaredQueue> {
   const queues = new Map<string, DeclaredQueue>();
   for (const [infrastructure, entry] of Object.entries(spec.infrastructure)) {
-    const declared = (entry.queues ?? {}) as Record<string, Omit<QueueSettings, 'deadLetter'> & { deadLetter?: string }>;
+    // a name no kind has may hold anything (it is reported elsewhere)
+    const declared = ((entry as { queues?: unknown } | null)?.queues ?? {}) as Record<string, Omit<QueueSettings, 'deadLetter'> & { deadLetter?: string }>;
     for (const [name, settings] of Object.entries(declared)) {
-      if (!queues.has(name)) queues.set(name, { name, infrastructure, settings: { ...settings, deadLetter: settings.deadLetter ?? `${name}-dead` } });
+      if (!queues.has(name)) queues.set(name, { name, infrastructure, settings: { ...settings, deadLetter: settings?.deadLetter ?? `${name}-dead` } });
     }
   }
   return queues;

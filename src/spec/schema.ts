@@ -340,9 +340,9 @@ function duplicateQueues(infrastructure: Spec['infrastructure']): [string, (stri
   const seen = new Set<string>();
   const twice: [string, (string | number)[]][] = [];
   for (const [name, entry] of Object.entries(infrastructure)) {
-    for (const [queue, settings] of Object.entries((entry.queues ?? {}) as Record<string, { deadLetter?: string }>)) {
+    for (const [queue, settings] of Object.entries(((entry as { queues?: unknown } | null)?.queues ?? {}) as Record<string, { deadLetter?: string }>)) {
       const where = ['infrastructure', name, 'queues', queue];
-      for (const [own, path] of [[queue, where], [settings.deadLetter ?? `${queue}-dead`, [...where, 'deadLetter']]] as const) {
+      for (const [own, path] of [[queue, where], [settings?.deadLetter ?? `${queue}-dead`, [...where, 'deadLetter']]] as const) {
         if (seen.has(own)) twice.push([own, [...path]]);
         seen.add(own);
       }

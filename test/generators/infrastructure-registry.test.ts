@@ -20,7 +20,7 @@ describe('the infrastructure registry', () => {
     expect(Object.keys((specJsonSchema() as any).properties.infrastructure.properties)).toContain('kv'); // eslint-disable-line @typescript-eslint/no-explicit-any
 
     const { spec } = parseSpec('name: x\nservices:\n  a: { port: 3001, uses: [kv] }\ninfrastructure:\n  kv: {}\n', 'scaffold.yaml');
-    expect(spec.infrastructure.kv).toEqual({ kind: 'kv', version: '1', queues: {} });
+    expect(spec.infrastructure.kv).toEqual({ version: '1' });
     const tree = generateProject(spec);
     const compose = parseYaml(tree.read('compose.yaml')!);
     expect(compose.services.kv).toMatchObject({ image: 'example/kv:1', volumes: ['kv-data:/kv'], healthcheck: { test: ['CMD', 'kv-ping'] } });
