@@ -4,7 +4,7 @@ import { attachClients } from '../generated/clients.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
-import { METRICS_PATH, registerMetrics, type RecordRequest } from './metrics.js';
+import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 import { registerRequestSpans, traceLogFields, type EndSpan } from './request-spans.js';
 import { registerUpstreamsRoute } from './upstreams.js';
@@ -58,9 +58,12 @@ export function createServer(config: Config): FastifyInstance {
     return503OnClosing: false,
   });
 
-  // One hook, set before the handler runs, so every reply carries the id, errors included.
+  // One hook, set before the handler runs, so every reply carries the id (and the route
+  // pattern it matched, for a gateway's metrics), errors included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    const route = request.routeOptions.url;
+    if (route !== undefined) reply.header(ROUTE_HEADER, route);
     if (app.lifecycle.state === 'draining') reply.header('connection', 'close');
     done();
   });
@@ -69,7 +72,7 @@ export function createServer(config: Config): FastifyInstance {
   responseFinished.endSpan = registerRequestSpans(app, config, [METRICS_PATH]);
   registerErrorHandler(app);
   registerHealth(app, config.health);
-  responseFinished.recordRequest = registerMetrics(app);
+  responseFinished.recordRequest = registerMetrics(app, [config.health.liveness, config.health.readiness]);
 
   app.decorate('upstreams', new UpstreamClient(config.upstreams, config.upstreamTimeoutMs));
   if (config.upstreams.length > 0) registerUpstreamsRoute(app, config.upstreams);
