@@ -6,6 +6,7 @@ import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
 import { DEFAULT_MAX_CONNECTIONS, runLoad, type Stage } from './engine.js';
+import { collectRunTraces } from './run-traces.js';
 import { loadScenario, requestPicker } from './scenario.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
 import { evaluateSlos, parseSlo } from './slo.js';
@@ -106,6 +107,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
     const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal, publish });
     const verdicts = evaluateSlos(slos, run.summary);
+    const traces = await collectRunTraces(options.projectDir, { startedAt: run.startedAt, durationMs: run.durationMs, phaseOf: options.phaseOf });
     const result: LoadResult = {
       kind: 'load',
       target: url.href,
@@ -118,6 +120,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
       ...(options.phaseOf ? { phases: run.phases } : {}),
       slos: verdicts,
       passed: verdicts.every((verdict) => verdict.passed),
+      ...(traces ? { traces } : {}),
       ...(run.events ? { events: run.events } : {}),
     };
     const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
