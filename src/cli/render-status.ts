@@ -1,6 +1,6 @@
 import chalk from 'chalk';
+import type { InstanceStatus, MonitoringStatus, SystemStatus } from '../runtime/runtime.js';
 import type { TopicState } from '../infrastructure/kind.js';
-import type { InstanceStatus, SystemStatus } from '../runtime/runtime.js';
 
 export function formatStatus(status: SystemStatus): string {
   const lines = [`${chalk.bold(status.project)} on the ${status.runtime} runtime`];
@@ -36,7 +36,20 @@ export function formatStatus(status: SystemStatus): string {
         `retried ${queue.retried} · stalled ${queue.stalled} · done ${queue.completed} · ${dead} ${chalk.dim(`(${queue.deadLetterQueue})`)} ${where}`,
     );
   }
+  if (status.monitoring) lines.push(...monitoringLines(status.monitoring));
   return lines.join('\n');
+}
+
+/** Where Prometheus answers, and each alert it holds: firing ones first. */
+function monitoringLines({ prometheus, alerts, alertsError }: MonitoringStatus): string[] {
+  const lines = [`  ${chalk.bold('prometheus'.padEnd(16))} ${prometheus}`];
+  if (alertsError) lines.push(chalk.yellow(`    alerts unknown: ${alertsError}`));
+  else if (alerts?.length === 0) lines.push(chalk.dim('    no alerts'));
+  for (const alert of [...(alerts ?? [])].sort((a, b) => (a.state === b.state ? 0 : a.state === 'firing' ? -1 : 1))) {
+    const state = alert.state === 'firing' ? chalk.red('firing') : chalk.yellow('pending');
+    lines.push(`    ${state} ${alert.name}${alert.service ? ` (${alert.service})` : ''} since ${alert.since}${alert.summary ? chalk.dim(` · ${alert.summary}`) : ''}`);
+  }
+  return lines;
 }
 
 /** "topic order-created  1200 events · 3 dead letters" and a line per group under it. */

@@ -120,7 +120,7 @@ export interface ServerOptions {
   dataDir: string;
   project: string;
   /** What its use adds to the server's arguments (a queue Redis: `queues.args`). */
-  args: string[];
+  args?: string[];
 }
 
 /** Starts the server; resolves to a function that stops it. Runs inside infra-main. */

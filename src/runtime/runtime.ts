@@ -61,6 +61,8 @@ export interface UpOptions {
   baseImage?: string;
   /** Image builds only: a CA bundle npm trusts inside the build, never in the image. */
   caCert?: string;
+  /** Also run Prometheus, scraping every instance, with the SLOs' alert rules. */
+  monitoring?: boolean;
 }
 
 export interface DownOptions {
@@ -127,6 +129,24 @@ export interface SystemStatus {
   /** The job queues, when the system has some (see queues.ts); a queue whose server does
    * not answer has only its name and the reason. */
   queues?: (QueueStatus | { name: string; infrastructure: string; error: string })[];
+  /** `up --monitoring`: where Prometheus answers, and its alerts (firing or pending). */
+  monitoring?: MonitoringStatus;
+}
+
+export interface MonitoringStatus {
+  prometheus: string;
+  alerts?: AlertStatus[];
+  /** Why there are no alerts to show (Prometheus did not answer). */
+  alertsError?: string;
+}
+
+export interface AlertStatus {
+  name: string;
+  service?: string;
+  state: 'pending' | 'firing';
+  /** When its condition began to hold. */
+  since: string;
+  summary?: string;
 }
 
 /** Every command that acts on a running system says so the same way when there is none:

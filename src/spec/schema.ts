@@ -20,6 +20,7 @@ import {
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
 import { declaredQueues, queueRefs } from './queues.js';
+import { DEFAULT_SCRAPE_INTERVAL, DEFAULT_SLO_FOR, parseAvailability, parseDuration } from '../monitoring/slo.js';
 import { resilienceSchema } from './resilience.js';
 import { resilienceProblems } from './call-policy.js';
 
@@ -72,6 +73,27 @@ export const DEFAULT_RESOURCES = {
 
 export const DEFAULT_HEALTH = { liveness: '/healthz', readiness: '/readyz' } as const;
 
+/** "250ms", "5s", "2m", "1h": what Prometheus reads too. */
+const promDuration = (example: string) =>
+  z.string().refine((text) => parseDuration(text) !== undefined, { error: `expected a duration such as "${example}" (a whole number and ms, s, m or h)` });
+
+const slo = z
+  .strictObject({
+    availability: z
+      .string()
+      .refine((text) => parseAvailability(text) !== undefined, { error: 'expected a percentage above 0 and below 100, such as "99.9%"' })
+      .optional()
+      .describe('Share of requests answered without a 5xx, e.g. "99.9%".'),
+    p99: promDuration('250ms').optional().describe('The 99th percentile of request latency, e.g. "250ms".'),
+    for: promDuration('2m')
+      .default(DEFAULT_SLO_FOR)
+      .describe('How long an SLO must be broken before its alert fires; at least the scrape interval.'),
+  })
+  .refine((objective) => objective.availability !== undefined || objective.p99 !== undefined, {
+    error: 'an slo needs availability, p99 or both',
+  })
+  .describe('Service level objectives: each becomes a Prometheus alert rule (scaffold up --monitoring, Kubernetes).');
+
 /** The fields every service has, whatever its pattern. */
 const commonFields = {
   port: port.describe('The port the service listens on: its front port on this machine.'),
@@ -116,6 +138,7 @@ const commonFields = {
     .array(z.string())
     .default([])
     .describe('Infrastructure it connects to (declared under infrastructure); each is reachable at its URL variable, e.g. REDIS_URL.'),
+  slo: slo.optional(),
 };
 
 /**
@@ -179,6 +202,13 @@ function infrastructureEntry(kind: InfrastructureKind) {
   });
 }
 
+const monitoringSchema = z
+  .strictObject({
+    scrapeInterval: promDuration('5s').default(DEFAULT_SCRAPE_INTERVAL).describe('How often Prometheus scrapes each instance.'),
+  })
+  .default({ scrapeInterval: DEFAULT_SCRAPE_INTERVAL })
+  .describe('Prometheus: scaffold up --monitoring, and the alert rules made from the services\' SLOs.');
+
 /** The servers, one per registered kind; a name no kind has is reported, with the kinds
  * there are, by `checkReferences` (at its key). */
 function buildInfrastructureSchema() {
@@ -201,6 +231,7 @@ function buildSpecSchema() {
         .describe('The project name: the compose project and the Kubernetes namespace.'),
       services: z.record(serviceName, buildServiceSchema()).default({}),
       infrastructure: buildInfrastructureSchema(),
+      monitoring: monitoringSchema,
       resilience: resilienceSchema,
     })
     .superRefine(checkReferences)
@@ -247,17 +278,19 @@ export interface Spec {
   name: string;
   services: Record<string, Service>;
   infrastructure: Record<string, InfrastructureEntry>;
+  monitoring: z.output<typeof monitoringSchema>;
   resilience: z.output<typeof resilienceSchema>;
 }
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
   infrastructure?: Record<string, { version?: string; image?: string } & Record<string, unknown>>;
+  monitoring?: z.input<typeof monitoringSchema>;
   resilience?: z.input<typeof resilienceSchema>;
 }
 
 function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): void {
-  const { services, infrastructure } = spec as unknown as Pick<Spec, 'services' | 'infrastructure'>;
+  const { services, infrastructure, monitoring } = spec as unknown as Pick<Spec, 'services' | 'infrastructure' | 'monitoring'>;
   const names = new Set(Object.keys(services));
   const portOwner = new Map<number, string>();
 
@@ -272,6 +305,17 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
 
   for (const [name, service] of Object.entries(services)) {
     const at = (...rest: (string | number)[]) => ['services', name, ...rest];
+
+    // an alert's `for` shorter than a scrape would fire on a single sample
+    const scrapeMs = parseDuration(monitoring.scrapeInterval);
+    const forMs = service.slo && parseDuration(service.slo.for);
+    if (scrapeMs !== undefined && forMs !== undefined && forMs < scrapeMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('slo', 'for'),
+        message: `for ${service.slo!.for} is shorter than the scrape interval (${monitoring.scrapeInterval}): make it at least that`,
+      });
+    }
 
     const clash = portOwner.get(service.port);
     if (clash) {

@@ -100,6 +100,19 @@ function percentile(values: number[], p: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An open model: `send(i)` for each i < total, each at its own time at `rate` per second,
+ * whatever the ones before are doing; resolves once every one has. */
+async function openModel(total: number, rate: number, send: (i: number) => Promise<void>): Promise<void> {
+  const start = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < total; i += 1) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    sent.push(send(i));
+  }
+  await Promise.all(sent);
+}
+
 describe('events on NATS JetStream (process runtime)', () => {
   const root = path.join(REPO, 'test/.artifacts', `events-${process.pid}`);
   const project = path.join(root, 'shop');
@@ -176,30 +189,19 @@ infrastructure:
       expect(kill.exitCode, kill.stderr).toBe(0);
     });
 
-    // an open model: each event leaves at its time, whatever the ones before are doing;
     // a publish that fails is retried with its id until it is acknowledged
-    const start = performance.now();
-    const publishes: Promise<void>[] = [];
-    for (let i = 0; i < total; i += 1) {
-      const due = start + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
+    await openModel(total, rate, async (i) => {
       const id = `e${i}`;
-      publishes.push(
-        (async () => {
-          for (;;) {
-            try {
-              const ack = await js.publish('order-created', JSON.stringify({ id }), { msgID: id, timeout: 5000 });
-              acked.set(id, ack.seq);
-              return;
-            } catch {
-              await sleep(100);
-            }
-          }
-        })(),
-      );
-    }
-    await Promise.all(publishes);
+      for (;;) {
+        try {
+          const ack = await js.publish('order-created', JSON.stringify({ id }), { msgID: id, timeout: 5000 });
+          acked.set(id, ack.seq);
+          return;
+        } catch {
+          await sleep(100);
+        }
+      }
+    });
     await Promise.all(killing);
     expect(acked.size).toBe(total);
     // the stream stored each event once, whatever the retries
@@ -239,7 +241,6 @@ infrastructure:
     const outcomes: { id: string; status: number; sentAt: number; doneAt: number }[] = [];
     const faultAt = 2000 + Math.random() * 3000;
     let faultEnd = 0;
-    const start = performance.now();
     const fault = (async () => {
       await sleep(faultAt);
       // its links refuse for 3 s (as a dead broker's port would), and the server itself is
@@ -251,24 +252,17 @@ infrastructure:
       expect(kill.exitCode, kill.stderr).toBe(0);
       faultEnd = partitionedAt + 3000;
     })();
-    const requests: Promise<void>[] = [];
-    for (let i = 0; i < total; i += 1) {
-      const due = start + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
+    await openModel(total, rate, async (i) => {
       const id = `b${i}`;
       const sentAt = performance.now();
-      requests.push(
-        fetch(`${ordersUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }), signal: AbortSignal.timeout(15_000) }).then(
-          async (response) => {
-            await response.arrayBuffer();
-            outcomes.push({ id, status: response.status, sentAt, doneAt: performance.now() });
-          },
-          () => outcomes.push({ id, status: 0, sentAt, doneAt: performance.now() }),
-        ),
+      await fetch(`${ordersUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }), signal: AbortSignal.timeout(15_000) }).then(
+        async (response) => {
+          await response.arrayBuffer();
+          outcomes.push({ id, status: response.status, sentAt, doneAt: performance.now() });
+        },
+        () => outcomes.push({ id, status: 0, sentAt, doneAt: performance.now() }),
       );
-    }
-    await Promise.all(requests);
+    });
     await fault;
 
     const statuses = new Map<number, number>();

@@ -36,8 +36,35 @@ describe('the classic system, running', () => {
       expect(metrics).toMatch(/^# TYPE http_request_duration_seconds histogram$/m);
       expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
     }
-    const metrics = await (await fetch(`${users.url}/metrics`)).text();
-    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/healthz"[^}]*\} \d+/);
+  });
+
+  it("serves metrics Prometheus's own linter passes", async () => {
+    for (const service of [users, orders, gateway]) {
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      const lint = await execa('promtool', ['check', 'metrics'], { input: metrics, reject: false });
+      expect(`${lint.exitCode} ${lint.stdout}${lint.stderr}`.trim()).toBe('0');
+    }
+  });
+
+  it('counts the requests a client sent, not the probes or scrapes between them', async () => {
+    const service = await startService(project, 'users');
+    running.push(service);
+    let sent = 0;
+    for (let round = 0; round < 5; round++) {
+      for (const probe of ['/healthz', '/readyz', '/metrics']) await (await fetch(`${service.url}${probe}`)).text();
+      await (await fetch(`${service.url}/items`)).text();
+      await (await fetch(`${service.url}/items/nope`)).text();
+      sent += 2;
+    }
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const counted = [...metrics.matchAll(/^http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    expect(counted).toBe(sent);
+  });
+
+  it("labels the gateway's requests by the route behind each prefix", async () => {
+    for (let i = 0; i < 3; i++) await (await fetch(`${gateway.url}/orders/items/nope-${i}`)).text();
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/orders\/items\/:id",status_code="404"\} 3$/m);
   });
 
   it('serves the example resource with validation', async () => {

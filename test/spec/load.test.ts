@@ -64,7 +64,7 @@ describe('specJsonSchema', () => {
   it('describes the input form, where defaulted fields are optional', () => {
     const schema = specJsonSchema() as { required: string[]; properties: Record<string, unknown> };
     expect(schema.required).toEqual(['name']);
-    expect(Object.keys(schema.properties)).toEqual(['name', 'services', 'infrastructure', 'resilience']);
+    expect(Object.keys(schema.properties)).toEqual(['name', 'services', 'infrastructure', 'monitoring', 'resilience']);
     expect(JSON.stringify(schema)).toContain('"gateway"');
   });
 

@@ -28,15 +28,19 @@ export function registerRun(program: Command): void {
     .addOption(runtimeOption())
     .option('--build', 'rebuild every service first')
     .option('--attach', 'stay in the foreground, printing the logs; Ctrl+C stops everything')
+    .option('--monitoring', 'process runtime: also run Prometheus (from PATH), scraping every instance, with the SLOs as alert rules')
     .option('--base-image <image>', 'compose: the base image of every Dockerfile (a mirror, a pinned digest)')
     .option('--ca-cert <file>', 'compose: a CA bundle npm trusts inside image builds (default: $NODE_EXTRA_CA_CERTS)')
-    .action(async (options: { build?: boolean; attach?: boolean; baseImage?: string; caCert?: string }, command: Command) => {
+    .action(async (options: { build?: boolean; attach?: boolean; monitoring?: boolean; baseImage?: string; caCert?: string }, command: Command) => {
       const { cli, runtime } = await runtimeFor(command);
       const onProgress = (line: string) => cli.output.info(line);
       if (runtime.name === 'process' && (options.baseImage || options.caCert)) {
         throw new UserError('--base-image and --ca-cert apply to image builds: use them with --runtime compose');
       }
-      const upOptions = { build: options.build, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
+      if (runtime.name !== 'process' && options.monitoring) {
+        throw new UserError('--monitoring runs Prometheus on the process runtime; on compose, see "Monitoring" in the README');
+      }
+      const upOptions = { build: options.build, monitoring: options.monitoring, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
       if (runtime.name === 'compose') {
         if (upOptions.caCert && !existsSync(upOptions.caCert)) throw new UserError(`--ca-cert: no such file ${upOptions.caCert}`);
         await generateForCompose(cli.cwd);

@@ -12,6 +12,7 @@ import type { ActiveFault, Fault } from '../faults.js';
 import { ended, isAlive, signal } from '../process-tree.js';
 import { NotRunningError, type DownOptions, type InjectOptions, type InstanceStatus, type KillOptions, type LogsOptions, type Runtime, type ServiceStatus, type SystemStatus, type UpOptions } from '../runtime.js';
 import { cancelStarting, whileStarting } from '../starting.js';
+import { withAlerts } from '../../monitoring/alerts.js';
 import { mergeByTime, searchLogs } from './log-lines.js';
 import { infrastructureData, instanceLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
@@ -45,7 +46,7 @@ export class ProcessRuntime implements Runtime {
       const supervisor = this.#forkSupervisor(); // it starts up while the build is checked
       try {
         const spec = await this.#prepare(options);
-        return await this.#supervise(supervisor, spec, options.onProgress);
+        return await this.#supervise(supervisor, { type: 'start', spec, monitoring: options.monitoring }, options.onProgress);
       } catch (error) {
         // it ends itself, leaving no empty log (if it failed, it has ended already)
         if (supervisor.child.connected) supervisor.child.disconnect();
@@ -59,7 +60,7 @@ export class ProcessRuntime implements Runtime {
     if (await this.#running()) throw new UserError('the system is already running detached: "scaffold down" first');
     const served = await whileStarting(this.#projectDir, async () => {
       const spec = await this.#prepare(options);
-      return serve({ projectDir: this.#projectDir, spec, paths: this.#paths, onProgress: options.onProgress });
+      return serve({ projectDir: this.#projectDir, spec, paths: this.#paths, onProgress: options.onProgress, monitoring: options.monitoring });
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void served.stop());
     return served;
@@ -90,7 +91,9 @@ export class ProcessRuntime implements Runtime {
   }
 
   async status(): Promise<SystemStatus> {
-    return this.#call<SystemStatus>('GET', '/status');
+    const status = await this.#call<SystemStatus>('GET', '/status');
+    if (status.monitoring) status.monitoring = await withAlerts(status.monitoring);
+    return status;
   }
 
   async endpoint(service: string): Promise<URL> {
@@ -190,7 +193,7 @@ export class ProcessRuntime implements Runtime {
     return { child, listening };
   }
 
-  async #supervise({ child, listening }: Supervisor, spec: Spec, onProgress?: (line: string) => void): Promise<SystemStatus> {
+  async #supervise({ child, listening }: Supervisor, command: SupervisorCommand, onProgress?: (line: string) => void): Promise<SystemStatus> {
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code) => reject(new Error(`the supervisor exited (code ${code}) before the system was up; see ${this.#paths.supervisorLog}`))),
     );
@@ -210,7 +213,7 @@ export class ProcessRuntime implements Runtime {
             reject(new ErrorType(message.message, message.details));
           }
         });
-        child.send({ type: 'start', spec } satisfies SupervisorCommand);
+        child.send(command);
       }),
     ]);
   }

@@ -13,6 +13,7 @@ export interface ServeOptions {
   spec: Spec;
   paths: RunPaths;
   onProgress?: (line: string) => void;
+  monitoring?: boolean;
 }
 
 export interface Served {

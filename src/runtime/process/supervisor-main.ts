@@ -12,7 +12,7 @@ import { runPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 
 /** From the CLI: the spec it loaded and validated (so this process never loads zod). */
-export type SupervisorCommand = { type: 'start'; spec: Spec };
+export type SupervisorCommand = { type: 'start'; spec: Spec; monitoring?: boolean };
 
 export type SupervisorMessage =
   | { type: 'listening' }
@@ -33,15 +33,15 @@ process.on('disconnect', () => {
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.on(signal, () => (served ? void served.stop().then(() => process.exit(0)) : abandon(0)));
 }
-process.once('message', (command: SupervisorCommand) => void start(command.spec));
+process.once('message', (command: SupervisorCommand) => void start(command.spec, command.monitoring));
 // a spec sent before that listener existed would be lost; and the `up` may have given up on
 // this process already, while it was starting
 if (!process.connected) abandon(1);
 send({ type: 'listening' });
 
-async function start(spec: Spec): Promise<void> {
+async function start(spec: Spec, monitoring?: boolean): Promise<void> {
   try {
-    served = await serve({ projectDir, spec, paths: runPaths(projectDir), onProgress: (line) => send({ type: 'progress', line }) });
+    served = await serve({ projectDir, spec, monitoring, paths: runPaths(projectDir), onProgress: (line) => send({ type: 'progress', line }) });
     ready = true;
     send({ type: 'ready', status: served.status });
     await served.stopped;

@@ -15,6 +15,7 @@ import { infrastructureData, instanceLog, type RunPaths } from './paths.js';
 import { freePort } from './ports.js';
 import { httpProbe, tcpProbe } from './probes.js';
 import type { InfraArguments } from './infra-main.js';
+import { LocalPrometheus } from './prometheus.js';
 
 const INFRA_MAIN = fileURLToPath(new URL('./infra-main.js', import.meta.url));
 /** initdb on a first run takes a while on a slow disk. */
@@ -50,6 +51,8 @@ export interface SupervisorOptions {
   spec: Spec;
   paths: RunPaths;
   onProgress?: (line: string) => void;
+  /** Run a Prometheus that scrapes every instance (`up --monitoring`). */
+  monitoring?: boolean;
   /** The runtime's trace receiver: every instance exports to it unless the user set an
    * OTEL_EXPORTER_OTLP_ENDPOINT of their own (in the environment or the spec's `env`). */
   otlpEndpoint?: string;
@@ -67,16 +70,19 @@ export class Supervisor {
   readonly #faults = new Map<string, { active: ActiveFault; timer: NodeJS.Timeout }>();
   #faultCount = 0;
   readonly #thawTimers = new Set<NodeJS.Timeout>();
+  readonly #prometheus: LocalPrometheus | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
     this.#project = options.spec.name;
     mkdirSync(options.paths.logs, { recursive: true });
+    if (options.monitoring) this.#prometheus = new LocalPrometheus(options.spec, options.paths);
   }
 
   async start(): Promise<SystemStatus> {
     const view = projectView(this.#options.spec);
-    await Promise.all(view.infrastructure.map((infra) => this.#startInfrastructure(infra)));
+    const monitoring = this.#prometheus && (this.#options.onProgress?.('starting prometheus'), this.#prometheus.start(onPath));
+    await Promise.all([...view.infrastructure.map((infra) => this.#startInfrastructure(infra)), monitoring]);
     for (const infra of this.#infrastructure.values()) {
       for (const client of infra.view.clients) {
         const link = new TcpLink({ name: infra.view.name, port: await freePort(), target: () => infra.instance.port });
@@ -129,6 +135,7 @@ export class Supervisor {
           links: [...links].map(([from, link]) => ({ from, url: view.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project }) })),
         }),
       ),
+      ...(this.#prometheus?.url ? { monitoring: { prometheus: this.#prometheus.url } } : {}),
     };
   }
 
@@ -232,13 +239,27 @@ export class Supervisor {
     await Promise.all(infrastructure.flatMap(({ links }) => [...links.values()]).map((link) => link.close()));
     await Promise.all(infrastructure.map(({ instance }) => instance.stop(STOP_GRACE_MS)));
     this.#infrastructure.clear();
+    await this.#prometheus?.stop(STOP_GRACE_MS);
   }
 
   /** pids of every process of the run, for the state file and orphan checks. */
   pids(): number[] {
     return [...[...this.#infrastructure.values()].map((infra) => infra.instance), ...[...this.#services.values()].flatMap((s) => s.instances)]
       .map((instance) => instance.pid)
+      .concat(this.#prometheus?.pid ?? null)
       .filter((pid): pid is number => pid !== null);
+  }
+
+  /** Tells Prometheus where every instance is now: called whenever one comes or goes (a
+   * crashed one keeps its port, so it stays a target, down until it is back). */
+  #targetsChanged(): void {
+    void this.#prometheus
+      ?.updateTargets(
+        [...this.#services.values()].flatMap(({ view, instances }) =>
+          instances.map((instance) => ({ targets: [`127.0.0.1:${instance.port}`], labels: { service: view.name, instance_id: instance.id } })),
+        ),
+      )
+      .catch((error: unknown) => console.error(`could not update prometheus's targets: ${(error as Error).message}`));
   }
 
   #spec(name: string): Spec['services'][string] {
@@ -332,6 +353,7 @@ export class Supervisor {
       },
     });
     service.instances.push(instance);
+    this.#targetsChanged();
     instance.start();
     return instance;
   }
@@ -381,6 +403,7 @@ export class Supervisor {
     await instance.stop(STOP_GRACE_MS);
     for (const balancer of balancersOf(service)) balancer.remove(instance.id);
     service.instances = service.instances.filter((i) => i !== instance);
+    this.#targetsChanged();
   }
 
   /** Upstreams and infrastructure are reached through this caller's link ports, so faults

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { RESULTS_DIR } from '../../scaffold-dir.js';
+import type { RunTraces } from './run-traces.js';
 import type { SloVerdict } from './slo.js';
 
 export interface LatencySummary {
@@ -99,6 +100,8 @@ export interface LoadResult {
   phases?: Record<string, PhaseSummary>;
   slos: SloVerdict[];
   passed: boolean;
+  /** The traces the run's requests left (the process runtime's receiver), when there are any. */
+  traces?: RunTraces;
   /** A publish load (`--publish`): the events end to end. */
   events?: EventsMeasured;
 }

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { patternOf } from '../../patterns/index.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
 import { DEFAULT_MAX_CONNECTIONS, runLoad, type Stage } from './engine.js';
+import { collectRunTraces } from './run-traces.js';
 import { loadScenario, requestPicker } from './scenario.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
 import { evaluateSlos, parseSlo } from './slo.js';
@@ -106,6 +107,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
     const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal, publish });
     const verdicts = evaluateSlos(slos, run.summary);
+    const traces = await collectRunTraces(options.projectDir, { startedAt: run.startedAt, durationMs: run.durationMs, phaseOf: options.phaseOf });
     const result: LoadResult = {
       kind: 'load',
       target: url.href,
@@ -118,6 +120,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
       ...(options.phaseOf ? { phases: run.phases } : {}),
       slos: verdicts,
       passed: verdicts.every((verdict) => verdict.passed),
+      ...(traces ? { traces } : {}),
       ...(run.events ? { events: run.events } : {}),
     };
     const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
@@ -165,6 +168,8 @@ async function publishTarget(options: SimulateLoadOptions): Promise<PublishTarge
     throw new UserError(`--publish: no topic "${topic}" in scaffold.yaml${topics.size > 0 ? ` (topics: ${[...topics.keys()].join(', ')})` : ': declare it under infrastructure.nats.topics'}`);
   }
   if (!options.runtime) throw new UserError('--publish needs the system running: scaffold up');
+  // compose publishes no port of a server's on this machine
+  if (options.runtime.name !== 'process') throw new UnsupportedError(options.runtime.name, 'publish to a topic yet: its NATS server has no port on this machine');
   const server = (await options.runtime.status()).infrastructure.find((infra) => infra.kind === 'nats');
   if (!server) throw new UserError('--publish needs the system\'s NATS server running: scaffold up');
   const groups = Object.entries(spec.services).flatMap(([name, service]) => subscriptionsOf(name, service).filter((entry) => entry.topic === topic).map((entry) => entry.group));

@@ -5,6 +5,7 @@ import { TemplateRenderer } from '../../generators/render.js';
 import type { Journal } from '../chaos/experiment.js';
 import type { LoadResult } from '../load/result.js';
 import { experimentView } from './experiment-view.js';
+import { traceView } from './trace-view.js';
 
 const require = createRequire(import.meta.url);
 
@@ -56,6 +57,8 @@ function loadContext(result: LoadResult) {
     events: result.events,
     summary: result.summary,
     slos: result.slos,
+    // service and span names come from the services: escaped like any text of the run's
+    traces: escapeDeep(traceView(result.traces)),
   };
 }
 

@@ -24,6 +24,13 @@ const phaseSchema = z.looseObject({
   firstErrorAtMs: count.nullable(),
 });
 
+const traceRowSchema = z.looseObject({ depth: count, offsetMs: z.number(), durationMs: count, service: z.string(), name: z.string(), kind: z.string(), failed: z.boolean() });
+const runTracesSchema = z.looseObject({
+  phases: z.array(z.looseObject({ name: z.string(), slowest: z.array(z.looseObject({ traceId: z.string(), durationMs: count, requestId: z.string().optional(), rows: z.array(traceRowSchema) })) })),
+  services: z.array(z.string()),
+  calls: z.array(z.looseObject({ from: z.string(), to: z.string(), calls: count, errors: count })),
+});
+
 export const loadResultSchema = z.looseObject({
   kind: z.literal('load'),
   target: z.string(),
@@ -44,6 +51,7 @@ export const loadResultSchema = z.looseObject({
   phases: z.record(z.string(), phaseSchema).optional(),
   slos: z.array(z.looseObject({ expression: z.string(), actual: z.number(), shown: z.string(), passed: z.boolean() })).default([]),
   passed: z.boolean(),
+  traces: runTracesSchema.optional(),
   events: z
     .looseObject({
       groups: z.array(z.string()),

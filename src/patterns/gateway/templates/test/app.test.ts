@@ -33,6 +33,10 @@ beforeAll(async () => {
       flakyCalls += 1;
       response.statusCode = flakyCalls < 3 ? 503 : 200;
       response.end(flakyCalls < 3 ? 'not yet' : 'ready');
+    } else if (request.url?.startsWith('/routed/')) {
+      // what a generated service says: the route pattern it matched
+      response.setHeader('x-route', '/routed/:id');
+      response.end('routed');
     } else reply();
   });
   upstreamUrl = await listen(upstream);
@@ -126,6 +130,15 @@ describe('the gateway', () => {
     expect((await app.inject(defaults.health.readiness)).statusCode).toBe(200);
     const metrics = await app.inject('/metrics');
     expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/up\/\*",status_code="200"\} \d+/);
+    // probes and scrapes are not traffic
+    expect(metrics.body).not.toMatch(/route="\/(healthz|readyz|metrics)"/);
+  });
+
+  it('counts a request under the route the upstream matched, behind the prefix', async () => {
+    const response = await app.inject('/up/routed/7');
+    expect(response.headers['x-route']).toBe('/up/routed/:id');
+    const metrics = await app.inject('/metrics');
+    expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/up\/routed\/:id",status_code="200"\} 1\n/);
   });
 });
 

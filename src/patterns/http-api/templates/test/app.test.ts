@@ -76,6 +76,16 @@ describe('the service', () => {
     expect(response.body).toContain('http_request_duration_seconds_bucket{');
     expect(response.body).toContain('process_cpu_user_seconds_total');
   });
+
+  it('leaves probes and scrapes out of the request metrics, and says the route it matched', async () => {
+    await app.inject(liveness);
+    await app.inject(readiness);
+    expect((await app.inject('/items/other')).headers['x-route']).toBe('/items/:id');
+    const response = await app.inject('/metrics');
+    expect(response.body).not.toMatch(/route="(\/healthz|\/readyz|\/metrics)"/);
+    // gauges, not counters: no _total name for them (promtool check metrics)
+    expect(response.body).not.toMatch(/^nodejs_active_\w+_total/m);
+  });
 });
 
 describe('errors', () => {

@@ -4,9 +4,9 @@ import { attachClients } from '../generated/clients.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
 import { UpstreamClient } from './http-client.js';
-import { METRICS_PATH, registerMetrics, type RecordRequest } from './metrics.js';
+import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
-import { registerRequestSpans } from './request-spans.js';
+import { registerRequestSpans, traceLogFields, type EndSpan } from './request-spans.js';
 import { registerUpstreamsRoute } from './upstreams.js';
 
 declare module 'fastify' {
@@ -27,16 +27,16 @@ declare module 'fastify' {
  */
 class ResponseFinished extends LogController {
   recordRequest: RecordRequest = () => {};
-  /** Ends the request's span (tracing on), before the access line so that it carries the ids. */
-  endSpan: RecordRequest | undefined;
+  /** Ends the request's span (tracing on), before the access line, which carries its ids. */
+  endSpan: EndSpan | undefined;
 
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
-    this.endSpan?.(request, reply);
+    const ids = this.endSpan?.(request, reply);
     const { remoteAddress, remotePort } = request.socket;
-    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
+    const line = { ...ids, method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
@@ -50,7 +50,7 @@ class ResponseFinished extends LogController {
 export function createServer(config: Config): FastifyInstance {
   const responseFinished = new ResponseFinished();
   const app = Fastify({
-    logger: { level: config.logLevel, name: config.serviceName },
+    logger: { level: config.logLevel, name: config.serviceName, ...traceLogFields(config) },
     logController: responseFinished,
     genReqId: requestId,
     // While draining, requests that still arrive on open connections are served, not
@@ -58,9 +58,12 @@ export function createServer(config: Config): FastifyInstance {
     return503OnClosing: false,
   });
 
-  // One hook, set before the handler runs, so every reply carries the id, errors included.
+  // One hook, set before the handler runs, so every reply carries the id (and the route
+  // pattern it matched, for a gateway's metrics), errors included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    const route = request.routeOptions.url;
+    if (route !== undefined) reply.header(ROUTE_HEADER, route);
     if (app.lifecycle.state === 'draining') reply.header('connection', 'close');
     done();
   });
@@ -69,7 +72,7 @@ export function createServer(config: Config): FastifyInstance {
   responseFinished.endSpan = registerRequestSpans(app, config, [METRICS_PATH]);
   registerErrorHandler(app);
   registerHealth(app, config.health);
-  responseFinished.recordRequest = registerMetrics(app);
+  responseFinished.recordRequest = registerMetrics(app, [config.health.liveness, config.health.readiness]);
 
   app.decorate('upstreams', new UpstreamClient(config.upstreams, config.upstreamTimeoutMs));
   if (config.upstreams.length > 0) registerUpstreamsRoute(app, config.upstreams);

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * SIGTERM (orchestrators) and SIGINT (Ctrl-C) drain the service: /readyz turns 503 at
- * once, the server stops accepting connections, requests in flight finish, then the
- * process exits 0. After `timeoutMs` it exits 1 whatever is still running, so a stuck
+ * SIGTERM (orchestrators) and SIGINT (Ctrl-C) drain the service: the server stops
+ * accepting connections at once (a prober's next check is refused, which fails readiness
+ * as a 503 would; /readyz reads 503 only on a connection still open), requests in flight
+ * finish, then the process exits 0. After `timeoutMs` it exits 1 whatever is still running, so a stuck
  * request cannot hold up a deploy; a second signal exits at once.
  */
 export function exitOnSignals(app: FastifyInstance, timeoutMs: number): void {

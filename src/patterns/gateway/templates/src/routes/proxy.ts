@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool, type Dispatcher } from 'undici';
 import type { Route } from '../config.js';
 import { UpstreamError } from '../platform/http-client.js';
+import { ROUTE_HEADER } from '../platform/metrics.js';
 import { REQUEST_ID_HEADER } from '../platform/request-id.js';
 
 export interface ProxyOptions {
@@ -115,11 +116,25 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
         const value = answer.headers[name];
         if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
       }
+      const route = upstreamRoute(prefix, answer.headers[ROUTE_HEADER]);
+      if (route !== undefined) {
+        // counted under the route behind the prefix, and said so to a gateway in front
+        request.metricsRoute = route;
+        reply.header(ROUTE_HEADER, route);
+      }
       return reply.send(answer.body);
     };
     app.all(prefix, proxy);
     app.all(`${prefix}/*`, proxy);
   }
+}
+
+/** The upstream's route pattern under this prefix (/orders + /items/:id), when it said
+ * one: a pattern, so the metrics keep one series per route, not per URL. A value that is
+ * not one (no leading "/", too long) is left out. */
+function upstreamRoute(prefix: string, header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string' || !header.startsWith('/') || header.length > 200) return undefined;
+  return header === '/' ? prefix : `${prefix}${header}`;
 }
 
 /** An upstream's answer: a body read whole, or a stream of it (see forward). */

@@ -1,0 +1,32 @@
+import type { Spec } from '../spec/schema.js';
+import { parseDuration, promDuration } from './slo.js';
+
+/** Prometheus's default, which a scrape interval below it must undercut. */
+const MAX_SCRAPE_TIMEOUT_MS = 10_000;
+
+/** What Prometheus is told to scrape: one entry per instance (file-based discovery's
+ * format), each labelled with its service and instance id. */
+export interface TargetGroup {
+  targets: string[];
+  labels: { service: string; instance_id: string };
+}
+
+/**
+ * Prometheus's configuration for a system: every instance found through `targetFiles`
+ * (file-based discovery, which Prometheus rereads whenever the file changes), the SLO rules
+ * from `ruleFiles`, scraped and evaluated at the spec's interval. Returned as an object:
+ * JSON is YAML, so it is written as JSON and Prometheus reads it as is.
+ */
+export function prometheusConfig(spec: Spec, files: { targetFiles: string[]; ruleFiles: string[] }): Record<string, unknown> {
+  const intervalMs = parseDuration(spec.monitoring.scrapeInterval)!;
+  return {
+    global: {
+      scrape_interval: promDuration(intervalMs),
+      scrape_timeout: promDuration(Math.min(intervalMs, MAX_SCRAPE_TIMEOUT_MS)),
+      evaluation_interval: promDuration(intervalMs),
+      external_labels: { project: spec.name },
+    },
+    rule_files: files.ruleFiles,
+    scrape_configs: [{ job_name: 'services', file_sd_configs: [{ files: files.targetFiles }] }],
+  };
+}
