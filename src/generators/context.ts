@@ -3,6 +3,8 @@ import { dependenciesOf, startOrder } from '../spec/graph.js';
 import { findInfrastructure, type InfrastructureKind } from '../infrastructure/index.js';
 import type { Service, Spec } from '../spec/schema.js';
 import { SERVICE_DEPENDENCIES } from './versions.js';
+import { sloRuleGroups, type RuleGroup } from '../monitoring/rules.js';
+import { PROMETHEUS_IMAGE } from '../monitoring/prometheus-config.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
@@ -99,6 +101,8 @@ export interface ProjectView {
   baseImage: string;
   /** compose's build argument: the BASE_IMAGE variable, defaulting to `baseImage`. */
   composeBaseImage: string;
+  /** Prometheus in compose and Kubernetes: the scrape interval, the SLOs' rules, compose's image. */
+  monitoring: { scrapeInterval: string; ruleGroups: RuleGroup[]; image: string };
 }
 
 export function envPrefix(serviceName: string): string {
@@ -168,7 +172,8 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
 
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
   const volumes = infrastructure.flatMap((infra) => (infra.volume ? [infra.volume.name] : []));
-  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}` };
+  const monitoring = { scrapeInterval: spec.monitoring.scrapeInterval, ruleGroups: sloRuleGroups(spec), image: spec.monitoring.image ?? PROMETHEUS_IMAGE };
+  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}`, monitoring };
 }
 
 function infrastructureView(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureView {
