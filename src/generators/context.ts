@@ -4,6 +4,8 @@ import { findInfrastructure, type InfrastructureKind } from '../infrastructure/i
 import type { Service, Spec } from '../spec/schema.js';
 import { declaredQueues, infrastructureUsedBy, queueRefs, type DeclaredQueue } from '../spec/queues.js';
 import { QUEUE_DEPENDENCIES, SERVICE_DEPENDENCIES } from './versions.js';
+import { sloRuleGroups, type RuleGroup } from '../monitoring/rules.js';
+import { PROMETHEUS_IMAGE } from '../monitoring/prometheus-config.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
@@ -121,6 +123,8 @@ export interface ProjectView {
   baseImage: string;
   /** compose's build argument: the BASE_IMAGE variable, defaulting to `baseImage`. */
   composeBaseImage: string;
+  /** Prometheus in compose and Kubernetes: the scrape interval, the SLOs' rules, compose's image. */
+  monitoring: { scrapeInterval: string; ruleGroups: RuleGroup[]; image: string };
 }
 
 export function envPrefix(serviceName: string): string {
@@ -207,7 +211,8 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
 
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
   const volumes = infrastructure.flatMap((infra) => (infra.volume ? [infra.volume.name] : []));
-  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}` };
+  const monitoring = { scrapeInterval: spec.monitoring.scrapeInterval, ruleGroups: sloRuleGroups(spec), image: spec.monitoring.image ?? PROMETHEUS_IMAGE };
+  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}`, monitoring };
 }
 
 function toQueueView({ name, settings }: DeclaredQueue, holder: InfrastructureView): QueueView {

@@ -205,6 +205,7 @@ function infrastructureEntry(kind: InfrastructureKind) {
 const monitoringSchema = z
   .strictObject({
     scrapeInterval: promDuration('5s').default(DEFAULT_SCRAPE_INTERVAL).describe('How often Prometheus scrapes each instance.'),
+    image: image.optional().describe("compose's Prometheus (profile monitoring): the image to run instead of the official one."),
   })
   .default({ scrapeInterval: DEFAULT_SCRAPE_INTERVAL })
   .describe('Prometheus: scaffold up --monitoring, and the alert rules made from the services\' SLOs.');
