@@ -24,6 +24,18 @@ export function formatStatus(status: SystemStatus): string {
     // where each caller's *_URL points: the ports `chaos --from` acts on
     if (service.links?.length) lines.push(chalk.dim(`    called by ${service.links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));
   }
+  for (const queue of status.queues ?? []) {
+    const where = chalk.dim(`on ${queue.infrastructure}`);
+    if ('error' in queue) {
+      lines.push(`  ${chalk.bold(`queue ${queue.name}`.padEnd(16))} ${where} ${chalk.red(queue.error)}`);
+      continue;
+    }
+    const dead = queue.deadLetters > 0 ? chalk.red(`dead letters ${queue.deadLetters}`) : `dead letters 0`;
+    lines.push(
+      `  ${chalk.bold(`queue ${queue.name}`.padEnd(16))} backlog ${queue.waiting} · active ${queue.active} · retrying ${queue.retrying} · ` +
+        `retried ${queue.retried} · stalled ${queue.stalled} · done ${queue.completed} · ${dead} ${chalk.dim(`(${queue.deadLetterQueue})`)} ${where}`,
+    );
+  }
   if (status.monitoring) lines.push(...monitoringLines(status.monitoring));
   return lines.join('\n');
 }

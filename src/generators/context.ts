@@ -3,7 +3,10 @@ import { dependenciesOf, startOrder } from '../spec/graph.js';
 import { callPolicy, describePolicy, type CallPolicy } from '../spec/call-policy.js';
 import { findInfrastructure, type InfrastructureKind } from '../infrastructure/index.js';
 import type { Service, Spec } from '../spec/schema.js';
-import { SERVICE_DEPENDENCIES } from './versions.js';
+import { declaredQueues, infrastructureUsedBy, queueRefs, type DeclaredQueue } from '../spec/queues.js';
+import { QUEUE_DEPENDENCIES, SERVICE_DEPENDENCIES } from './versions.js';
+import { sloRuleGroups, type RuleGroup } from '../monitoring/rules.js';
+import { PROMETHEUS_IMAGE } from '../monitoring/prometheus-config.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
@@ -42,6 +45,8 @@ export interface InfrastructureView {
   /** Its container's environment (`composeValue` with "$" doubled, as for services). */
   environment: { name: string; value: string; composeValue: string }[];
   command: string[] | undefined;
+  /** The process runtime: what its use adds to the server's arguments (a queue Redis). */
+  serverArgs: string[];
   /** Its data: a named volume in compose (`name`), a PersistentVolumeClaim in Kubernetes. */
   volume: { name: string; path: string; mount: string } | undefined;
   healthcheck: string[];
@@ -51,6 +56,22 @@ export interface InfrastructureView {
   scratch: { name: string; path: string }[];
   /** The services that use it (NetworkPolicy ingress). */
   clients: string[];
+  /** The job queues it holds (dead-letter queues are named in each). */
+  queues: QueueView[];
+}
+
+/** A job queue as a generated service (and the CLI's status) sees it. */
+export interface QueueView {
+  name: string;
+  /** The server that holds it, and the variable that carries that server's URL. */
+  infrastructure: string;
+  urlVar: string;
+  localUrl: string;
+  attempts: number;
+  backoff: { type: 'fixed' | 'exponential'; delayMs: number };
+  concurrency: number;
+  stalledIntervalMs: number;
+  deadLetter: string;
 }
 
 export interface ServiceView {
@@ -91,6 +112,9 @@ export interface ServiceView {
   npmDependencies: { name: string; version: string }[];
   /** Its pattern's own values (a gateway's routes and rate limit), by the pattern's names. */
   own: Record<string, unknown>;
+  /** The job queues it adds jobs to (`enqueues`) and those it consumes (a worker's). */
+  enqueues: QueueView[];
+  consumes: QueueView[];
   /** The values of the clients of the servers it uses, by kind (`clients.nats.topics`). */
   clients: Record<string, Record<string, unknown>>;
   /** The kinds whose client templates it gets (`src/generated/<module>.ts`, imported as `identifier`). */
@@ -107,6 +131,8 @@ export interface ProjectView {
   baseImage: string;
   /** compose's build argument: the BASE_IMAGE variable, defaulting to `baseImage`. */
   composeBaseImage: string;
+  /** Prometheus in compose and Kubernetes: the scrape interval, the SLOs' rules, compose's image. */
+  monitoring: { scrapeInterval: string; ruleGroups: RuleGroup[]; image: string };
 }
 
 export function envPrefix(serviceName: string): string {
@@ -116,6 +142,14 @@ export function envPrefix(serviceName: string): string {
 /** Everything templates need, decided here so templates only fill values in. */
 export function projectView(spec: Spec, options: { baseImage?: string } = {}): ProjectView {
   const infrastructure = Object.entries(spec.infrastructure).map(([name, declared]) => infrastructureView(spec, name, declared));
+  const queues = declaredQueues(spec);
+  for (const infra of infrastructure) {
+    infra.queues = [...queues.values()].filter((queue) => queue.infrastructure === infra.name).map((queue) => toQueueView(queue, infra));
+  }
+  const queueView = (name: string): QueueView => {
+    const declared = queues.get(name)!; // the schema admits declared queues only
+    return toQueueView(declared, infrastructure.find((infra) => infra.name === declared.infrastructure)!);
+  };
 
   const upstream = (name: string): UpstreamView => {
     const port = spec.services[name]!.port;
@@ -140,7 +174,9 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       const { target: _target, ...policy } = callPolicy(spec.resilience, name, callee);
       return { ...upstream(callee), policy, policyText: describePolicy(policy) };
     });
-    const uses = infrastructure.filter((infra) => service.uses.includes(infra.name));
+    const used = infrastructureUsedBy(spec, service);
+    const uses = infrastructure.filter((infra) => used.includes(infra.name));
+    const { enqueues, consumes } = queueRefs(service);
     const callerNames = callers(name);
     const pattern = patternOf(service);
     return {
@@ -166,10 +202,17 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.name)],
       localImage: `${spec.name}/${name}:dev`,
       publicIngress: pattern.traits.publicIngress || callerNames.length === 0,
-      npmDependencies: Object.entries({ ...SERVICE_DEPENDENCIES, ...clientDependencies(uses), ...pattern.npmDependencies })
+      npmDependencies: Object.entries({
+        ...SERVICE_DEPENDENCIES,
+        ...clientDependencies(uses),
+        ...(enqueues.length + consumes.length > 0 ? QUEUE_DEPENDENCIES : {}),
+        ...pattern.npmDependencies,
+      })
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([dependency, version]) => ({ name: dependency, version })),
       own: pattern.view?.(service, upstream) ?? {},
+      enqueues: enqueues.map(({ queue }) => queueView(queue)),
+      consumes: consumes.map(({ queue }) => queueView(queue)),
       clients: Object.fromEntries(uses.map((infra) => [infra.name, infra.kind.client?.view?.(spec, name) ?? {}])),
       clientModules: uses
         .filter((infra) => infra.kind.client?.templates)
@@ -179,11 +222,18 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
 
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
   const volumes = infrastructure.flatMap((infra) => (infra.volume ? [infra.volume.name] : []));
-  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}` };
+  const monitoring = { scrapeInterval: spec.monitoring.scrapeInterval, ruleGroups: sloRuleGroups(spec), image: spec.monitoring.image ?? PROMETHEUS_IMAGE };
+  return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}`, monitoring };
+}
+
+function toQueueView({ name, settings }: DeclaredQueue, holder: InfrastructureView): QueueView {
+  return { name, infrastructure: holder.name, urlVar: holder.urlVar, localUrl: holder.kind.url({ host: '127.0.0.1', port: holder.port, project: '' }), ...settings };
 }
 
 function infrastructureView(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureView {
   const kind = findInfrastructure(name)!; // the schema admits registered kinds only
+  const holdsQueues = Object.keys((declared.queues ?? {}) as object).length > 0;
+  const urlVar = kind.urlVar;
   const { container } = kind;
   const path = (folder: string) => folder.replace(/^\//, '').replaceAll('/', '-');
   return {
@@ -192,17 +242,19 @@ function infrastructureView(spec: Spec, name: string, declared: Spec['infrastruc
     version: declared.version,
     image: declared.image ?? kind.image(declared.version),
     port: kind.port,
-    urlVar: kind.urlVar,
+    urlVar,
     clusterUrl: kind.url({ host: name, port: kind.port, project: spec.name }),
     environment: Object.entries(container.environment?.(spec.name) ?? {}).map(([envName, value]) => ({ name: envName, value, composeValue: value.replaceAll('$', '$$$$') })),
-    command: container.command,
+    command: holdsQueues ? kind.queues!.command : container.command,
+    serverArgs: holdsQueues ? kind.queues!.args : [],
     volume: container.dataPath ? { name: `${name}-data`, path: container.dataPath, mount: `${name}-data:${container.dataPath}` } : undefined,
     healthcheck: container.healthcheck(spec.name),
     user: container.user,
     scratch: (container.scratch ?? []).map((folder) => ({ name: path(folder), path: folder })),
     clients: Object.entries(spec.services)
-      .filter(([, service]) => service.uses.includes(name))
+      .filter(([, service]) => infrastructureUsedBy(spec, service).includes(name))
       .map(([client]) => client),
+    queues: [],
   };
 }
 

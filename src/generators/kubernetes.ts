@@ -3,7 +3,7 @@ import type { Generator } from './project.js';
 const K8S = 'deploy/k8s';
 
 /** Kustomize layout: a base with every service's and infrastructure server's objects (a
- * folder each), and dev/prod overlays. */
+ * folder each), dev/prod overlays, and components an overlay may add (monitoring). */
 export const kubernetesFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
     for (const file of renderer.renderGroup('k8s/base/service', { project, service })) {
@@ -21,5 +21,9 @@ export const kubernetesFiles: Generator = (tree, renderer, project) => {
   tree.write(`${K8S}/base/kustomization.yaml`, kustomization, 'managed');
   for (const file of renderer.renderGroup('k8s/overlays', { project })) {
     tree.write(`${K8S}/overlays/${file.path}`, file.content, 'managed');
+  }
+  // opt-in, for clusters with the Prometheus Operator: an overlay lists it under components
+  for (const file of renderer.renderGroup('k8s/components', { project })) {
+    tree.write(`${K8S}/components/${file.path}`, file.content, 'managed');
   }
 };

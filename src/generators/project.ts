@@ -17,7 +17,7 @@ export interface GenerateOptions {
 }
 
 /** What a generator adds to the tree; all of them share one renderer and one view. */
-export type Generator = (tree: Tree, renderer: TemplateRenderer, project: ProjectView) => void;
+export type Generator = (tree: Tree, renderer: TemplateRenderer, project: ProjectView, spec: Spec) => void;
 
 /** Every artifact the spec implies, as a virtual tree. Pure: reads only templates. */
 export function generateProject(spec: Spec, options: GenerateOptions = {}): Tree {
@@ -25,7 +25,7 @@ export function generateProject(spec: Spec, options: GenerateOptions = {}): Tree
   const renderer = new TemplateRenderer(options.projectDir);
   const project = projectView(spec, { baseImage: options.baseImage });
   for (const generator of [rootFiles, serviceFiles, dockerFiles, composeFiles, kubernetesFiles]) {
-    generator(tree, renderer, project);
+    generator(tree, renderer, project, spec);
   }
   return tree;
 }

@@ -14,8 +14,15 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
     const pattern = patternNamed(service.pattern);
     const context = { project, service, versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
     const slots = renderer.slotsIn(`slots/${pattern.name}`, pattern.slots);
+    // what a service that touches job queues adds (the queues' client, the example's
+    // orders), and one that enqueues (POST /orders)
+    const extras = [
+      ...(service.enqueues.length + service.consumes.length > 0 ? ['service/jobs'] : []),
+      ...(service.enqueues.length > 0 ? ['service/enqueues'] : []),
+    ];
     const files = [
       ...renderer.renderGroup('service/common', context, { slots }),
+      ...extras.flatMap((group) => renderer.renderGroup(group, context, { slots })),
       ...service.uses.flatMap((infra) =>
         infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.name}`, context, { from: infra.kind.client.templates, slots }) : [],
       ),

@@ -26,6 +26,14 @@ export const SERVICE_DEPENDENCIES = {
   '@opentelemetry/instrumentation-undici': '^0.33.0',
 } as const;
 
+/** What a service that enqueues or consumes jobs adds. */
+export const QUEUE_DEPENDENCIES = {
+  // 6.x is the newest line and declares Node >=14.18; its Redis client is a peer
+  bullmq: '^6.7.6',
+  // 6.x runs on Node >=20
+  ioredis: '^6.1.0',
+} as const;
+
 export const VERSIONS = {
   node: '>=20.19',
   ...SERVICE_DEPENDENCIES,

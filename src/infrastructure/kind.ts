@@ -22,6 +22,10 @@ export interface InfrastructureKind {
   urlVar: string;
   /** Its URL at `host:port`; `project` names the database and user where there is one. */
   url(address: { host: string; port: number; project: string }): string;
+  /** A kind that can hold job queues (`queues:` under its entry) and how its server runs
+   * when it does: arguments for the server (process runtime) and the container's command.
+   * A kind without it refuses queues. */
+  queues?: { args: string[]; command: string[] };
   /** Its own fields under `infrastructure.<name>` beside `version` and `image` (a NATS
    * server's `topics`), built with the zod it is handed. */
   fields?: (kit: SchemaKit) => z.ZodRawShape;
@@ -115,6 +119,8 @@ export interface ServerOptions {
   port: number;
   dataDir: string;
   project: string;
+  /** What its use adds to the server's arguments (a queue Redis: `queues.args`). */
+  args?: string[];
 }
 
 /** Starts the server; resolves to a function that stops it. Runs inside infra-main. */

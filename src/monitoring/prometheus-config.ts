@@ -30,3 +30,24 @@ export function prometheusConfig(spec: Spec, files: { targetFiles: string[]; rul
     scrape_configs: [{ job_name: 'services', file_sd_configs: [{ files: files.targetFiles }] }],
   };
 }
+
+/** compose's Prometheus (the `monitoring` profile): the image when the spec names none. */
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.5.0';
+
+/**
+ * Prometheus's configuration inside compose: each service's replicas found by Docker's
+ * DNS (its name resolves to every container's address), one target per container on the
+ * service's port, labelled with the service as the process runtime labels them.
+ */
+export function composePrometheusConfig(spec: Spec, files: { ruleFiles: string[] }): Record<string, unknown> {
+  const { scrape_configs: _, ...config } = prometheusConfig(spec, { targetFiles: [], ruleFiles: files.ruleFiles });
+  return {
+    ...config,
+    scrape_configs: Object.entries(spec.services).map(([name, service]) => ({
+      job_name: name,
+      // a scaled service's new containers are found at the next scrape
+      dns_sd_configs: [{ names: [name], type: 'A', port: service.port, refresh_interval: spec.monitoring.scrapeInterval }],
+      relabel_configs: [{ target_label: 'service', replacement: name }],
+    })),
+  };
+}

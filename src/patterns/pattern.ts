@@ -18,6 +18,8 @@ export interface PatternDefinition<Own extends object = Record<string, unknown>>
   fields?: (kit: SchemaKit) => z.ZodRawShape;
   /** The services it calls beyond `dependsOn`, each with where the spec names it. */
   calls?: (service: CommonService & Own) => Call[];
+  /** The job queues it consumes (a worker's queue), each with where the spec names it. */
+  consumes?: (service: CommonService & Own) => QueueRef[];
   /** What a service of this pattern cannot run without. */
   requires?: { infrastructure?: readonly string[] };
   /** npm dependencies its generated package.json adds to the common ones (name → range). */
@@ -75,6 +77,12 @@ export interface Call {
   path: (string | number)[];
 }
 
+export interface QueueRef {
+  queue: string;
+  /** Where the spec names the queue, under the service (for error locations). */
+  path: (string | number)[];
+}
+
 /** An upstream as templates see it (see generators/context.ts). */
 export type UpstreamRef = { name: string };
 
@@ -82,6 +90,7 @@ export type UpstreamRef = { name: string };
 export interface SchemaKit {
   z: typeof z;
   serviceName: z.ZodType<string>;
+  queueName: z.ZodType<string>;
 }
 
 /** Types a definition's service argument by its own fields; the registry holds the result. */

@@ -1,3 +1,4 @@
+import type { QueueStatus } from './queues.js';
 import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
 import type { TopicState } from '../infrastructure/kind.js';
@@ -125,6 +126,9 @@ export interface SystemStatus {
   project: string;
   services: ServiceStatus[];
   infrastructure: InfrastructureStatus[];
+  /** The job queues, when the system has some (see queues.ts); a queue whose server does
+   * not answer has only its name and the reason. */
+  queues?: (QueueStatus | { name: string; infrastructure: string; error: string })[];
   /** `up --monitoring`: where Prometheus answers, and its alerts (firing or pending). */
   monitoring?: MonitoringStatus;
 }

@@ -5,6 +5,9 @@ import type { SystemStatus } from './runtime.js';
  * themselves; a server that cannot be read in time says why instead, and the rest of the
  * status stands. */
 export async function withServerState(status: SystemStatus, spec: SpecView): Promise<SystemStatus> {
+  // compose publishes no port of a server's on this machine: the URL its status names is
+  // not one to read from (it could even be someone else's server)
+  if (status.runtime !== 'process') return status;
   const infrastructure = await Promise.all(
     status.infrastructure.map(async (server) => {
       const inspect = findInfrastructure(server.kind)?.inspect;

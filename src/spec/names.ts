@@ -9,8 +9,8 @@ export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** Room for the suffixes Kubernetes objects and compose containers add to a name. */
 export const SERVICE_NAME_MAX = 40;
 
-/** Names a service cannot take: they collide with Kubernetes' own objects or the
- * project's folders (and infrastructure kinds, whose names are their hosts). */
+/** Names a service cannot take: they collide with Kubernetes' own objects, the project's
+ * folders or compose's own services (and infrastructure kinds, whose names are their hosts). */
 export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
   'default',
   'kubernetes',
@@ -19,6 +19,8 @@ export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
   'services',
   'deploy',
   'node-modules',
+  // compose's opt-in Prometheus (the monitoring profile) is a service of that name
+  'prometheus',
 ]);
 
 export const RESTART_POLICIES = ['always', 'on-failure', 'no'] as const;

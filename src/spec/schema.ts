@@ -19,6 +19,7 @@ import {
 } from '../infrastructure/index.js';
 import { allPatterns, patternOf, registryVersion } from '../patterns/index.js';
 import { unknownFields } from './yaml-file.js';
+import { declaredQueues, queueRefs } from './queues.js';
 import { DEFAULT_SCRAPE_INTERVAL, DEFAULT_SLO_FOR, parseAvailability, parseDuration } from '../monitoring/slo.js';
 import { resilienceSchema } from './resilience.js';
 import { resilienceProblems } from './call-policy.js';
@@ -129,6 +130,10 @@ const commonFields = {
         'as a Kubernetes Service; "proxy" forwards every byte and replays a request an instance died before answering, ' +
         "as a service mesh's retry does.",
     ),
+  enqueues: z
+    .array(z.string())
+    .default([])
+    .describe("Job queues it adds jobs to (declared under the redis entry's queues)."),
   uses: z
     .array(z.string())
     .default([])
@@ -143,7 +148,7 @@ const commonFields = {
  */
 function buildServiceSchema() {
   const patterns = allPatterns();
-  const kit = { z, serviceName };
+  const kit = { z, serviceName, queueName };
   // what any service may set to work with a kind of server (a NATS server's `publishes`)
   const serverFields = Object.assign({}, ...allInfrastructure().map((kind) => kind.serviceFields?.(kit) ?? {})) as z.ZodRawShape;
   const own = new Map(patterns.map((pattern) => [pattern.name, pattern.fields?.(kit) ?? {}]));
@@ -174,6 +179,12 @@ function foreignFields(keys: string[], owner: (field: string) => string | undefi
   return [...foreign, ...(unknown.length > 0 ? [unknownFields(unknown)] : [])].join('; ');
 }
 
+/** A queue's name: a Redis key part and a label in status and metrics. */
+const queueName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, { error: 'queue names use lowercase letters, digits and "-", starting with a letter (e.g. "payments")' })
+  .max(SERVICE_NAME_MAX);
+
 /** An image reference: no spaces, no scheme (e.g. "registry.local/mirror/redis:7.4"). */
 const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
   error: 'expected an image reference such as "registry.example.com/redis:7-alpine"',
@@ -187,13 +198,14 @@ function infrastructureEntry(kind: InfrastructureKind) {
     image: image
       .optional()
       .describe('compose and Kubernetes: the image to run instead of the official one (a private registry, an air-gapped mirror).'),
-    ...kind.fields?.({ z, serviceName }),
+    ...kind.fields?.({ z, serviceName, queueName }),
   });
 }
 
 const monitoringSchema = z
   .strictObject({
     scrapeInterval: promDuration('5s').default(DEFAULT_SCRAPE_INTERVAL).describe('How often Prometheus scrapes each instance.'),
+    image: image.optional().describe("compose's Prometheus (profile monitoring): the image to run instead of the official one."),
   })
   .default({ scrapeInterval: DEFAULT_SCRAPE_INTERVAL })
   .describe('Prometheus: scaffold up --monitoring, and the alert rules made from the services\' SLOs.');
@@ -233,7 +245,7 @@ function addImpliedUses(spec: z.output<z.ZodObject>): z.output<z.ZodObject> {
   const { services } = spec as unknown as Pick<Spec, 'services'>;
   for (const service of Object.values(services)) {
     for (const kind of allInfrastructure()) {
-      const fields = Object.keys(kind.serviceFields?.({ z, serviceName }) ?? {});
+      const fields = Object.keys(kind.serviceFields?.({ z, serviceName, queueName }) ?? {});
       const setsOne = fields.some((field) => {
         const value = service[field];
         return Array.isArray(value) ? value.length > 0 : value !== undefined;
@@ -287,6 +299,11 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
     if (!findInfrastructure(name)) ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: unknownInfrastructure(name) });
   }
 
+  const queues = declaredQueues({ infrastructure });
+  for (const [queue, where] of duplicateQueues(infrastructure)) {
+    ctx.addIssue({ code: 'custom', path: where, message: `queue "${queue}" is declared twice: give each queue and dead-letter queue its own name` });
+  }
+
   for (const [name, service] of Object.entries(services)) {
     const at = (...rest: (string | number)[]) => ['services', name, ...rest];
 
@@ -310,6 +327,11 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       });
     }
     portOwner.set(service.port, name);
+
+    const { enqueues, consumes } = queueRefs(service);
+    for (const { queue, path } of [...enqueues, ...consumes]) {
+      if (!queues.has(queue)) ctx.addIssue({ code: 'custom', path: at(...path), message: unknownQueue(queue, queues) });
+    }
 
     for (const { target, path } of allCalls(service)) {
       if (target === name) {
@@ -356,6 +378,27 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       message: `dependsOn forms a cycle (${cycle.join(' → ')}): services must start in some order`,
     });
   }
+}
+
+/** Each queue name (dead letters included) means one queue in the whole system. */
+function duplicateQueues(infrastructure: Spec['infrastructure']): [string, (string | number)[]][] {
+  const seen = new Set<string>();
+  const twice: [string, (string | number)[]][] = [];
+  for (const [name, entry] of Object.entries(infrastructure)) {
+    for (const [queue, settings] of Object.entries(((entry as { queues?: unknown } | null)?.queues ?? {}) as Record<string, { deadLetter?: string }>)) {
+      const where = ['infrastructure', name, 'queues', queue];
+      for (const [own, path] of [[queue, where], [settings?.deadLetter ?? `${queue}-dead`, [...where, 'deadLetter']]] as const) {
+        if (seen.has(own)) twice.push([own, [...path]]);
+        seen.add(own);
+      }
+    }
+  }
+  return twice;
+}
+
+function unknownQueue(queue: string, queues: Map<string, unknown>): string {
+  const known = queues.size > 0 ? `declared: ${[...queues.keys()].join(', ')}` : 'none is declared yet';
+  return `unknown queue "${queue}": declare it under infrastructure.redis.queues (${known})`;
 }
 
 /** The JSON Schema editors use to complete and check scaffold.yaml. */

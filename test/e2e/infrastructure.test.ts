@@ -98,7 +98,7 @@ describe('infrastructure on the process runtime', () => {
 
   it('keeps the servers\' data after a down, and down --volumes removes it', async () => {
     const paths = runPaths(project);
-    const data = ['postgres', 'redis'].map((kind) => infrastructureData(paths, findInfrastructure(kind)!));
+    const data = ['postgres', 'redis'].map((kind) => infrastructureData(paths, kind, findInfrastructure(kind)!));
     expect(data.filter(existsSync)).toEqual(data);
     expect((await scaffold(['down', '--volumes'], { cwd: project })).exitCode).toBe(0);
     expect(data.filter(existsSync)).toEqual([]);

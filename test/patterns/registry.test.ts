@@ -8,7 +8,7 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 /** The README's pattern table, as the registry says it should read. */
 function expectedRows(): string[] {
   return allPatterns().map((pattern) => {
-    const own = Object.keys(pattern.fields?.({ z, serviceName: z.string() }) ?? {});
+    const own = Object.keys(pattern.fields?.({ z, serviceName: z.string(), queueName: z.string() }) ?? {});
     const name = `\`${pattern.name}\`${pattern === defaultPattern() ? ' (default)' : ''}`;
     const fields = own.length > 0 ? own.map((field) => `\`${field}\``).join(', ') : '—';
     const scenarios = pattern.scenarios.length > 0 ? pattern.scenarios.join(', ') : '—';

@@ -35,7 +35,7 @@ describe('a pattern and an infrastructure kind registered from a fixture folder'
     const refused = (text: string) => () => parseSpec(text, 'scaffold.yaml');
     expect(refused('name: x\nservices:\n  a: { port: 3001, signal: hi }\n')).toThrow(/^scaffold\.yaml:3:6: services\.a: signal belongs to pattern beacon: remove it, or set pattern: beacon$/);
     expect(refused('name: x\nservices:\n  a: { pattern: beacon, port: 3001, routes: {} }\n')).toThrow(/routes belongs to pattern gateway/);
-    expect(refused('name: x\nservices:\n  a: { pattern: lighthouse, port: 3001 }\n')).toThrow(/unknown pattern "lighthouse": use one of http-api, gateway, beacon$/);
+    expect(refused('name: x\nservices:\n  a: { pattern: lighthouse, port: 3001 }\n')).toThrow(/unknown pattern "lighthouse": use one of http-api, gateway, worker, beacon$/);
     expect(refused('name: x\nservices:\n  a: { pattern: beacon, port: 3001 }\n')).toThrow(/^scaffold\.yaml:3:6: services\.a: a beacon service needs kv: add it to uses$/);
     expect(refused('name: x\nservices:\n  a: { pattern: beacon, port: 3001, uses: [kv], watches: nobody }\ninfrastructure: { kv: {} }\n')).toThrow(/services\.a\.watches: unknown service "nobody"/);
 
@@ -72,7 +72,7 @@ describe('a pattern and an infrastructure kind registered from a fixture folder'
     const command = new Command();
     registerNewService(command);
     const newService = command.commands.find((candidate) => candidate.name() === 'new-service')!;
-    expect(newService.options.find((option) => option.long === '--pattern')?.argChoices).toEqual(['http-api', 'gateway', 'beacon']);
+    expect(newService.options.find((option) => option.long === '--pattern')?.argChoices).toEqual(['http-api', 'gateway', 'worker', 'beacon']);
     expect(newService.options.map((option) => option.long)).toEqual(expect.arrayContaining(['--signal', '--watches', '--routes']));
 
     const dir = path.join(tempDir(), 'lab');

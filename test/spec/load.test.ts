@@ -40,7 +40,7 @@ describe('parseSpec', () => {
     ['routes on an http-api', 'name: x\nservices:\n  a: { port: 3001 }\n  b: { port: 3002, routes: { /a: a } }\n', /^scaffold\.yaml:4:6: services\.b: routes belongs to pattern gateway: remove it, or set pattern: gateway$/],
     ['a gateway field and a typo together', 'name: x\nservices:\n  a: { port: 3001, rateLimit: 5, prot: 1 }\n', /services\.a: rateLimit belongs to pattern gateway: .*; unknown field "prot": check the spelling$/],
     ['a typo in a gateway', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, route: {} }\n', /^scaffold\.yaml:3:6: services\.a: unknown field "route": check the spelling$/],
-    ['an unknown pattern, with the known ones', 'name: x\nservices:\n  a: { pattern: grpc, port: 3001 }\n', /^scaffold\.yaml:3:17: services\.a\.pattern: unknown pattern "grpc": use one of http-api, gateway$/],
+    ['an unknown pattern, with the known ones', 'name: x\nservices:\n  a: { pattern: grpc, port: 3001 }\n', /^scaffold\.yaml:3:17: services\.a\.pattern: unknown pattern "grpc": use one of http-api, gateway, worker$/],
     ['a gateway routing to itself', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, routes: { /a: a } }\n', /^scaffold\.yaml:3:52: services\.a\.routes\.\/a: "a" cannot call itself/],
     ['a route to an unknown service', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, routes: { /b: b } }\n', /services\.a\.routes\.\/b: unknown service "b"/],
     ['an undeclared infrastructure', 'name: x\nservices:\n  a: { port: 3001, uses: [redis] }\n', /"redis" is not declared: add "redis: {}" under infrastructure/],
@@ -73,10 +73,10 @@ describe('specJsonSchema', () => {
     const section = schema.properties.infrastructure;
     expect(Object.keys(section.properties)).toEqual(['postgres', 'redis', 'nats']);
     expect(section.additionalProperties).toBe(false);
-    expect(Object.keys(section.properties.redis.properties)).toEqual(['version', 'image']);
+    expect(Object.keys(section.properties.redis.properties)).toEqual(['version', 'image', 'queues']);
     // the service is a union keyed on pattern: every pattern's member lists them
     const members = schema.properties.services.additionalProperties.oneOf as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(members.map((member) => member.properties.pattern.const)).toEqual(['http-api', 'gateway']);
+    expect(members.map((member) => member.properties.pattern.const)).toEqual(['http-api', 'gateway', 'worker']);
     for (const member of members) expect(member.properties.uses.items.enum).toEqual(['postgres', 'redis', 'nats']);
   });
 });

@@ -81,7 +81,9 @@ export function registerRun(program: Command): void {
       const { loadSpec } = await import('../../spec/load.js');
       const { withServerState } = await import('../../runtime/server-state.js');
       const loaded = await loadSpec(cli.cwd).catch(() => undefined);
-      const status = loaded ? await withServerState(running, loaded.spec) : running;
+      // and the job queues, from the queues' Redis
+      const { withQueues } = await import('../../runtime/queues.js');
+      const status = loaded ? await withQueues(await withServerState(running, loaded.spec), loaded.spec) : running;
       cli.output.data(status, formatStatus(status));
     });
 

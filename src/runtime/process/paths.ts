@@ -32,6 +32,6 @@ export function instanceLog(paths: RunPaths, instanceId: string): string {
 
 /** Where a server keeps its data between runs, like a named volume: `down --volumes`
  * removes it. */
-export function infrastructureData(paths: RunPaths, kind: InfrastructureKind): string {
-  return kind.process.dataDir?.(paths.data, kind.name) ?? path.join(paths.data, kind.name);
+export function infrastructureData(paths: RunPaths, name: string, kind: InfrastructureKind): string {
+  return kind.process.dataDir?.(paths.data, name) ?? path.join(paths.data, name);
 }

@@ -84,7 +84,9 @@ export class ProcessRuntime implements Runtime {
     }
     if (options.volumes) {
       // the servers' data, as compose removes named volumes (some of it may live elsewhere)
-      for (const name of infrastructureNames()) rmSync(infrastructureData(this.#paths, findInfrastructure(name)!), { recursive: true, force: true });
+      // (entries are named by the user: the whole data folder goes, and each kind's own place)
+      rmSync(this.#paths.data, { recursive: true, force: true });
+      for (const name of infrastructureNames()) rmSync(infrastructureData(this.#paths, name, findInfrastructure(name)!), { recursive: true, force: true });
     }
   }
 

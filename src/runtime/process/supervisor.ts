@@ -365,7 +365,7 @@ export class Supervisor {
       throw new EnvironmentError(`${name} needs ${binary.command} on PATH: install it (${binary.install}) or remove ${name} from scaffold.yaml`);
     }
     const port = await freePort();
-    const args: InfraArguments = { server: kind.process.server, name, port, dataDir: infrastructureData(this.#options.paths, kind), project: this.#project };
+    const args: InfraArguments = { server: kind.process.server, name, port, dataDir: infrastructureData(this.#options.paths, name, kind), project: this.#project, args: view.serverArgs };
     const instance = new Instance({
       id: name,
       port,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { patternOf } from '../../patterns/index.js';
-import type { Runtime } from '../../runtime/runtime.js';
+import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE, loadSpec } from '../../spec/load.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
 import { DEFAULT_MAX_CONNECTIONS, runLoad, type Stage } from './engine.js';
@@ -168,6 +168,8 @@ async function publishTarget(options: SimulateLoadOptions): Promise<PublishTarge
     throw new UserError(`--publish: no topic "${topic}" in scaffold.yaml${topics.size > 0 ? ` (topics: ${[...topics.keys()].join(', ')})` : ': declare it under infrastructure.nats.topics'}`);
   }
   if (!options.runtime) throw new UserError('--publish needs the system running: scaffold up');
+  // compose publishes no port of a server's on this machine
+  if (options.runtime.name !== 'process') throw new UnsupportedError(options.runtime.name, 'publish to a topic yet: its NATS server has no port on this machine');
   const server = (await options.runtime.status()).infrastructure.find((infra) => infra.kind === 'nats');
   if (!server) throw new UserError('--publish needs the system\'s NATS server running: scaffold up');
   const groups = Object.entries(spec.services).flatMap(([name, service]) => subscriptionsOf(name, service).filter((entry) => entry.topic === topic).map((entry) => entry.group));
