@@ -434,7 +434,9 @@ describe('chaos on the process runtime', () => {
     it.each([
       ['slow-dependency', /^breaker opened in \d+\.\d s; p99 held at \d+ ms; \d+(\.\d)?% retries$/],
       ['flaky-dependency', /^\d+(\.\d)?% retries \(budget 10%\); [\d.]+% answered during the fault; p99 \d+ ms$/],
-      ['dependency-down', /^breaker opened in \d+\.\d s; p99 held at \d+ ms; recovered \d+\.\d s after users was back$/],
+      // a restart quicker than the retries' backoff never trips the breaker (the calls retried
+      // into the new instance): the verdict asks that it close in time when it opened
+      ['dependency-down', /^breaker (opened in \d+\.\d s|never opened); p99 held at \d+ ms; recovered \d+\.\d s after users was back$/],
     ])("%s: judged by orders' policies, in one line", async (name, line) => {
       const result = await chaos('scenario', name);
       expect(result.exitCode, result.stdout + result.stderr).toBe(0);
