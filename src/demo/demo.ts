@@ -3,6 +3,7 @@ import path from 'node:path';
 import { addService, initProject, regenerate, type WriteResult } from '../generators/operations.js';
 import { UserError } from '../errors.js';
 import { createExec } from '../runtime/exec.js';
+import { loadModel } from '../model/load.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import type { SystemStatus } from '../runtime/runtime.js';
 import { killService, type KillResult } from '../simulate/chaos/kill.js';
@@ -45,7 +46,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { dir, onProgress } = options;
   await createClassicSystem(dir, onProgress);
   const runtime = new ProcessRuntime({ projectDir: dir, exec: createExec() });
-  await runtime.up({ onProgress });
+  await runtime.up(await loadModel(dir), { onProgress });
   try {
     onProgress?.(`traffic through the gateway for ${(TRAFFIC.beforeMs + TRAFFIC.afterMs) / 1000} s, killing one orders replica half-way`);
     const measured = await runUnderLoad({
