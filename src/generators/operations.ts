@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { own } from '../own.js';
-import { newSpecText, withService } from '../spec/edit.js';
+import { newSpecText, withInfrastructure, withService, withServiceField } from '../spec/edit.js';
 import { loadSpec, SPEC_FILE, type LoadedSpec } from '../spec/load.js';
 import { parseSpec } from '../spec/load.js';
 import { allPatterns, defaultPattern, patternNamed, type PatternDefinition } from '../patterns/index.js';
@@ -64,6 +64,19 @@ export async function addService(options: NewServiceOptions): Promise<WriteResul
     ...options.fields,
   };
   return writeProject(options.projectDir, withService(loaded, options.name, service), options);
+}
+
+/** Declares an infrastructure entry and sets a field of some services, in one change:
+ * what a feature spanning several services needs (the demo's queue, its producer). */
+export async function extendSpec(options: WriteOptions & {
+  projectDir: string;
+  infrastructure?: Record<string, Record<string, unknown>>;
+  fields?: { service: string; field: string; value: unknown }[];
+}): Promise<WriteResult> {
+  let loaded = await loadSpec(options.projectDir);
+  for (const [name, entry] of Object.entries(options.infrastructure ?? {})) loaded = withInfrastructure(loaded, name, entry);
+  for (const { service, field, value } of options.fields ?? []) loaded = withServiceField(loaded, service, field, value);
+  return writeProject(options.projectDir, loaded, options);
 }
 
 export async function regenerate(options: WriteOptions & { projectDir: string }): Promise<WriteResult> {

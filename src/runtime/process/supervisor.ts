@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Faul
 import type { InfrastructureStatus, InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
 import { byteFaults, faultKind } from '../../faults/index.js';
 import { TcpLink } from '../proxy/tcp-link.js';
+import { missingServerProgram, onPath } from '../../infrastructure/binary.js';
 import { SERVICE_ENTRY } from '../build.js';
 import { Balancer, type Backend, type Handoff } from './balancer.js';
 import { Instance } from './instance.js';
@@ -360,9 +361,9 @@ export class Supervisor {
 
   async #startInfrastructure(view: InfrastructureView): Promise<void> {
     const { name, kind } = view;
-    const binary = kind.process.requires;
-    if (binary && !onPath(binary.command)) {
-      throw new EnvironmentError(`${name} needs ${binary.command} on PATH: install it (${binary.install}) or remove ${name} from scaffold.yaml`);
+    const missing = missingServerProgram(kind);
+    if (missing) {
+      throw new EnvironmentError(`${name} needs ${missing.command} on PATH: install it (${missing.install}) or remove ${name} from scaffold.yaml`);
     }
     const port = await freePort();
     const args: InfraArguments = { server: kind.process.server, name, port, dataDir: infrastructureData(this.#options.paths, name, kind), project: this.#project, args: view.serverArgs };
@@ -438,10 +439,6 @@ export class Supervisor {
 /** The front port and every link port: each balances over all of the service's instances. */
 function balancersOf(service: RunningService): Balancer[] {
   return [service.balancer, ...service.links.values()];
-}
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, command)));
 }
 
 function lastLines(file: string, count: number): string[] {

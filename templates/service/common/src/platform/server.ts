@@ -37,7 +37,8 @@ class ResponseFinished extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
     const ids = this.endSpan?.(request, reply);
-    const { remoteAddress, remotePort } = request.socket;
+    // a connection the client closed as the answer ended has no socket any more
+    const { remoteAddress, remotePort } = request.socket ?? {};
     const line = { ...ids, method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
