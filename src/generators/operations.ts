@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { own } from '../own.js';
-import { newSpecText, withService } from '../spec/edit.js';
+import { newSpecText, withInfrastructure, withService, withServiceField } from '../spec/edit.js';
 import { loadSpec, SPEC_FILE, type LoadedSpec } from '../spec/load.js';
 import { parseSpec } from '../spec/load.js';
 import { allPatterns, defaultPattern, patternNamed, type PatternDefinition } from '../patterns/index.js';
@@ -40,6 +40,8 @@ export async function initProject(options: WriteOptions & { dir: string; name?: 
 
 export interface NewServiceOptions extends WriteOptions {
   projectDir: string;
+  /** The spec the command read (read here when not given). */
+  loaded?: LoadedSpec;
   name: string;
   /** One of the pattern registry's names (default: its first). */
   pattern?: string;
@@ -51,7 +53,7 @@ export interface NewServiceOptions extends WriteOptions {
 }
 
 export async function addService(options: NewServiceOptions): Promise<WriteResult> {
-  const loaded = await loadSpec(options.projectDir);
+  const loaded = options.loaded ?? (await loadSpec(options.projectDir));
   const pattern = options.pattern === undefined ? defaultPattern() : patternNamed(options.pattern);
   checkFlags(loaded.spec, pattern, options);
   const service: ServiceInput = {
@@ -66,8 +68,22 @@ export async function addService(options: NewServiceOptions): Promise<WriteResul
   return writeProject(options.projectDir, withService(loaded, options.name, service), options);
 }
 
-export async function regenerate(options: WriteOptions & { projectDir: string }): Promise<WriteResult> {
-  return writeProject(options.projectDir, await loadSpec(options.projectDir), options);
+/** Declares an infrastructure entry and sets a field of some services, in one change:
+ * what a feature spanning several services needs (the demo's queue, its producer). */
+export async function extendSpec(options: WriteOptions & {
+  projectDir: string;
+  infrastructure?: Record<string, Record<string, unknown>>;
+  fields?: { service: string; field: string; value: unknown }[];
+}): Promise<WriteResult> {
+  let loaded = await loadSpec(options.projectDir);
+  for (const [name, entry] of Object.entries(options.infrastructure ?? {})) loaded = withInfrastructure(loaded, name, entry);
+  for (const { service, field, value } of options.fields ?? []) loaded = withServiceField(loaded, service, field, value);
+  return writeProject(options.projectDir, loaded, options);
+}
+
+/** Everything generated brought up to date with the spec (`loaded`: the one the command read). */
+export async function regenerate(options: WriteOptions & { projectDir: string; loaded?: LoadedSpec }): Promise<WriteResult> {
+  return writeProject(options.projectDir, options.loaded ?? (await loadSpec(options.projectDir)), options);
 }
 
 /** The spec's text and everything generated from it, committed as one change. */

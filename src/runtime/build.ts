@@ -20,7 +20,7 @@ export async function ensureBuilt(options: {
   onProgress?: (line: string) => void;
 }): Promise<string[]> {
   const { projectDir, spec, exec, onProgress } = options;
-  if (!existsSync(path.join(projectDir, 'node_modules'))) {
+  if (needsInstall(projectDir, Object.keys(spec.services))) {
     onProgress?.('installing dependencies (npm install)');
     await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: projectDir });
   }
@@ -32,6 +32,16 @@ export async function ensureBuilt(options: {
     await exec('npm', ['run', 'build', ...stale.flatMap((name) => ['-w', `services/${name}`])], { cwd: projectDir });
   }
   return stale;
+}
+
+/** Never installed, or a package.json changed since (a service added, or one that now
+ * enqueues jobs): npm records each install in node_modules/.package-lock.json. */
+function needsInstall(projectDir: string, services: string[]): boolean {
+  const installed = path.join(projectDir, 'node_modules', '.package-lock.json');
+  if (!existsSync(installed)) return true;
+  const installedAt = statSync(installed).mtimeMs;
+  const manifests = [path.join(projectDir, 'package.json'), ...services.map((name) => path.join(projectDir, 'services', name, 'package.json'))];
+  return manifests.some((manifest) => newestMtime(manifest) > installedAt);
 }
 
 function isStale(serviceDir: string): boolean {

@@ -42,6 +42,27 @@ export function withService(loaded: LoadedSpec, name: string, service: ServiceIn
   return parseSpec(document.toString(), loaded.file);
 }
 
+/**
+ * Declares an infrastructure entry (a queue Redis and its queues) in the spec's YAML, and
+ * validates the result.
+ */
+export function withInfrastructure(loaded: LoadedSpec, name: string, entry: Record<string, unknown>): LoadedSpec {
+  if (own(loaded.spec.infrastructure, name)) throw new UserError(`infrastructure "${name}" already exists in ${loaded.file}: choose another name`);
+  const document = loaded.document.clone();
+  if (!isMap(document.get('infrastructure'))) document.set('infrastructure', document.createNode({}));
+  (document.get('infrastructure') as YAMLMap).flow = false;
+  document.setIn(['infrastructure', name], document.createNode(entry));
+  return parseSpec(document.toString(), loaded.file);
+}
+
+/** Sets one field of a service (the demo's orders: `enqueues`), and validates the result. */
+export function withServiceField(loaded: LoadedSpec, service: string, field: string, value: unknown): LoadedSpec {
+  if (!own(loaded.spec.services, service)) throw new UserError(`no service "${service}" in ${loaded.file}`);
+  const document = loaded.document.clone();
+  document.setIn(['services', service, field], document.createNode(value));
+  return parseSpec(document.toString(), loaded.file);
+}
+
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

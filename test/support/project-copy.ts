@@ -5,17 +5,20 @@ import { tempDir } from './cli.js';
 import { freePort } from './services.js';
 
 /**
- * A private copy of the shared sample project (its node_modules linked, not copied) with
- * every service on a free port, so e2e files can run systems side by side.
+ * A private copy of the shared sample project (its node_modules linked, not copied, unless
+ * the copy will install more: `ownModules`) with every service on a free port, so e2e files
+ * can run systems side by side.
  */
-export async function copyProject(shared: string): Promise<string> {
+export async function copyProject(shared: string, options: { ownModules?: boolean } = {}): Promise<string> {
   const dir = path.join(tempDir('scaffold-run-'), path.basename(shared));
   cpSync(shared, dir, {
     recursive: true,
     preserveTimestamps: true, // keeps builds newer than sources, so `up` does not rebuild
-    filter: (source) => source !== path.join(shared, 'node_modules') && !source.includes(`${path.sep}.scaffold${path.sep}run`),
+    // the workspace's links (node_modules/<service> → ../services/<service>) stay relative
+    verbatimSymlinks: true,
+    filter: (source) => (options.ownModules || source !== path.join(shared, 'node_modules')) && !source.includes(`${path.sep}.scaffold${path.sep}run`),
   });
-  symlinkSync(path.join(shared, 'node_modules'), path.join(dir, 'node_modules'));
+  if (!options.ownModules) symlinkSync(path.join(shared, 'node_modules'), path.join(dir, 'node_modules'));
   await onFreePorts(dir);
   return dir;
 }

@@ -44,6 +44,14 @@ beforeAll(async () => {
       flakyCalls += 1;
       response.statusCode = flakyCalls < 3 ? 503 : 200;
       response.end(flakyCalls < 3 ? 'not yet' : 'ready');
+    } else if (request.url?.startsWith('/created?')) {
+      // an answer that points at a resource, as POST /orders → 202 does: Location and
+      // Content-Location as the query gives them
+      const asked = new URL(request.url, 'http://x').searchParams;
+      response.statusCode = 202;
+      response.setHeader('location', asked.get('location')!.replace('{self}', `http://${request.headers.host}`));
+      response.setHeader('content-location', '/orders/7');
+      response.end('created');
     } else if (request.url?.startsWith('/routed/')) {
       // what a generated service says: the route pattern it matched
       response.setHeader('x-route', '/routed/:id');
@@ -155,6 +163,25 @@ describe('the gateway', () => {
     expect(metrics.body).toMatch(/http_requests_total\{method="GET",route="\/up\/\*",status_code="200"\} \d+/);
     // probes and scrapes are not traffic
     expect(metrics.body).not.toMatch(/route="\/(healthz|readyz|metrics)"/);
+  });
+
+  it("puts the route's prefix on a Location the upstream gave about itself, as nginx's proxy_redirect default does", async () => {
+    const seen = async (location: string) => {
+      const response = await app.inject({ method: 'POST', url: `/up/created?location=${encodeURIComponent(location)}` });
+      expect(response.statusCode).toBe(202);
+      expect(response.headers['content-location']).toBe('/up/orders/7');
+      return response.headers.location;
+    };
+    expect(await seen('/orders/42')).toBe('/up/orders/42');
+    expect(await seen('/orders/42?full=1#top')).toBe('/up/orders/42?full=1#top');
+    expect(await seen('/')).toBe('/up/');
+    // a URL on the upstream's own origin, as the upstream knows itself (its Host)
+    expect(await seen('{self}/orders/42?x=1')).toBe('/up/orders/42?x=1');
+    // relative references resolve right as they are; another origin is left alone
+    expect(await seen('42')).toBe('42');
+    expect(await seen('../orders/42')).toBe('../orders/42');
+    expect(await seen('https://pay.example.com/orders/42')).toBe('https://pay.example.com/orders/42');
+    expect(await seen('//pay.example.com/x')).toBe('//pay.example.com/x');
   });
 
   it('counts a request under the route the upstream matched, behind the prefix', async () => {

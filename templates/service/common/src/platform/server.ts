@@ -37,7 +37,8 @@ class ResponseFinished extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     this.recordRequest(request, reply);
     const ids = this.endSpan?.(request, reply);
-    const { remoteAddress, remotePort } = request.socket;
+    // a connection the client closed as the answer ended has no socket any more
+    const { remoteAddress, remotePort } = request.socket ?? {};
     // one literal, the same keys every time (pino leaves the undefined ones out): a spread
     // of the ids into it cost more than the rest of the line (cpu profile, tracing on)
     const line = {

@@ -7,8 +7,9 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Route } from '../config.js';
 import { UpstreamError } from '../platform/http-client.js';
 import { ROUTE_HEADER } from '../platform/metrics.js';
-import { UpstreamFailure, type AnswerKind, type FailureReason } from '../platform/resilience.js';
+import { FAILED_UPSTREAM_HEADER, UpstreamFailure, type AnswerKind, type FailureReason } from '../platform/resilience.js';
 import { REQUEST_ID_HEADER } from '../platform/request-id.js';
+import { LOCATION_HEADERS, locationThroughGateway } from './location.js';
 
 export interface ProxyOptions {
   routes: Route[];
@@ -38,6 +39,7 @@ const BUFFER_LIMIT = 64 * 1024;
 /** How the route's policies read an answer, and drop one they retry. */
 const ANSWERS: AnswerKind<Answer> = {
   status: (answer) => answer.statusCode,
+  passedOn: (answer) => answer.headers[FAILED_UPSTREAM_HEADER] !== undefined,
   discard: (answer) => {
     if (answer.body instanceof Readable) answer.body.destroy();
   },
@@ -75,6 +77,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
     // are only a backstop for a body that stalls after the call has returned.
     const { timeoutMs } = upstream.policy;
     const pool = new Pool(upstream.url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const upstreamOrigin = new URL(upstream.url).origin;
     app.addHook('onClose', () => pool.close());
     const policy = app.upstreams.policy(upstream.name);
 
@@ -103,6 +106,10 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
       for (const name in answer.headers) {
         const value = answer.headers[name];
         if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
+      }
+      for (const name of LOCATION_HEADERS) {
+        const value = answer.headers[name];
+        if (typeof value === 'string') reply.header(name, locationThroughGateway(value, prefix, upstreamOrigin));
       }
       const route = upstreamRoute(prefix, answer.headers[ROUTE_HEADER]);
       if (route !== undefined) {
