@@ -40,6 +40,8 @@ export async function initProject(options: WriteOptions & { dir: string; name?: 
 
 export interface NewServiceOptions extends WriteOptions {
   projectDir: string;
+  /** The spec the command read (read here when not given). */
+  loaded?: LoadedSpec;
   name: string;
   /** One of the pattern registry's names (default: its first). */
   pattern?: string;
@@ -51,7 +53,7 @@ export interface NewServiceOptions extends WriteOptions {
 }
 
 export async function addService(options: NewServiceOptions): Promise<WriteResult> {
-  const loaded = await loadSpec(options.projectDir);
+  const loaded = options.loaded ?? (await loadSpec(options.projectDir));
   const pattern = options.pattern === undefined ? defaultPattern() : patternNamed(options.pattern);
   checkFlags(loaded.spec, pattern, options);
   const service: ServiceInput = {
@@ -79,8 +81,9 @@ export async function extendSpec(options: WriteOptions & {
   return writeProject(options.projectDir, loaded, options);
 }
 
-export async function regenerate(options: WriteOptions & { projectDir: string }): Promise<WriteResult> {
-  return writeProject(options.projectDir, await loadSpec(options.projectDir), options);
+/** Everything generated brought up to date with the spec (`loaded`: the one the command read). */
+export async function regenerate(options: WriteOptions & { projectDir: string; loaded?: LoadedSpec }): Promise<WriteResult> {
+  return writeProject(options.projectDir, options.loaded ?? (await loadSpec(options.projectDir)), options);
 }
 
 /** The spec's text and everything generated from it, committed as one change. */

@@ -1,6 +1,6 @@
 import type { Spec } from '../spec/schema.js';
 import { specJsonSchema } from '../spec/schema.js';
-import { projectView, type ProjectView } from './context.js';
+import { projectModel, type ProjectModel } from '../model/project.js';
 import { composeFiles } from './compose.js';
 import { dockerFiles } from './docker.js';
 import { kubernetesFiles } from './kubernetes.js';
@@ -17,13 +17,13 @@ export interface GenerateOptions {
 }
 
 /** What a generator adds to the tree; all of them share one renderer and one view. */
-export type Generator = (tree: Tree, renderer: TemplateRenderer, project: ProjectView, spec: Spec) => void;
+export type Generator = (tree: Tree, renderer: TemplateRenderer, project: ProjectModel, spec: Spec) => void;
 
 /** Every artifact the spec implies, as a virtual tree. Pure: reads only templates. */
 export function generateProject(spec: Spec, options: GenerateOptions = {}): Tree {
   const tree = new Tree();
   const renderer = new TemplateRenderer(options.projectDir);
-  const project = projectView(spec, { baseImage: options.baseImage });
+  const project = projectModel(spec, { baseImage: options.baseImage });
   for (const generator of [rootFiles, serviceFiles, dockerFiles, composeFiles, kubernetesFiles]) {
     generator(tree, renderer, project, spec);
   }

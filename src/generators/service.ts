@@ -1,6 +1,7 @@
 import { patternNamed } from '../patterns/index.js';
 import type { Generator } from './project.js';
-import { VERSIONS } from './versions.js';
+import { QUEUE_DEPENDENCIES, SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
+import type { ServiceModel } from '../model/project.js';
 import { DEFAULT_POLICY } from '../spec/call-policy.js';
 
 /** Code under src/generated/ follows the spec; the rest of a service is the user's. */
@@ -12,7 +13,7 @@ const GENERATED_DIR = 'src/generated/';
 export const serviceFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
     const pattern = patternNamed(service.pattern);
-    const context = { project, service, versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
+    const context = { project, service, npmDependencies: npmDependencies(service), versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
     const slots = renderer.slotsIn(`slots/${pattern.name}`, pattern.slots);
     // what a service that touches job queues adds (the queues' client, the example's
     // orders), and one that enqueues (POST /orders)
@@ -37,3 +38,16 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
     }
   }
 };
+
+/** Its package.json's dependencies, by name: the common ones, its servers' clients', the
+ * queues' client when it touches a queue, and its pattern's. */
+function npmDependencies(service: ServiceModel): { name: string; version: string }[] {
+  return Object.entries({
+    ...SERVICE_DEPENDENCIES,
+    ...Object.assign({}, ...service.uses.map((infra) => infra.kind.client?.npmDependencies ?? {})),
+    ...(service.enqueues.length + service.consumes.length > 0 ? QUEUE_DEPENDENCIES : {}),
+    ...patternNamed(service.pattern).npmDependencies,
+  } as Record<string, string>)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, version]) => ({ name, version }));
+}

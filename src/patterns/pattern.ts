@@ -83,7 +83,7 @@ export interface QueueRef {
   path: (string | number)[];
 }
 
-/** An upstream as templates see it (see generators/context.ts). */
+/** An upstream as templates see it (see model/project.ts). */
 export type UpstreamRef = { name: string };
 
 /** The spec's shared field types a fragment may use, and zod itself. */

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { projectView, type QueueView } from '../generators/context.js';
+import { projectModel, type QueueModel } from '../model/project.js';
 import type { Spec } from '../spec/schema.js';
 import type { SystemStatus } from './runtime.js';
 
@@ -25,7 +25,7 @@ export interface QueueStatus {
 }
 
 /** How far each queue is, read from its Redis by BullMQ's own counts. */
-export async function queueStatus(url: string, queues: QueueView[]): Promise<QueueStatus[]> {
+export async function queueStatus(url: string, queues: QueueModel[]): Promise<QueueStatus[]> {
   // one failed connect is an answer (the server is down or paused): no retries, no queueing
   const connection = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 2000, commandTimeout: 2000 });
   try {
@@ -65,7 +65,7 @@ export async function queueStatus(url: string, queues: QueueView[]): Promise<Que
 /** The system's status with its queues' (where their servers answer on this machine); a
  * server that does not answer (down, paused) gives its queues' names and the reason. */
 export async function withQueues(status: SystemStatus, spec: Spec): Promise<SystemStatus> {
-  const holders = projectView(spec).infrastructure.filter((infra) => infra.queues.length > 0);
+  const holders = projectModel(spec).infrastructure.filter((infra) => infra.queues.length > 0);
   if (holders.length === 0) return status;
   const queues = await Promise.all(
     holders.map(async (holder) => {

@@ -3,6 +3,7 @@ import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
 import type { TopicState } from '../infrastructure/kind.js';
 import type { ActiveFault, Fault } from './faults.js';
+import type { Model } from '../model/load.js';
 
 /**
  * The one seam between "run the system" and everything that acts on a running system
@@ -11,11 +12,11 @@ import type { ActiveFault, Fault } from './faults.js';
  */
 export interface Runtime {
   readonly name: RuntimeName;
-  /** Starts the whole system and resolves once every instance is healthy. */
-  up(options?: UpOptions): Promise<SystemStatus>;
+  /** Starts the whole system the model describes and resolves once every instance is healthy. */
+  up(model: Model, options?: UpOptions): Promise<SystemStatus>;
   /** Like `up`, but the system lives only as long as this process: `stopped` settles once
    * a signal or `scaffold down` has stopped it. */
-  attach(options?: UpOptions): Promise<{ status: SystemStatus; stopped: Promise<void> }>;
+  attach(model: Model, options?: UpOptions): Promise<{ status: SystemStatus; stopped: Promise<void> }>;
   /** Stops everything it started; resolves when no process of the run is left. */
   down(options?: DownOptions): Promise<void>;
   status(): Promise<SystemStatus>;

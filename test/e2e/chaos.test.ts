@@ -438,10 +438,17 @@ describe('chaos on the process runtime', () => {
       // into the new instance): the verdict asks that it close in time when it opened
       ['dependency-down', /^breaker (opened in \d+\.\d s|never opened); p99 held at \d+ ms; recovered \d+\.\d s after users was back$/],
     ])("%s: judged by orders' policies, in one line", async (name, line) => {
+      const gatewayOpenedOrders = async () =>
+        Number(/^upstream_circuit_transitions_total\{upstream="orders",to="open"\} (\d+)$/m.exec(await (await fetch(`${gateway}/metrics`)).text())?.[1] ?? 0);
+      const openedBefore = await gatewayOpenedOrders();
       const result = await chaos('scenario', name);
       expect(result.exitCode, result.stdout + result.stderr).toBe(0);
       expect(result.stdout.split('\n')).toContainEqual(expect.stringMatching(line));
       expect(result.stdout).toMatch(new RegExp(`^${name} passed$`, 'm'));
+      // orders answered every call, promptly, naming users as the one that failed: the
+      // gateway's breaker to orders stays closed (were it to open, its half-open trial could
+      // meet an orders breaker still open and keep the route closed another openFor)
+      expect(await gatewayOpenedOrders(), "the gateway's breaker to orders opened").toBe(openedBefore);
     });
 
     it('an unknown scenario is exit 2', async () => {

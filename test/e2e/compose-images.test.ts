@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectView, type ServiceView } from '../../src/generators/context.js';
+import { projectModel, type ServiceModel } from '../../src/model/project.js';
 import { findDockerTools, type DockerTools } from '../../src/runtime/compose/docker-cli.js';
 import { buildImages } from '../../src/runtime/compose/images.js';
 import { createExec } from '../../src/runtime/exec.js';
@@ -25,7 +25,7 @@ describe.skipIf(!engine.ok)('compose images', () => {
   const name = `img-${randomBytes(3).toString('hex')}`;
   const docker = (...args: string[]) => execa('docker', args, { stdin: 'ignore' });
   let project: string;
-  let service: ServiceView;
+  let service: ServiceModel;
   let tools: DockerTools;
   let base: string;
   const otherBase = `scaffold-test/other-base:${name}`;
@@ -40,8 +40,8 @@ describe.skipIf(!engine.ok)('compose images', () => {
     writeFileSync(path.join(project, 'services/tiny/package.json'), '{}\n');
     base = await ensureNodeBaseImage();
     writeFileSync(path.join(project, 'services/tiny/Dockerfile'), `ARG BASE_IMAGE=${base}\nFROM \${BASE_IMAGE}\nCOPY services/tiny/package.json /app/\n`);
-    service = projectView((await loadSpec(project)).spec).services[0]!;
-    tools = await findDockerTools();
+    service = projectModel((await loadSpec(project)).spec).services[0]!;
+    tools = await findDockerTools(createExec());
     await docker('tag', base, otherBase); // the same image under another name
   });
 

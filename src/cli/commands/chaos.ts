@@ -36,7 +36,7 @@ function withLoadOptions(command: Command): Command {
 /** Runs `act` on its own, or inside a measured load when --with-load is given. `on` is
  * the fault's service (and its caller, for a link fault). */
 async function maybeUnderLoad(
-  { cli, runtime }: Awaited<ReturnType<typeof runtimeFor>>,
+  { cli, runtime, model }: Awaited<ReturnType<typeof runtimeFor>>,
   command: Command,
   flags: WithLoadFlags,
   faultMs: number,
@@ -46,9 +46,8 @@ async function maybeUnderLoad(
   if (!flags.withLoad) return { acted: await act() };
   const { runUnderLoad } = await import('../../simulate/chaos/under-load.js');
   const { loadTowards } = await import('../../simulate/chaos/load-path.js');
-  const { loadSpec } = await import('../../spec/load.js');
   // told nothing of where, the traffic goes through the system to the fault
-  const where = flags.target === undefined && flags.path === undefined ? loadTowards((await loadSpec(cli.cwd)).spec, on.service, on.from) : { url: flags.target };
+  const where = flags.target === undefined && flags.path === undefined ? loadTowards((await model()).spec, on.service, on.from) : { url: flags.target };
   const closedModel = command.getOptionValueSource('connections') === 'cli';
   const rate = flags.loadRate ?? (closedModel ? undefined : STEADY_RATE);
   const measured = await runUnderLoad({
@@ -165,9 +164,9 @@ export function registerChaos(program: Command): void {
     .option('--report <file>', 'also write a self-contained HTML report: the hypothesis table, and the background load with the fault windows')
     .option('--allow-remote', 'allow probes and load to reach a URL outside this machine')
     .action(async (file: string, options: { report?: string; allowRemote?: boolean }, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
+      const { cli, runtime, model } = await runtimeFor(command);
       const { runExperiment } = await import('../../simulate/chaos/experiment.js');
-      const journal = await runExperiment({ projectDir: cli.cwd, file, runtime, allowRemote: options.allowRemote });
+      const journal = await runExperiment({ projectDir: cli.cwd, file, runtime, allowRemote: options.allowRemote, spec: async () => (await model()).spec });
       if (options.report) {
         const path = await import('node:path');
         const { writeExperimentReport } = await import('../../simulate/report/write.js');
@@ -181,10 +180,9 @@ export function registerChaos(program: Command): void {
     .command('scenarios')
     .description('the experiments this system\'s topology suggests')
     .action(async (_options: object, command: Command) => {
-      const { cli } = await runtimeFor(command);
+      const { cli, model } = await runtimeFor(command);
       const { scenariosFor } = await import('../../simulate/chaos/scenarios.js');
-      const { loadSpec } = await import('../../spec/load.js');
-      const plans = scenariosFor((await loadSpec(cli.cwd)).spec);
+      const plans = scenariosFor((await model()).spec);
       const lines = plans.map((plan) => `${plan.name.padEnd(22)} ${plan.notApplicable ? `(not applicable: ${plan.notApplicable})` : `${plan.description}; expects ${plan.expectation}`}`);
       cli.output.data(plans.map(({ run: _run, ...plan }) => plan), lines.join('\n'));
     });
@@ -194,11 +192,10 @@ export function registerChaos(program: Command): void {
     .description('run a built-in scenario; exit 1 when its expectation fails')
     .argument('<name>', 'see scaffold chaos scenarios')
     .action(async (name: string, _options: object, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
+      const { cli, runtime, model } = await runtimeFor(command);
       const { scenariosFor } = await import('../../simulate/chaos/scenarios.js');
       const { UserError } = await import('../../errors.js');
-      const { loadSpec } = await import('../../spec/load.js');
-      const plans = scenariosFor((await loadSpec(cli.cwd)).spec);
+      const plans = scenariosFor((await model()).spec);
       const plan = plans.find((candidate) => candidate.name === name);
       if (!plan) throw new UserError(`no scenario "${name}": choose ${plans.map((p) => p.name).join(', ')}`);
       if (!plan.run) throw new UserError(`${name} does not apply to this system: ${plan.notApplicable}`);

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { allPatterns, defaultPattern, patternNamed, patternNames } from '../../patterns/index.js';
 import type { PatternFlag } from '../../patterns/pattern.js';
+import type { Spec } from '../../spec/schema.js';
 import { globals } from '../global-options.js';
 import { list, wholeNumber } from '../parse.js';
 import { canPrompt } from '../prompts.js';
@@ -32,10 +33,12 @@ export function registerNewService(program: Command): void {
     .action(async (name: string, flags: NewServiceFlags, command: Command) => {
       const cli = globals(command);
       const { addService } = await import('../../generators/operations.js');
-      const answers = canPrompt(flags.yes) ? await askMissing(flags, cli.cwd) : flags;
+      const { loadSpec } = await import('../../spec/load.js');
+      const loaded = await loadSpec(cli.cwd);
+      const answers = canPrompt(flags.yes) ? await askMissing(flags, loaded.spec) : flags;
       const fields = Object.fromEntries(patternFlags().filter((flag) => answers[flag.field] !== undefined).map((flag) => [flag.field, answers[flag.field]]));
       const { pattern, port, replicas, dependsOn } = answers;
-      const result = await addService({ projectDir: cli.cwd, name, pattern, port, replicas, dependsOn, fields, dryRun: cli.dryRun, force: cli.force });
+      const result = await addService({ projectDir: cli.cwd, loaded, name, pattern, port, replicas, dependsOn, fields, dryRun: cli.dryRun, force: cli.force });
       reportWrite(result, cli);
       if (result.applied) cli.output.info(`\nNext: npm install && npm run build && npm test`);
     });
@@ -64,11 +67,9 @@ function usageError(flag: PatternFlag) {
 }
 
 /** Asks only for what the flags left open. */
-async function askMissing(flags: NewServiceFlags, projectDir: string): Promise<NewServiceFlags> {
+async function askMissing(flags: NewServiceFlags, spec: Spec): Promise<NewServiceFlags> {
   const { select, input, checkbox } = await import('@inquirer/prompts');
-  const { loadSpec } = await import('../../spec/load.js');
   const { nextFreePort } = await import('../../generators/operations.js');
-  const { spec } = await loadSpec(projectDir);
   const others = Object.keys(spec.services);
   const answers = { ...flags };
   answers.pattern ??= await select<string>({ message: 'Pattern', choices: patternChoices(), default: defaultPattern().name });

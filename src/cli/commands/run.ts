@@ -6,15 +6,16 @@ import type { Output } from '../output.js';
 import { wholeNumber } from '../parse.js';
 import { formatStatus } from '../render-status.js';
 import { runtimeFor } from '../runtime-for.js';
+import type { Model } from '../../model/load.js';
 
 const runtimeOption = () =>
   new Option('--runtime <name>', 'where the system runs (default: where "up" last started it, else process)').choices(RUNTIME_NAMES);
 
 /** compose runs what `generate` writes (compose.yaml, the Dockerfiles): bring it up to
  * date with the spec first, as `generate` would; the runtime itself writes no file. */
-async function generateForCompose(projectDir: string): Promise<void> {
+async function generateForCompose(projectDir: string, loaded: Model): Promise<void> {
   const { regenerate } = await import('../../generators/operations.js');
-  const { plan } = await regenerate({ projectDir });
+  const { plan } = await regenerate({ projectDir, loaded });
   if (plan.conflicts.length > 0) {
     throw new UserError(`${plan.conflicts[0]!.path} changed outside scaffold, so compose.yaml cannot be brought up to date: revert it or run "scaffold generate --force"`);
   }
@@ -32,7 +33,7 @@ export function registerRun(program: Command): void {
     .option('--base-image <image>', 'compose: the base image of every Dockerfile (a mirror, a pinned digest)')
     .option('--ca-cert <file>', 'compose: a CA bundle npm trusts inside image builds (default: $NODE_EXTRA_CA_CERTS)')
     .action(async (options: { build?: boolean; attach?: boolean; monitoring?: boolean; baseImage?: string; caCert?: string }, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
+      const { cli, runtime, model } = await runtimeFor(command);
       const onProgress = (line: string) => cli.output.info(line);
       if (runtime.name === 'process' && (options.baseImage || options.caCert)) {
         throw new UserError('--base-image and --ca-cert apply to image builds: use them with --runtime compose');
@@ -41,12 +42,11 @@ export function registerRun(program: Command): void {
         throw new UserError('--monitoring runs Prometheus on the process runtime; on compose, see "Monitoring" in the README');
       }
       const upOptions = { build: options.build, monitoring: options.monitoring, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
-      if (runtime.name === 'compose') {
-        if (upOptions.caCert && !existsSync(upOptions.caCert)) throw new UserError(`--ca-cert: no such file ${upOptions.caCert}`);
-        await generateForCompose(cli.cwd);
-      }
+      if (runtime.name === 'compose' && upOptions.caCert && !existsSync(upOptions.caCert)) throw new UserError(`--ca-cert: no such file ${upOptions.caCert}`);
+      const loaded = await model();
+      if (runtime.name === 'compose') await generateForCompose(cli.cwd, loaded);
       if (options.attach) {
-        const served = await runtime.attach(upOptions);
+        const served = await runtime.attach(loaded, upOptions);
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);
         // as `docker compose up` does; under --json stdout holds the status alone
         const logs = cli.output.json ? undefined : followLogs(runtime, served.status, served.stopped, cli.output);
@@ -54,7 +54,7 @@ export function registerRun(program: Command): void {
         await logs;
         return;
       }
-      const status = await runtime.up(upOptions);
+      const status = await runtime.up(loaded, upOptions);
       cli.output.data(status, `${formatStatus(status)}\nnext: scaffold status · scaffold logs <service> · scaffold down`);
     });
 
@@ -74,13 +74,12 @@ export function registerRun(program: Command): void {
     .description('services, their instances and health')
     .addOption(runtimeOption())
     .action(async (_options: object, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
+      const { cli, runtime, model } = await runtimeFor(command);
       const running: SystemStatus = await runtime.status();
       // what the servers hold (topics) comes from the spec's declarations; a spec that no
       // longer parses leaves them out rather than hiding the rest
-      const { loadSpec } = await import('../../spec/load.js');
       const { withServerState } = await import('../../runtime/server-state.js');
-      const loaded = await loadSpec(cli.cwd).catch(() => undefined);
+      const loaded = await model().catch(() => undefined);
       // and the job queues, from the queues' Redis
       const { withQueues } = await import('../../runtime/queues.js');
       const status = loaded ? await withQueues(await withServerState(running, loaded.spec), loaded.spec) : running;

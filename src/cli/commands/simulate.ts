@@ -36,7 +36,7 @@ export function registerSimulate(program: Command): void {
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--baseline <result>', 'a saved result to draw beside this run in the report')
     .action(async (url: string | undefined, flags: SimulateFlags, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
+      const { cli, runtime, model } = await runtimeFor(command);
       const { simulateLoad, parseStages } = await import('../../simulate/load/simulate.js');
       const { readLoadResult } = await import('../../simulate/report/result-file.js');
       // read before the run: a missing baseline should not cost a whole load test
@@ -50,6 +50,7 @@ export function registerSimulate(program: Command): void {
           url,
           service: flags.service,
           runtime,
+          spec: async () => (await model()).spec,
           ...loadSettings(flags),
           durationMs: flags.duration,
           amount: flags.amount,

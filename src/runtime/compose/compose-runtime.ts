@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { parseDocument } from 'yaml';
 import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
-import { projectView, type ProjectView, type ServiceView } from '../../generators/context.js';
+import type { ProjectModel, ServiceModel } from '../../model/project.js';
+import type { Model } from '../../model/load.js';
 import { scaffoldPaths } from '../../scaffold-dir.js';
-import { loadSpec } from '../../spec/load.js';
 import { createExec, type Exec } from '../exec.js';
 import { byteFaults, faultKind } from '../../faults/index.js';
 import { faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
@@ -44,21 +43,22 @@ export class ComposeRuntime implements Runtime {
   readonly #exec: Exec;
   readonly #keepers: FaultKeepers;
   #tools: Promise<DockerTools> | undefined;
-  #view: Promise<ProjectView> | undefined;
+  readonly #model: () => Promise<Model>;
 
-  constructor(options: { projectDir: string; exec?: Exec }) {
+  /** `model` gives the spec the CLI loaded, for the commands that act on a running system. */
+  constructor(options: { projectDir: string; exec?: Exec; model: () => Promise<Model> }) {
     this.#projectDir = options.projectDir;
     this.#exec = options.exec ?? createExec();
+    this.#model = options.model;
     this.#keepers = new FaultKeepers(options.projectDir);
   }
 
-  up(options: UpOptions = {}): Promise<SystemStatus> {
-    return whileStarting(this.#projectDir, () => this.#up(options));
+  up(model: Model, options: UpOptions = {}): Promise<SystemStatus> {
+    return whileStarting(this.#projectDir, () => this.#up(model.project, options));
   }
 
-  async #up(options: UpOptions): Promise<SystemStatus> {
+  async #up(view: ProjectModel, options: UpOptions): Promise<SystemStatus> {
     const tools = await this.#docker();
-    const view = await this.#project();
     await buildImages({ projectDir: this.#projectDir, services: view.services, tools, exec: this.#exec, baseImage: options.baseImage, caCert: options.caCert, force: options.build, onProgress: options.onProgress });
     await rememberRuntime(this.#projectDir, this.name);
     options.onProgress?.('starting containers (compose up)');
@@ -71,8 +71,8 @@ export class ComposeRuntime implements Runtime {
    * takes them down, or until they are gone (`scaffold down` from another terminal), which
    * the engine's events tell as each container is removed.
    */
-  async attach(options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
-    const status = await this.up(options);
+  async attach(model: Model, options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
+    const status = await this.up(model, options);
     const { events: removals } = await this.#containerEvents('destroy');
     let stopping = false;
     const stopped = new Promise<void>((resolve, reject) => {
@@ -208,22 +208,23 @@ export class ComposeRuntime implements Runtime {
     if (service === undefined) throw new UserError('name a service');
     const { chosen } = await this.#choose(service, { all: true });
     const { docker } = await this.#docker();
+    const exec = this.#exec;
     const { signal } = options;
     if (!options.follow) {
-      for (const container of chosen) yield* containerLines(docker, container.name, {});
+      for (const container of chosen) yield* containerLines(exec, docker, container.name, {});
       return;
     }
     const { events: starts } = await this.#containerEvents('start', { service, format: '{{.Actor.Attributes.name}} {{.TimeNano}}', signal });
     const started = async function* () {
       for await (const line of starts.iterable()) {
-        const [name, nanos] = line.split(' ');
+        const [name, nanos] = String(line).split(' ');
         // docker's --since takes seconds with a fraction
         const since = `${nanos!.slice(0, -9)}.${nanos!.slice(-9)}`;
-        yield containerLines(docker, name!, { follow: true, since, signal });
+        yield containerLines(exec, docker, name!, { follow: true, since, signal });
       }
     };
     yield* merge(
-      chosen.map((container) => containerLines(docker, container.name, { follow: true, signal })),
+      chosen.map((container) => containerLines(exec, docker, container.name, { follow: true, signal })),
       started(),
     );
   }
@@ -274,23 +275,22 @@ export class ComposeRuntime implements Runtime {
   }
 
   #docker(): Promise<DockerTools> {
-    this.#tools ??= findDockerTools();
+    this.#tools ??= findDockerTools(this.#exec);
     return this.#tools;
   }
 
-  #project(): Promise<ProjectView> {
-    this.#view ??= loadSpec(this.#projectDir).then(({ spec }) => projectView(spec));
-    return this.#view;
+  async #project(): Promise<ProjectModel> {
+    return (await this.#model()).project;
   }
 
-  #service(view: ProjectView, name: string): ServiceView {
+  #service(view: ProjectModel, name: string): ServiceModel {
     const found = view.services.find((s) => s.name === name);
     if (!found) throw new UserError(`no service "${name}" in this system (services: ${view.services.map((s) => s.name).join(', ')})`);
     return found;
   }
 
   /** What chaos acts on: a service, or an infrastructure server (by its name). */
-  #target(view: ProjectView, name: string): Target {
+  #target(view: ProjectModel, name: string): Target {
     const infra = view.infrastructure.find((i) => i.name === name);
     if (infra) return { name, port: infra.port, callers: infra.clients, layer: 'bytes' };
     const service = this.#service(view, name);
@@ -315,8 +315,7 @@ export class ComposeRuntime implements Runtime {
     return { service: view, chosen: [mine.find((c) => c.status === 'running') ?? mine[0]!] };
   }
 
-  /** `docker events` of one kind for the project's containers (or one service's), as they
-   * happen. (In an object: the subprocess is a promise of its end, which `await` would wait for.) */
+  /** `docker events` of one kind for the project's containers (or one service's), as they happen. */
   async #containerEvents(event: 'start' | 'destroy', options: { service?: string; format?: string; signal?: AbortSignal } = {}) {
     const { docker } = await this.#docker();
     const { name } = await this.#project();
@@ -324,7 +323,8 @@ export class ComposeRuntime implements Runtime {
     if (options.service) filters.push(`label=com.docker.compose.service=${options.service}`);
     const format = options.format ? ['--format', options.format] : [];
     const args = ['events', ...filters.flatMap((filter) => ['--filter', filter]), ...format];
-    return { events: execa(docker, args, { stdin: 'ignore', stderr: 'ignore', buffer: false, reject: false, cancelSignal: options.signal }) };
+    const { child } = await this.#exec.stream(docker, args, { stderr: 'ignore', buffer: false, cancelSignal: options.signal });
+    return { events: child };
   }
 
   async #compose(args: string[]): Promise<void> {
@@ -376,7 +376,7 @@ interface Target {
   layer: 'http' | 'bytes';
 }
 
-function serviceStatus(service: ServiceView, containers: Container[]): ServiceStatus {
+function serviceStatus(service: ServiceModel, containers: Container[]): ServiceStatus {
   const instances = containers.filter((c) => c.service === service.name).map((c) => instanceOf(c, service.port));
   // several replicas publish ephemeral ports: the first one stands for the service
   const port = instances[0]?.port ?? service.port;
@@ -384,9 +384,9 @@ function serviceStatus(service: ServiceView, containers: Container[]): ServiceSt
 }
 
 /** One container's log lines, its name first; `since` leaves out the earlier ones. */
-async function* containerLines(docker: string, name: string, options: { follow?: boolean; since?: string; signal?: AbortSignal }): AsyncGenerator<string> {
+async function* containerLines(exec: Exec, docker: string, name: string, options: { follow?: boolean; since?: string; signal?: AbortSignal }): AsyncGenerator<string> {
   const args = ['logs', ...(options.follow ? ['--follow'] : []), ...(options.since ? ['--since', options.since] : []), name];
-  const child = execa(docker, args, { stdin: 'ignore', reject: false, cancelSignal: options.signal, all: true });
+  const { child } = await exec.stream(docker, args, { cancelSignal: options.signal, all: true });
   for await (const line of child.iterable({ from: 'all' })) yield `${name} | ${line}`;
 }
 

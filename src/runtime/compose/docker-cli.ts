@@ -1,7 +1,7 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { EnvironmentError } from '../../errors.js';
+import type { Exec } from '../exec.js';
 
 /** The Docker programs a compose run uses, found once per command. */
 export interface DockerTools {
@@ -21,32 +21,32 @@ const SUGGESTION = 'or run on plain processes: --runtime process (the default, n
  * can have a newer client without buildx ahead of a working one on PATH, so every docker on
  * PATH is asked, in order.
  */
-export async function findDockerTools(): Promise<DockerTools> {
+export async function findDockerTools(exec: Exec): Promise<DockerTools> {
   const clients = onPath('docker');
   if (clients.length === 0) throw new EnvironmentError(`Docker is not installed (no "docker" on PATH): install Docker, ${SUGGESTION}`);
-  const engine = await execa(clients[0]!, ['version', '--format', '{{.Server.Version}}'], { reject: false, stdin: 'ignore' });
+  const engine = await exec.probe(clients[0]!, ['version', '--format', '{{.Server.Version}}']);
   if (engine.exitCode !== 0) {
     const reason = String(engine.stderr).split('\n').find(Boolean) ?? 'no answer';
     throw new EnvironmentError(`the Docker engine does not answer (${reason}): start it, ${SUGGESTION}`);
   }
   let builder: Pick<DockerTools, 'docker' | 'buildEnv'> | undefined;
   for (const client of clients) {
-    if ((await execa(client, ['buildx', 'version'], { reject: false, stdin: 'ignore' })).exitCode === 0) {
+    if ((await exec.probe(client, ['buildx', 'version'])).exitCode === 0) {
       builder = { docker: client, buildEnv: {} };
       break;
     }
-    const version = await execa(client, ['version', '--format', '{{.Client.Version}}'], { reject: false, stdin: 'ignore' });
+    const version = await exec.probe(client, ['version', '--format', '{{.Client.Version}}']);
     if (version.exitCode === 0 && Number.parseInt(String(version.stdout), 10) < 23) {
       builder = { docker: client, buildEnv: { DOCKER_BUILDKIT: '1' } };
       break;
     }
   }
   if (!builder) throw new EnvironmentError(`the docker client cannot build with BuildKit: install the buildx plugin (docker-buildx), ${SUGGESTION}`);
-  return { ...builder, compose: await findCompose(builder.docker) };
+  return { ...builder, compose: await findCompose(exec, builder.docker) };
 }
 
-async function findCompose(docker: string): Promise<DockerTools['compose']> {
-  if ((await execa(docker, ['compose', 'version'], { reject: false, stdin: 'ignore' })).exitCode === 0) {
+async function findCompose(exec: Exec, docker: string): Promise<DockerTools['compose']> {
+  if ((await exec.probe(docker, ['compose', 'version'])).exitCode === 0) {
     return { file: docker, args: ['compose'], v1: false };
   }
   const [v1] = onPath('docker-compose');

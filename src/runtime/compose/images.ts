@@ -1,14 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ServiceView } from '../../generators/context.js';
+import type { ServiceModel } from '../../model/project.js';
 import { SERVICE_SOURCES } from '../build.js';
 import type { Exec } from '../exec.js';
 import type { DockerTools } from './docker-cli.js';
 
 export interface BuildOptions {
   projectDir: string;
-  services: ServiceView[];
+  services: ServiceModel[];
   tools: DockerTools;
   exec: Exec;
   /** Every Dockerfile's BASE_IMAGE build argument; default: the Dockerfiles' own. */
@@ -56,7 +56,7 @@ export async function buildImages(options: BuildOptions): Promise<string[]> {
 
 /** The inputs digest on the service's image; undefined when there is no image (or it was
  * built without scaffold: `<no value>` then). */
-async function builtFrom(options: BuildOptions, service: ServiceView): Promise<string | undefined> {
+async function builtFrom(options: BuildOptions, service: ServiceModel): Promise<string | undefined> {
   const format = `{{index .Config.Labels "${INPUTS_LABEL}"}}`;
   return options.exec(options.tools.docker, ['image', 'inspect', '--format', format, service.localImage]).then(
     ({ stdout }) => stdout.trim(),
@@ -64,7 +64,7 @@ async function builtFrom(options: BuildOptions, service: ServiceView): Promise<s
   );
 }
 
-function inputsDigest(options: BuildOptions, service: ServiceView): string {
+function inputsDigest(options: BuildOptions, service: ServiceModel): string {
   const hash = createHash('sha256').update(`base image: ${options.baseImage ?? ''}\n`);
   const serviceDir = path.join('services', service.name);
   for (const input of [...[...SERVICE_SOURCES, 'Dockerfile'].map((entry) => path.join(serviceDir, entry)), ...SHARED_INPUTS]) {

@@ -32,6 +32,7 @@ export interface InstanceOptions {
   /** The script node runs (relative to cwd) and its arguments. */
   entry: string;
   args?: string[];
+  /** Its own environment (PORT and HOST included), on top of the supervisor's. */
   env: Record<string, string>;
   logFile: string;
   /** Whether the instance is ready to take traffic now. */
@@ -90,11 +91,11 @@ export class Instance {
   }
 
   start(): void {
-    const { cwd, entry, args = [], env, logFile, port } = this.#options;
+    const { cwd, entry, args = [], env, logFile } = this.#options;
     const log = openSync(logFile, 'a');
     const child = spawn(process.execPath, ['--import', LIFELINE, entry, ...args], {
       cwd,
-      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      env: { ...process.env, ...env },
       stdio: this.#options.handoff ? ['ignore', log, log, 'pipe', 'ipc'] : ['ignore', log, log, 'pipe'],
       // A session of its own, so the kernel's autogroup scheduling (when on, as in Debian's
       // and Ubuntu's kernels) weighs it as one more task rather than sharing one session's

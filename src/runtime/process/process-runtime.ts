@@ -5,8 +5,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { findInfrastructure, infrastructureNames } from '../../infrastructure/index.js';
-import type { Spec } from '../../spec/schema.js';
 import { ensureBuilt } from '../build.js';
+import type { Model } from '../../model/load.js';
 import { createExec, type Exec } from '../exec.js';
 import type { ActiveFault, Fault } from '../faults.js';
 import { ended, isAlive, signal } from '../process-tree.js';
@@ -40,13 +40,13 @@ export class ProcessRuntime implements Runtime {
     this.#exec = options.exec ?? createExec();
   }
 
-  async up(options: UpOptions = {}): Promise<SystemStatus> {
+  async up(model: Model, options: UpOptions = {}): Promise<SystemStatus> {
     if (await this.#running()) return this.status();
     return whileStarting(this.#projectDir, async () => {
       const supervisor = this.#forkSupervisor(); // it starts up while the build is checked
       try {
-        const spec = await this.#prepare(options);
-        return await this.#supervise(supervisor, { type: 'start', spec, monitoring: options.monitoring }, options.onProgress);
+        await this.#build(model, options);
+        return await this.#supervise(supervisor, { type: 'start', spec: model.spec, monitoring: options.monitoring }, options.onProgress);
       } catch (error) {
         // it ends itself, leaving no empty log (if it failed, it has ended already)
         if (supervisor.child.connected) supervisor.child.disconnect();
@@ -56,22 +56,18 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** `up --attach`: the supervisor in this process, stopped by a signal or `scaffold down`. */
-  async attach(options: UpOptions = {}): Promise<Served> {
+  async attach(model: Model, options: UpOptions = {}): Promise<Served> {
     if (await this.#running()) throw new UserError('the system is already running detached: "scaffold down" first');
     const served = await whileStarting(this.#projectDir, async () => {
-      const spec = await this.#prepare(options);
-      return serve({ projectDir: this.#projectDir, spec, paths: this.#paths, onProgress: options.onProgress, monitoring: options.monitoring });
+      await this.#build(model, options);
+      return serve({ projectDir: this.#projectDir, spec: model.spec, paths: this.#paths, onProgress: options.onProgress, monitoring: options.monitoring });
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void served.stop());
     return served;
   }
 
-  async #prepare(options: UpOptions): Promise<Spec> {
-    // loaded here, not with this module: zod and yaml would delay the supervisor's fork
-    const { loadSpec } = await import('../../spec/load.js');
-    const { spec } = await loadSpec(this.#projectDir);
-    await ensureBuilt({ projectDir: this.#projectDir, spec, exec: this.#exec, force: options.build, onProgress: options.onProgress });
-    return spec;
+  async #build(model: Model, options: UpOptions): Promise<void> {
+    await ensureBuilt({ projectDir: this.#projectDir, spec: model.spec, exec: this.#exec, force: options.build, onProgress: options.onProgress });
   }
 
   async down(options: DownOptions = {}): Promise<void> {

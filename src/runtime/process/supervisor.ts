@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
-import { projectView, type InfrastructureView, type ServiceView } from '../../generators/context.js';
+import { projectModel, serviceEnvironment, type InfrastructureModel, type Reach, type ServiceModel } from '../../model/project.js';
 import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InfrastructureStatus, InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
@@ -27,7 +27,7 @@ const DRAIN_MS = 2_000;
 const STOP_GRACE_MS = 10_000;
 
 interface RunningInfrastructure {
-  view: InfrastructureView;
+  view: InfrastructureModel;
   /** Its own port: what a client outside the system (a test, a person) uses. */
   url: string;
   instance: Instance;
@@ -37,7 +37,7 @@ interface RunningInfrastructure {
 }
 
 interface RunningService {
-  view: ServiceView;
+  view: ServiceModel;
   balancer: Balancer;
   /** Per caller, a balancer over the same instances on a port of its own, which the caller
    * is pointed at instead of the front port: a fault on one link touches no other caller. */
@@ -81,7 +81,7 @@ export class Supervisor {
   }
 
   async start(): Promise<SystemStatus> {
-    const view = projectView(this.#options.spec);
+    const view = projectModel(this.#options.spec);
     const monitoring = this.#prometheus && (this.#options.onProgress?.('starting prometheus'), this.#prometheus.start(onPath));
     await Promise.all([...view.infrastructure.map((infra) => this.#startInfrastructure(infra)), monitoring]);
     for (const infra of this.#infrastructure.values()) {
@@ -107,7 +107,7 @@ export class Supervisor {
     // each service starts as soon as everything it calls is healthy: independent services
     // start side by side
     const healthy = new Map<string, Promise<void>>();
-    const startAfterUpstreams = (service: ServiceView): Promise<void> => {
+    const startAfterUpstreams = (service: ServiceModel): Promise<void> => {
       let started = healthy.get(service.name);
       if (!started) {
         const upstreams = service.upstreams.map((up) => startAfterUpstreams(view.services.find((s) => s.name === up.name)!));
@@ -337,7 +337,7 @@ export class Supervisor {
       port,
       cwd: path.join(this.#options.projectDir, 'services', view.name),
       entry: SERVICE_ENTRY,
-      env: withInstanceId(this.#environment(view), id),
+      env: withInstanceId(this.#environment(view, port), id),
       logFile: instanceLog(this.#options.paths, id),
       probe: httpProbe(view.health.readiness),
       restart: view.restart,
@@ -359,7 +359,7 @@ export class Supervisor {
     return instance;
   }
 
-  async #startInfrastructure(view: InfrastructureView): Promise<void> {
+  async #startInfrastructure(view: InfrastructureModel): Promise<void> {
     const { name, kind } = view;
     const missing = missingServerProgram(kind);
     if (missing) {
@@ -409,16 +409,13 @@ export class Supervisor {
 
   /** Upstreams and infrastructure are reached through this caller's link ports, so faults
    * apply to its calls, and balancing to its calls to services. */
-  #environment(view: ServiceView): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const upstream of view.upstreams) env[upstream.urlVar] = `http://127.0.0.1:${this.#get(upstream.name).links.get(view.name)!.port}`;
-    for (const used of view.uses) {
-      const link = this.#infrastructure.get(used.name)!.links.get(view.name)!;
-      env[used.urlVar] = used.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project });
-    }
-    if (this.#options.otlpEndpoint && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT) env.OTEL_EXPORTER_OTLP_ENDPOINT = this.#options.otlpEndpoint;
-    for (const { name, value } of view.env) env[name] = value;
-    return env;
+  #environment(view: ServiceModel, port: number): Record<string, string> {
+    const reach: Reach = {
+      upstream: (upstream) => `http://127.0.0.1:${this.#get(upstream.name).links.get(view.name)!.port}`,
+      server: (used) => used.kind.url({ host: '127.0.0.1', port: this.#infrastructure.get(used.name)!.links.get(view.name)!.port, project: this.#project }),
+    };
+    const runtime = this.#options.otlpEndpoint && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: this.#options.otlpEndpoint } : undefined;
+    return Object.fromEntries(serviceEnvironment(view, { host: '127.0.0.1', port, reach, runtime }));
   }
 
   #serviceStatus(service: RunningService): ServiceStatus {

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../../atomic-write.js';
 import { EnvironmentError, UserError } from '../../errors.js';
 import { faultTarget, type Fault } from '../../runtime/faults.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import type { Spec } from '../../spec/schema.js';
 import { RESULTS_DIR } from '../../scaffold-dir.js';
 import { simulateLoad } from '../load/simulate.js';
 import { checkTarget } from '../load/target.js';
@@ -44,7 +45,7 @@ export interface Journal {
   file?: string;
 }
 
-export async function runExperiment(options: { projectDir: string; file: string; runtime: Runtime; allowRemote?: boolean }): Promise<Journal> {
+export async function runExperiment(options: { projectDir: string; file: string; runtime: Runtime; allowRemote?: boolean; spec?: () => Promise<Spec> }): Promise<Journal> {
   const experiment = await loadExperiment(path.resolve(options.projectDir, options.file), { allowRemote: options.allowRemote });
   const { runtime, projectDir, allowRemote } = options;
   try {
@@ -78,7 +79,7 @@ export async function runExperiment(options: { projectDir: string; file: string;
   try {
     if (journal.before.every((result) => result.ok)) {
       if (experiment.load) {
-        const { acted: _acted, ...measured } = await runUnderLoad({ runtime, ...underLoad(experiment.load, projectDir, allowRemote), act: method });
+        const { acted: _acted, ...measured } = await runUnderLoad({ runtime, ...underLoad(experiment.load, { projectDir, allowRemote, spec: options.spec }), act: method });
         journal.load = measured;
       } else {
         await method();
@@ -103,7 +104,7 @@ export async function runExperiment(options: { projectDir: string; file: string;
 }
 
 /** The background load as `runUnderLoad` takes it: the method is its fault window. */
-function underLoad(load: BackgroundLoad, projectDir: string, allowRemote?: boolean) {
+function underLoad(load: BackgroundLoad, { projectDir, allowRemote, spec }: { projectDir: string; allowRemote?: boolean; spec?: () => Promise<Spec> }) {
   const json = typeof load.body === 'object';
   const body = typeof load.body === 'object' ? JSON.stringify(load.body) : load.body;
   return {
@@ -122,6 +123,7 @@ function underLoad(load: BackgroundLoad, projectDir: string, allowRemote?: boole
       timeoutMs: ms(load.timeout),
       slos: load.slos,
       allowRemote,
+      spec,
     },
     beforeMs: ms(load.before),
     afterMs: ms(load.after),

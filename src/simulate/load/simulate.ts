@@ -3,7 +3,8 @@ import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { patternOf } from '../../patterns/index.js';
 import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
-import { SPEC_FILE, loadSpec } from '../../spec/load.js';
+import { SPEC_FILE } from '../../spec/load.js';
+import type { Spec } from '../../spec/schema.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
 import { DEFAULT_MAX_CONNECTIONS, runLoad, type Stage } from './engine.js';
 import { collectRunTraces } from './run-traces.js';
@@ -22,6 +23,9 @@ export interface SimulateLoadOptions {
   url?: string;
   service?: string;
   runtime?: Runtime;
+  /** The spec the command read, asked for only when the target (the gateway) or the topic
+   * comes from it. */
+  spec?: () => Promise<Spec>;
   path?: string;
   method?: string;
   headers?: Record<string, string>;
@@ -150,7 +154,7 @@ async function resolveTarget(options: SimulateLoadOptions): Promise<URL> {
     url = new URL(options.url);
   } else {
     if (!options.runtime) throw new UserError('give a URL, or run this in a project with a running system');
-    url = await options.runtime.endpoint(options.service ?? (await entryPointOf(options.projectDir)));
+    url = await options.runtime.endpoint(options.service ?? (await entryPointOf(options)));
   }
   if (options.path !== undefined) {
     if (!options.path.startsWith('/') || !URL.canParse(options.path, url)) throw new UserError(`"${options.path}" is not a request path: start it with "/", e.g. /orders/items`);
@@ -166,7 +170,7 @@ async function publishTarget(options: SimulateLoadOptions): Promise<PublishTarge
   if (options.url !== undefined || options.service !== undefined || options.path !== undefined || options.scenario !== undefined) {
     throw new UserError('--publish sends events to a topic: drop the URL, --service, --path and --scenario');
   }
-  const { spec } = await loadSpec(options.projectDir);
+  const spec = await specOf(options);
   const topics = topicsOf(spec);
   if (!topics.has(topic)) {
     throw new UserError(`--publish: no topic "${topic}" in scaffold.yaml${topics.size > 0 ? ` (topics: ${[...topics.keys()].join(', ')})` : ': declare it under infrastructure.nats.topics'}`);
@@ -199,9 +203,14 @@ async function jobsTarget(options: SimulateLoadOptions): Promise<JobsTarget | un
 }
 
 /** The service whose pattern makes it the system's entry point (its gateway). */
-async function entryPointOf(projectDir: string): Promise<string> {
-  const { spec } = await loadSpec(projectDir);
+async function entryPointOf(options: SimulateLoadOptions): Promise<string> {
+  const spec = await specOf(options);
   const entry = Object.entries(spec.services).find(([, service]) => patternOf(service).traits.entryPoint);
   if (!entry) throw new UserError('the system has no entry point (a gateway): pass --service <name> or a URL');
   return entry[0];
+}
+
+function specOf(options: SimulateLoadOptions): Promise<Spec> {
+  if (!options.spec) throw new UserError('name the target: a URL or --service (no scaffold.yaml to find the system\'s entry point in)');
+  return options.spec();
 }

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Upstream } from '../config.js';
 import type { UpstreamName } from '../generated/spec.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
-import { UpstreamFailure, UpstreamPolicy, type FailureReason } from './resilience.js';
+import { FAILED_UPSTREAM_HEADER, UpstreamFailure, UpstreamPolicy, type FailureReason } from './resilience.js';
 import { upstreamMetrics } from './upstream-metrics.js';
 
 /** A call to another service that got no usable answer: the reply names the upstream and
@@ -39,7 +39,11 @@ export type Fallback = (failure: UpstreamFailure, request: UpstreamRequest & { p
 /** One fallback per upstream, for the targets scaffold.yaml marks `fallback: custom`. */
 export type Fallbacks = Partial<Record<UpstreamName, Fallback>>;
 
-const RESPONSES = { status: (response: Response) => response.status, discard: (response: Response) => void response.body?.cancel() };
+const RESPONSES = {
+  status: (response: Response) => response.status,
+  passedOn: (response: Response) => response.headers.has(FAILED_UPSTREAM_HEADER),
+  discard: (response: Response) => void response.body?.cancel(),
+};
 
 /**
  * The one way this service calls the others: each base URL from <NAME>_URL, the request

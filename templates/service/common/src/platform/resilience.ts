@@ -45,10 +45,22 @@ export class UpstreamFailure extends Error {
 /** One try of a call: resolves with the upstream's answer, rejects when there was none. */
 export type Attempt<T> = (signal: AbortSignal) => Promise<T>;
 
-/** How the policies read an answer of type T: its status, and how to drop one that will
- * be retried (so its connection is freed). */
+/**
+ * On an answer a service gives because one of *its* upstreams failed (the default
+ * fallback's 503, a gateway's 502/503/504): that upstream's name. Such an answer is prompt
+ * and deliberate — the service is up, and its own breaker guards the upstream that failed —
+ * so a caller's breaker does not count it against the service. Otherwise breakers trip
+ * down the whole chain, and each must wait its own openFor (and its half-open trial may
+ * meet one still open further down) before calls flow again.
+ */
+export const FAILED_UPSTREAM_HEADER = 'x-failed-upstream';
+
+/** How the policies read an answer of type T: its status, whether it names a failed
+ * upstream of the upstream's own (FAILED_UPSTREAM_HEADER), and how to drop one that will be
+ * retried (so its connection is freed). */
 export interface AnswerKind<T> {
   status: (answer: T) => number;
+  passedOn: (answer: T) => boolean;
   discard: (answer: T) => void;
 }
 
@@ -88,9 +100,10 @@ export class UpstreamPolicy {
     const { retry: retrySettings, circuitBreaker: breakerSettings, bulkhead: bulkheadSettings } = settings;
     this.#budget = new RetryBudget(retrySettings.budget, retrySettings.minRetriesPerSecond);
 
-    // a failure is no answer, or a 5xx (a 429 retried is not the upstream failing)
-    const isFailure = (error: unknown) => !(error instanceof Retry && error.answer !== undefined && error.answer.status < 500);
-    this.#breaker = circuitBreaker(handleWhen(isFailure).orWhenResult((tried) => (tried as Tried<unknown>).status >= 500), {
+    // a failure is no answer, or a 5xx of the upstream's own (a 429 retried is not the
+    // upstream failing, nor a 503 that names a failed upstream further down)
+    const isFailure = (error: unknown) => !(error instanceof Retry && error.answer !== undefined && !failed(error.answer));
+    this.#breaker = circuitBreaker(handleWhen(isFailure).orWhenResult((tried) => failed(tried as Tried<unknown>)), {
       halfOpenAfter: breakerSettings.openFor,
       breaker: breakerOf(breakerSettings.trip, breakerSettings.or),
     });
@@ -151,7 +164,7 @@ export class UpstreamPolicy {
       if (mayRetry && condition !== undefined && this.#retryOn(condition)) throw new Retry(undefined, error);
       throw error;
     }
-    const tried = { answer, status: answers.status(answer) };
+    const tried = { answer, status: answers.status(answer), passedOn: answers.passedOn(answer) };
     if (mayRetry && this.#retryOn(tried.status)) {
       answers.discard(answer);
       throw new Retry(tried, undefined);
@@ -187,6 +200,13 @@ export class UpstreamPolicy {
 interface Tried<T> {
   answer: T;
   status: number;
+  /** It names a failed upstream of the upstream's (FAILED_UPSTREAM_HEADER). */
+  passedOn: boolean;
+}
+
+/** Whether an answer counts against the upstream: a 5xx of its own. */
+function failed(tried: Tried<unknown>): boolean {
+  return tried.status >= 500 && !tried.passedOn;
 }
 
 /** What cockatiel retries: a failed try, with the answer (a 503, say) or the error. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Upstream } from '../config.js';
 import type { UpstreamClient } from './http-client.js';
+import { FAILED_UPSTREAM_HEADER } from './resilience.js';
 
 export interface UpstreamStatus {
   /** The HTTP status of its liveness probe; null when it did not answer. */
@@ -34,6 +35,8 @@ export function registerUpstreamsRoute(app: FastifyInstance, upstreams: readonly
     const response = await app.upstreams.fetch(upstream.name, upstream.livenessPath, { requestId: request.id });
     const status = response.status;
     await response.body?.cancel();
+    // a 502 says the upstream failed, not this service (see resilience.ts)
+    if (!response.ok) reply.header(FAILED_UPSTREAM_HEADER, upstream.name);
     return reply.code(response.ok ? 200 : 502).send({ status, ok: response.ok, ms: Math.round((performance.now() - started) * 10) / 10 });
   });
 }

@@ -7,7 +7,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Route } from '../config.js';
 import { UpstreamError } from '../platform/http-client.js';
 import { ROUTE_HEADER } from '../platform/metrics.js';
-import { UpstreamFailure, type AnswerKind, type FailureReason } from '../platform/resilience.js';
+import { FAILED_UPSTREAM_HEADER, UpstreamFailure, type AnswerKind, type FailureReason } from '../platform/resilience.js';
 import { REQUEST_ID_HEADER } from '../platform/request-id.js';
 import { LOCATION_HEADERS, locationThroughGateway } from './location.js';
 
@@ -39,6 +39,7 @@ const BUFFER_LIMIT = 64 * 1024;
 /** How the route's policies read an answer, and drop one they retry. */
 const ANSWERS: AnswerKind<Answer> = {
   status: (answer) => answer.statusCode,
+  passedOn: (answer) => answer.headers[FAILED_UPSTREAM_HEADER] !== undefined,
   discard: (answer) => {
     if (answer.body instanceof Readable) answer.body.destroy();
   },

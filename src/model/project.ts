@@ -4,7 +4,6 @@ import { callPolicy, describePolicy, type CallPolicy } from '../spec/call-policy
 import { findInfrastructure, type InfrastructureKind } from '../infrastructure/index.js';
 import type { Service, Spec } from '../spec/schema.js';
 import { declaredQueues, infrastructureUsedBy, queueRefs, type DeclaredQueue } from '../spec/queues.js';
-import { QUEUE_DEPENDENCIES, SERVICE_DEPENDENCIES } from './versions.js';
 import { sloRuleGroups, type RuleGroup } from '../monitoring/rules.js';
 import { PROMETHEUS_IMAGE } from '../monitoring/prometheus-config.js';
 
@@ -12,7 +11,7 @@ import { PROMETHEUS_IMAGE } from '../monitoring/prometheus-config.js';
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
 
 /** A service another one calls, with its address in each place the system runs. */
-export interface UpstreamView {
+export interface Upstream {
   name: string;
   /** The environment variable that carries its base URL, e.g. USERS_URL. */
   urlVar: string;
@@ -25,14 +24,14 @@ export interface UpstreamView {
 }
 
 /** An upstream as its caller sees it: with the policies of the calls to it. */
-export interface CalledUpstreamView extends UpstreamView {
+export interface CalledUpstream extends Upstream {
   policy: Omit<CallPolicy, 'target'>;
   /** The policy in words, one line per kind (its README). */
   policyText: string[];
 }
 
 /** An infrastructure server of the project, as compose and Kubernetes run it. */
-export interface InfrastructureView {
+export interface InfrastructureModel {
   /** Its name in the spec, its host, its compose service and Kubernetes objects. */
   name: string;
   kind: InfrastructureKind;
@@ -57,11 +56,11 @@ export interface InfrastructureView {
   /** The services that use it (NetworkPolicy ingress). */
   clients: string[];
   /** The job queues it holds (dead-letter queues are named in each). */
-  queues: QueueView[];
+  queues: QueueModel[];
 }
 
 /** A job queue as a generated service (and the CLI's status) sees it. */
-export interface QueueView {
+export interface QueueModel {
   name: string;
   /** The server that holds it, and the variable that carries that server's URL. */
   infrastructure: string;
@@ -74,7 +73,7 @@ export interface QueueView {
   deadLetter: string;
 }
 
-export interface ServiceView {
+export interface ServiceModel {
   name: string;
   pattern: string;
   port: number;
@@ -85,10 +84,10 @@ export interface ServiceView {
   image: string;
   env: { name: string; value: string }[];
   /** Everything it calls: dependsOn and the calls its pattern makes (a gateway's routes). */
-  upstreams: CalledUpstreamView[];
+  upstreams: CalledUpstream[];
   /** Services that call this one (NetworkPolicy ingress). */
   callers: string[];
-  uses: InfrastructureView[];
+  uses: InfrastructureModel[];
   resources: Service['resources'] & { compose: { cpus: string; memory: string } };
   health: Service['health'];
   autoscaling: { min: number; max: number };
@@ -108,24 +107,22 @@ export interface ServiceView {
   /** Accepts traffic from anywhere (NetworkPolicy): its pattern says so (a gateway), or
    * nothing in the system calls it, since it can only be reached from outside. */
   publicIngress: boolean;
-  /** Its generated package.json's dependencies: the common ones and its pattern's, by name. */
-  npmDependencies: { name: string; version: string }[];
   /** Its pattern's own values (a gateway's routes and rate limit), by the pattern's names. */
   own: Record<string, unknown>;
   /** The job queues it adds jobs to (`enqueues`) and those it consumes (a worker's). */
-  enqueues: QueueView[];
-  consumes: QueueView[];
+  enqueues: QueueModel[];
+  consumes: QueueModel[];
   /** The values of the clients of the servers it uses, by kind (`clients.nats.topics`). */
   clients: Record<string, Record<string, unknown>>;
   /** The kinds whose client templates it gets (`src/generated/<module>.ts`, imported as `identifier`). */
   clientModules: { kind: string; module: string; identifier: string }[];
 }
 
-export interface ProjectView {
+export interface ProjectModel {
   name: string;
   /** In start order: each after what it depends on. */
-  services: ServiceView[];
-  infrastructure: InfrastructureView[];
+  services: ServiceModel[];
+  infrastructure: InfrastructureModel[];
   /** compose's named volumes: the infrastructure's data. */
   volumes: string[];
   baseImage: string;
@@ -139,19 +136,23 @@ export function envPrefix(serviceName: string): string {
   return serviceName.toUpperCase().replaceAll('-', '_');
 }
 
-/** Everything templates need, decided here so templates only fill values in. */
-export function projectView(spec: Spec, options: { baseImage?: string } = {}): ProjectView {
-  const infrastructure = Object.entries(spec.infrastructure).map(([name, declared]) => infrastructureView(spec, name, declared));
+/**
+ * The project as everything downstream of the spec sees it: generators fill templates in
+ * from it, runtimes start and wire what it lists, status reads its queues. Decided here once,
+ * so no template, runtime or command derives an address, a variable name or an order itself.
+ */
+export function projectModel(spec: Spec, options: { baseImage?: string } = {}): ProjectModel {
+  const infrastructure = Object.entries(spec.infrastructure).map(([name, declared]) => infrastructureModel(spec, name, declared));
   const queues = declaredQueues(spec);
   for (const infra of infrastructure) {
-    infra.queues = [...queues.values()].filter((queue) => queue.infrastructure === infra.name).map((queue) => toQueueView(queue, infra));
+    infra.queues = [...queues.values()].filter((queue) => queue.infrastructure === infra.name).map((queue) => toQueueModel(queue, infra));
   }
-  const queueView = (name: string): QueueView => {
+  const queueView = (name: string): QueueModel => {
     const declared = queues.get(name)!; // the schema admits declared queues only
-    return toQueueView(declared, infrastructure.find((infra) => infra.name === declared.infrastructure)!);
+    return toQueueModel(declared, infrastructure.find((infra) => infra.name === declared.infrastructure)!);
   };
 
-  const upstream = (name: string): UpstreamView => {
+  const upstream = (name: string): Upstream => {
     const port = spec.services[name]!.port;
     return {
       name,
@@ -168,7 +169,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       .filter(([, other]) => dependenciesOf(other).includes(name))
       .map(([caller]) => caller);
 
-  const services = startOrder(spec).map((name): ServiceView => {
+  const services = startOrder(spec).map((name): ServiceModel => {
     const service = spec.services[name]!;
     const upstreams = dependenciesOf(service).map((callee) => {
       const { target: _target, ...policy } = callPolicy(spec.resilience, name, callee);
@@ -179,6 +180,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
     const { enqueues, consumes } = queueRefs(service);
     const callerNames = callers(name);
     const pattern = patternOf(service);
+    const env = Object.entries(service.env).map(([envName, value]) => ({ name: envName, value }));
     return {
       name,
       pattern: pattern.name,
@@ -187,7 +189,7 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       restart: service.restart,
       urlVar: `${envPrefix(name)}_URL`,
       image: `${spec.name}/${name}`,
-      env: Object.entries(service.env).map(([envName, value]) => ({ name: envName, value })),
+      env,
       upstreams,
       callers: callerNames,
       uses,
@@ -197,19 +199,11 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
       },
       health: service.health,
       autoscaling: { min: service.replicas, max: Math.max(service.replicas * 3, 3) },
-      environment: containerEnvironment(service, upstreams, uses),
+      environment: [...serviceEnvironment({ upstreams, uses, env }, { host: '0.0.0.0', port: service.port, reach: CLUSTER_REACH })].map(([envName, value]) => ({ name: envName, value, composeValue: value.replaceAll('$', '$$$$') })),
       probeScript: probeScript(service.port, service.health.liveness),
       startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.name)],
       localImage: `${spec.name}/${name}:dev`,
       publicIngress: pattern.traits.publicIngress || callerNames.length === 0,
-      npmDependencies: Object.entries({
-        ...SERVICE_DEPENDENCIES,
-        ...clientDependencies(uses),
-        ...(enqueues.length + consumes.length > 0 ? QUEUE_DEPENDENCIES : {}),
-        ...pattern.npmDependencies,
-      })
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([dependency, version]) => ({ name: dependency, version })),
       own: pattern.view?.(service, upstream) ?? {},
       enqueues: enqueues.map(({ queue }) => queueView(queue)),
       consumes: consumes.map(({ queue }) => queueView(queue)),
@@ -226,11 +220,11 @@ export function projectView(spec: Spec, options: { baseImage?: string } = {}): P
   return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}`, monitoring };
 }
 
-function toQueueView({ name, settings }: DeclaredQueue, holder: InfrastructureView): QueueView {
+function toQueueModel({ name, settings }: DeclaredQueue, holder: InfrastructureModel): QueueModel {
   return { name, infrastructure: holder.name, urlVar: holder.urlVar, localUrl: holder.kind.url({ host: '127.0.0.1', port: holder.port, project: '' }), ...settings };
 }
 
-function infrastructureView(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureView {
+function infrastructureModel(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureModel {
   const kind = findInfrastructure(name)!; // the schema admits registered kinds only
   const holdsQueues = Object.keys((declared.queues ?? {}) as object).length > 0;
   const urlVar = kind.urlVar;
@@ -258,21 +252,35 @@ function infrastructureView(spec: Spec, name: string, declared: Spec['infrastruc
   };
 }
 
-function clientDependencies(uses: InfrastructureView[]): Record<string, string> {
-  return Object.assign({}, ...uses.map((infra) => infra.kind.client?.npmDependencies ?? {})) as Record<string, string>;
+/** How a runtime reaches what a service uses: its upstreams' and servers' URLs. */
+export interface Reach {
+  upstream: (upstream: Upstream) => string;
+  server: (server: InfrastructureModel) => string;
 }
 
-function containerEnvironment(service: Service, upstreams: UpstreamView[], uses: InfrastructureView[]): ServiceView['environment'] {
+/**
+ * A service's environment, wherever it runs (the one place it is built): where it listens,
+ * its upstreams' and servers' URLs as its runtime reaches them, what the runtime adds (an
+ * OTLP endpoint), then the spec's `env`, which may override any URL. The schema keeps HOST
+ * and PORT out of `env`: ports, probes and Services are wired to them.
+ */
+export function serviceEnvironment(
+  service: Pick<ServiceModel, 'upstreams' | 'uses' | 'env'>,
+  at: { host: string; port: number; reach: Reach; runtime?: Record<string, string> },
+): Map<string, string> {
   const wired = new Map<string, string>([
-    ['HOST', '0.0.0.0'],
-    ['PORT', String(service.port)],
-    ...upstreams.map((up): [string, string] => [up.urlVar, up.clusterUrl]),
-    ...uses.map((infra): [string, string] => [infra.urlVar, infra.clusterUrl]),
+    ['HOST', at.host],
+    ['PORT', String(at.port)],
+    ...service.upstreams.map((up): [string, string] => [up.urlVar, at.reach.upstream(up)]),
+    ...service.uses.map((infra): [string, string] => [infra.urlVar, at.reach.server(infra)]),
+    ...Object.entries(at.runtime ?? {}),
   ]);
-  // the schema keeps HOST and PORT out of env: ports, probes and Services are wired to them
-  for (const [name, value] of Object.entries(service.env)) wired.set(name, value);
-  return [...wired].map(([name, value]) => ({ name, value, composeValue: value.replaceAll('$', '$$$$') }));
+  for (const { name, value } of service.env) wired.set(name, value);
+  return wired;
 }
+
+/** Inside compose and Kubernetes every name is its own host. */
+const CLUSTER_REACH: Reach = { upstream: (up) => up.clusterUrl, server: (infra) => infra.clusterUrl };
 
 function probeScript(port: number, path: string): string {
   return `fetch('http://127.0.0.1:'+(process.env.PORT||${port})+'${path}',{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
