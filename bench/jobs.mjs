@@ -4,39 +4,31 @@
 // kept when done), the consumer in a process of its own either way with the same
 // concurrency and a handler that does nothing; measured from the first add to the queue's
 // completed count (BullMQ's own) reaching the last. Usage: node bench/jobs.mjs [--quick]
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
-import { freePort, quick, scaffold, startDirect } from './lib.mjs';
+import { featureProject, freePort, medianRatio, quick, startDirect } from './lib.mjs';
 
 const JOBS = quick ? 3_000 : 10_000;
 const IN_FLIGHT = 256;
 const CONCURRENCY = 64;
 const ROUNDS = quick ? 1 : 3;
 
-const parent = mkdtempSync(path.join(tmpdir(), 'scaffold-bench-jobs-'));
 const children = [];
-try {
-  scaffold(['init', 'bench', '--yes'], parent);
-  const dir = path.join(parent, 'bench');
-  const [pubPort, workPort] = [await freePort(), await freePort()];
-  writeFileSync(
-    path.join(dir, 'scaffold.yaml'),
+const { dir, parent } = await featureProject(
+  ([pubPort, workPort]) =>
     `name: bench\nservices:\n  pub: { port: ${pubPort}, enqueues: [bench] }\n  work: { pattern: worker, port: ${workPort}, queue: bench }\n` +
-      `infrastructure:\n  redis:\n    queues:\n      bench: { concurrency: ${CONCURRENCY} }\n`,
-  );
-  scaffold(['generate'], dir);
+    `infrastructure:\n  redis:\n    queues:\n      bench: { concurrency: ${CONCURRENCY} }\n`,
   // a handler that does nothing, as the baseline's worker does
-  writeFileSync(
-    path.join(dir, 'services/work/src/payments.ts'),
-    "import type { ConsumeOptions } from './platform/jobs.js';\nexport function paymentHandler(..._unused: unknown[]): ConsumeOptions<unknown> {\n  return { handle: async () => {} };\n}\n",
-  );
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], { cwd: dir, stdio: 'ignore' });
-  execFileSync('npx', ['tsc', '--build', 'services/pub', 'services/work'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
-
+  (project) =>
+    writeFileSync(
+      path.join(project, 'services/work/src/payments.ts'),
+      "import type { ConsumeOptions } from './platform/jobs.js';\nexport function paymentHandler(..._unused: unknown[]): ConsumeOptions<unknown> {\n  return { handle: async () => {} };\n}\n",
+    ),
+);
+try {
   const redisPort = await freePort();
   const url = `redis://127.0.0.1:${redisPort}`;
   const server = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
@@ -85,17 +77,7 @@ try {
     return measure((i) => jobs.enqueue('bench', { orderId: 'x', amount: 1 }, { id: `g${run}-${i}` }), benchQueue);
   };
 
-  // warm up both, then alternate: the machine's weather falls on both sides
-  await raw();
-  await generated();
-  const ratios = [];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    const base = await raw();
-    const ours = await generated();
-    ratios.push(ours / base);
-    console.log(`round ${round + 1}: generated producer → worker ${Math.round(ours)} jobs/s, BullMQ alone ${Math.round(base)} jobs/s, ratio ${(ours / base).toFixed(2)}`);
-  }
-  const median = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+  const median = await medianRatio(raw, generated, { rounds: ROUNDS, unit: 'jobs/s', baseName: 'BullMQ alone', ourName: 'generated producer → worker' });
   console.log(`jobs: generated producer → worker vs BullMQ alone (${JOBS} jobs, ${IN_FLIGHT} adds in flight, worker concurrency ${CONCURRENCY}): median ratio ${median.toFixed(2)} (goal ≥ 0.8)`);
   await jobs.close();
   await Promise.all([rawQueue.close(), benchQueue.close()]);

@@ -191,10 +191,10 @@ async function publishTarget(options: SimulateLoadOptions): Promise<PublishTarge
  * up) measures requests alone.
  */
 async function jobsTarget(options: SimulateLoadOptions): Promise<JobsTarget | undefined> {
-  if (options.runtime?.name !== 'process' || !existsSync(path.join(options.projectDir, SPEC_FILE))) return undefined;
+  if (options.runtime?.name !== 'process' || !options.spec) return undefined;
   // a spec that does not load is for the commands that need it to say
-  const loaded = await loadSpec(options.projectDir).catch(() => undefined);
-  const queues = loaded ? [...declaredQueues(loaded.spec).values()] : [];
+  const spec = await options.spec().catch(() => undefined);
+  const queues = spec ? [...declaredQueues(spec).values()] : [];
   if (queues.length === 0) return undefined;
   const holder = queues[0]!.infrastructure;
   const server = (await options.runtime.status().catch(() => undefined))?.infrastructure.find((infra) => infra.kind === holder);
