@@ -226,6 +226,9 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     expect(peak).toBeGreaterThanOrEqual(150);
     expect(peak).toBeLessThanOrEqual(accepted);
     expect(jobs.series.at(-1)!.backlog).toBe(0);
+    console.log(
+      `orders with the workers paused 2 s: ${accepted} jobs, enqueued → processed p50 ${jobs.endToEnd.p50} ms, p99 ${jobs.endToEnd.p99} ms, max ${jobs.endToEnd.max} ms (the orders' own longest wait ${longestMs} ms); backlog peak ${peak}`,
+    );
 
     if (!haveChromium) return;
     const browser = await launchChromium();
