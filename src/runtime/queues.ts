@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { projectModel, type QueueModel } from '../model/project.js';
-import type { Spec } from '../spec/schema.js';
+import type { ProjectModel, QueueModel } from '../model/project.js';
 import type { SystemStatus } from './runtime.js';
 
 export interface QueueStatus {
@@ -64,8 +63,8 @@ export async function queueStatus(url: string, queues: QueueModel[]): Promise<Qu
 
 /** The system's status with its queues' (where their servers answer on this machine); a
  * server that does not answer (down, paused) gives its queues' names and the reason. */
-export async function withQueues(status: SystemStatus, spec: Spec): Promise<SystemStatus> {
-  const holders = projectModel(spec).infrastructure.filter((infra) => infra.queues.length > 0);
+export async function withQueues(status: SystemStatus, project: ProjectModel): Promise<SystemStatus> {
+  const holders = project.infrastructure.filter((infra) => infra.queues.length > 0);
   if (holders.length === 0) return status;
   const queues = await Promise.all(
     holders.map(async (holder) => {

@@ -166,4 +166,21 @@ describe('links in front of infrastructure (process runtime)', () => {
     const { infrastructure } = await status();
     expect(infrastructure[0]!.instance).toMatchObject({ healthy: true, restarts: 1 });
   });
+
+  it("logs a server's own lines as one instance across its restarts, and names what runs when asked for something else", async () => {
+    const logs = await scaffold(['logs', 'redis'], { cwd: project });
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    // redis-server's own start-up line, once per start: the kill above restarted it
+    const ready = logs.stdout.split('\n').filter((line) => /^redis \| .*Ready to accept connections/.test(line));
+    expect(ready.length).toBeGreaterThanOrEqual(2);
+    const unknown = await scaffold(['logs', 'memcached'], { cwd: project });
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr.trim()).toMatch(/^error: no service or server "memcached" is running \(running: .*\bredis\b.*\)$/);
+  });
+
+  it('--with-load on a server asks for a route when no generated one reaches it, in one line', async () => {
+    const load = await chaos('pause', 'redis', '--for', '1s', '--with-load');
+    expect(load.exitCode).toBe(2);
+    expect(load.stderr.trim()).toMatch(/^error: no generated route is known to reach redis: aim the load with --path \(and --method, --body\) at a route of (users or orders|orders or users) that uses it, or --target$/);
+  });
 });

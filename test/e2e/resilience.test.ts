@@ -19,9 +19,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TIMEOUT_MS = 300;
 const OPEN_FOR_MS = 2_000;
 const BUDGET = 0.1;
+const BULKHEAD = { maxConcurrent: 20, maxQueue: 20 };
 const RESILIENCE = {
   policies: {
-    timeouts: { fast: `${TIMEOUT_MS}ms` },
+    timeouts: { fast: `${TIMEOUT_MS}ms`, second: '1s' },
     retries: {
       none: { maxRetries: 0 },
       flaky: { maxRetries: 3, backoff: 'constant', initial: '10ms', budget: `${BUDGET * 100}%`, minRetriesPerSecond: 1, retryOn: [503] },
@@ -31,10 +32,13 @@ const RESILIENCE = {
       // the flaky proof counts retries: a breaker that opened would hide them
       never: { trip: 'consecutiveFailures >= 100000', openFor: '1s' },
     },
+    bulkheads: { small: BULKHEAD },
   },
   targets: {
     'orders -> users': { timeout: 'fast', retry: 'none', circuitBreaker: 'quick' },
-    'api-gateway -> users': { retry: 'flaky', circuitBreaker: 'never' },
+    // the bulkhead proof: a timeout shorter than its latency, so that every call left to
+    // wait costs a connection (aborted at the deadline, opened anew for the next call)
+    'api-gateway -> users': { timeout: 'second', retry: 'flaky', circuitBreaker: 'never', bulkhead: 'small' },
   },
 };
 
@@ -57,6 +61,13 @@ function sampleBreaker(orders: string) {
       return samples;
     },
   };
+}
+
+interface LoadSummary {
+  requests: number;
+  latency: { p99: number };
+  statusCodes: Record<string, number>;
+  errorsByKind: Record<string, number>;
 }
 
 /** users' own count of the requests it answered on /items (its /metrics). */
@@ -155,6 +166,44 @@ describe('resilience policies under chaos', () => {
     expect(Number(/^upstream_retries_total\{upstream="users"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
     expect(Number(/^upstream_retry_budget_exhausted_total\{upstream="users"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
     console.log(`flaky dependency: users received ${received} for ${firstTries} first tries (≈${((triesEstimate / firstTries - 1) * 100).toFixed(1)}% retries)`);
+  });
+
+  it('bulkhead: 2 s of latency on users leaves the p99 of the gateway\'s route to orders within 20% of its value without the fault', async () => {
+    // the same two loads with and without the fault: 150 req/s on the route to users (the
+    // one the fault slows), 50 req/s on the route to orders (the one measured)
+    const loads = async () => {
+      const toUsers = run('simulate', 'load', `${gateway}/users/items`, '--rate', '150', '-d', '10s', '-c', '50', '--timeout', '5s', '--json');
+      await sleep(1_000);
+      const toOrders = await run('simulate', 'load', `${gateway}/orders/items`, '--rate', '50', '-d', '8s', '-c', '10', '--timeout', '5s', '--json');
+      const summaries = [await toUsers, toOrders].map((load) => (JSON.parse(load.stdout) as { summary: LoadSummary }).summary);
+      return { users: summaries[0]!, orders: summaries[1]! };
+    };
+    const rejections = async () => {
+      const text = await (await fetch(`${gateway}/metrics`)).text();
+      const of = (upstream: string) => Number(new RegExp(`^upstream_bulkhead_rejections_total\\{upstream="${upstream}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { users: of('users'), orders: of('orders') };
+    };
+    const steady = await loads();
+    const fault = await run('chaos', 'latency', 'users', '--from', 'api-gateway', '--ms', '2000', '--for', '30s', '--json');
+    expect(fault.exitCode, fault.stderr).toBe(0);
+    const rejectedBefore = await rejections();
+    let slowed: Awaited<ReturnType<typeof loads>>;
+    try {
+      slowed = await loads();
+    } finally {
+      await run('chaos', 'clear', (JSON.parse(fault.stdout) as { id: string }).id);
+    }
+    const rejected = await rejections();
+
+    // the fault was felt on the route to users: its bulkhead filled and refused the rest
+    expect(rejected.users - rejectedBefore.users).toBeGreaterThan(0);
+    expect(slowed.users.statusCodes['200'] ?? 0, JSON.stringify(slowed.users.statusCodes)).toBe(0);
+    // and not on the route to orders: its bulkhead refused nothing, every request was
+    // answered, and its p99 stayed within 20% (a bulkhead shared by both routes fails here)
+    expect(rejected.orders).toBe(0);
+    expect(slowed.orders.statusCodes, JSON.stringify(slowed.orders.errorsByKind)).toEqual({ '200': slowed.orders.requests });
+    expect(slowed.orders.latency.p99, `steady ${steady.orders.latency.p99} ms`).toBeLessThanOrEqual(1.2 * steady.orders.latency.p99);
+    console.log(`bulkhead: p99 of the route to orders ${Math.round(slowed.orders.latency.p99)} ms under latency on users, ${Math.round(steady.orders.latency.p99)} ms without; ${rejected.users - rejectedBefore.users} calls to users refused`);
   });
 
   it('dependency down: every call answered within the timeout, and recovery measured once users is back', async () => {

@@ -28,4 +28,25 @@ describe('where --with-load sends traffic when told nothing', () => {
     expect(() => loadTowards(spec(), 'payments')).toThrow(/no service "payments" in scaffold.yaml \(services: users, orders, api-gateway\)/);
     expect(() => loadTowards(spec(), 'users', 'nobody')).toThrow(expect.objectContaining({ exitCode: 2 }));
   });
+
+  describe('for a fault on an infrastructure server', () => {
+    // the classic system with a queue Redis: orders enqueues payments, a worker consumes them,
+    // and postgres, which no generated route reaches
+    const text = classic
+      .replace('    dependsOn: [users]\n', '    dependsOn: [users]\n    enqueues: [payments]\n    uses: [postgres]\n')
+      .concat('  payments:\n    pattern: worker\n    port: 3004\n    queue: payments\ninfrastructure:\n  redis:\n    queues:\n      payments: {}\n  postgres: {}\n');
+    const queued = () => parseSpec(text, 'scaffold.yaml').spec;
+    const order = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 100 }) };
+
+    it("through the gateway to a producer's POST /orders, which stores the order and enqueues it", () => {
+      expect(loadTowards(queued(), 'redis')).toEqual({ service: 'api-gateway', path: '/orders/orders', ...order });
+      expect(loadTowards(queued(), 'redis', 'orders')).toEqual({ service: 'api-gateway', path: '/orders/orders', ...order });
+    });
+
+    it('refuses a --from that does not use the server, and a server no generated route reaches, each naming what to do', () => {
+      expect(() => loadTowards(queued(), 'redis', 'users')).toThrow(/"users" does not use redis \(its clients: orders, payments\)/);
+      expect(() => loadTowards(queued(), 'redis', 'payments')).toThrow(/no generated route is known to reach redis: aim the load with --path .* of payments/);
+      expect(() => loadTowards(queued(), 'postgres')).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/reach postgres: .* of orders that uses it/) }));
+    });
+  });
 });

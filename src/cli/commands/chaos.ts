@@ -110,17 +110,23 @@ export function registerChaos(program: Command): void {
     if (measured && !measured.load.passed) process.exitCode = 1;
   });
 
-  chaos
-    .command('pause')
-    .description('freeze a service (SIGSTOP) and thaw it (SIGCONT) when the time is up')
-    .argument('<service>')
-    .option('--instance <id>', 'one instance (default: all)')
-    .option('--for <time>', 'how long', duration, duration(DEFAULT_FOR))
-    .action(async (service: string, options: { instance?: string; for: number }, command: Command) => {
-      const { cli, runtime } = await runtimeFor(command);
-      const paused = await runtime.pause(service, { instance: options.instance, durationMs: options.for });
-      cli.output.data(paused, `paused ${paused.map((i) => i.id).join(', ')} for ${options.for / 1000} s`);
-    });
+  withLoadOptions(
+    chaos
+      .command('pause')
+      .description('freeze a service or server (SIGSTOP) and thaw it (SIGCONT) when the time is up')
+      .argument('<service>')
+      .option('--instance <id>', 'one instance (default: all)')
+      .option('--for <time>', 'how long', duration, duration(DEFAULT_FOR)),
+  ).action(async (service: string, options: WithLoadFlags & { instance?: string; for: number }, command: Command) => {
+    const context = await runtimeFor(command);
+    const { cli, runtime } = context;
+    const pause = () => runtime.pause(service, { instance: options.instance, durationMs: options.for });
+    const { acted, measured } = await maybeUnderLoad(context, command, options, options.for, pause, { service });
+    const paused = acted as Awaited<ReturnType<typeof pause>>;
+    const line = `paused ${paused.map((i) => i.id).join(', ')} for ${options.for / 1000} s`;
+    cli.output.data(measured ? { paused, underLoad: measured } : paused, measured ? `${line}\n${formatUnderLoad(measured)}` : line);
+    if (measured && !measured.load.passed) process.exitCode = 1;
+  });
 
   const fault = (name: string, description: string, configure: (command: Command) => Command, build: (options: Record<string, unknown>) => Fault) => {
     withLoadOptions(

@@ -82,7 +82,7 @@ export function registerRun(program: Command): void {
       const loaded = await model().catch(() => undefined);
       // and the job queues, from the queues' Redis
       const { withQueues } = await import('../../runtime/queues.js');
-      const status = loaded ? await withQueues(await withServerState(running, loaded.spec), loaded.spec) : running;
+      const status = loaded ? await withQueues(await withServerState(running, loaded.spec), loaded.project) : running;
       cli.output.data(status, formatStatus(status));
     });
 

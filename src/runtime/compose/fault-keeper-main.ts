@@ -28,8 +28,11 @@ const DRAIN_MS = 1000;
 
 const config = JSON.parse(process.argv[2]!) as KeeperConfig;
 
-/** Runs a command, returning whether it worked; undo steps go on past a failure. */
+/** Runs a command, returning whether it worked; undo steps go on past a failure. The
+ * keeper outlives the CLI that started it, so its commands are shown in its own log (the
+ * CLI's --verbose cannot show them). */
 function run(file: string, args: string[]): boolean {
+  console.log(`$ ${[file, ...args].join(' ')}`);
   try {
     execFileSync(file, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     return true;

@@ -126,11 +126,15 @@ export class ProcessRuntime implements Runtime {
       return;
     }
     if (service === undefined) throw new UserError('name a service, or give --trace or --request to search every service');
-    const { services } = await this.status();
-    const found = services.find((s) => s.name === service);
-    if (!found) throw new UserError(`no service "${service}" is running (services: ${services.map((s) => s.name).join(', ')})`);
+    const { services, infrastructure } = await this.status();
+    // a server (redis, nats…) logs as one instance named after it, across its restarts
+    const servers = infrastructure.filter((server) => server.kind === service);
+    const instances = services.find((s) => s.name === service)?.instances ?? (servers.length > 0 ? servers.map((server) => server.instance) : undefined);
+    if (!instances) {
+      throw new UserError(`no service or server "${service}" is running (running: ${[...services.map((s) => s.name), ...infrastructure.map((server) => server.kind)].join(', ')})`);
+    }
     const logFile = (id: string): LogFile => ({ id, file: instanceLog(this.#paths, id), offset: 0 });
-    const followed = new Map(found.instances.map((instance) => [instance.id, logFile(instance.id)]));
+    const followed = new Map(instances.map((instance) => [instance.id, logFile(instance.id)]));
     // what is there already, merged by time across the instances
     const written = await Promise.all([...followed.values()].map(async (entry) => ({ id: entry.id, lines: await newLines(entry) })));
     yield* mergeByTime(written);

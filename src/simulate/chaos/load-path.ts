@@ -2,6 +2,8 @@ import { UserError } from '../../errors.js';
 import { own } from '../../own.js';
 import { patternOf } from '../../patterns/index.js';
 import type { Service, Spec } from '../../spec/schema.js';
+import { declaredQueues, infrastructureUsedBy } from '../../spec/queues.js';
+import { startOrder } from '../../spec/graph.js';
 
 /** The service (a gateway) and the prefix that reaches `service` through it, if any. */
 export function routeTo(spec: Spec, service: string): { gateway: string; prefix: string } | undefined {
@@ -24,7 +26,8 @@ function prefixTo(through: Service, service: string): string | undefined {
  * or for a fault on one link, the caller's GET /upstreams, which calls each dependency over
  * its link (a gateway calls through its route instead).
  */
-export function loadTowards(spec: Spec, service: string, from?: string): { service: string; path: string } {
+export function loadTowards(spec: Spec, service: string, from?: string): LoadPath {
+  if (own(spec.infrastructure, service)) return loadTowardsServer(spec, service, from);
   for (const name of [service, from]) {
     if (name !== undefined && !own(spec.services, name)) {
       throw new UserError(`no service "${name}" in scaffold.yaml (services: ${Object.keys(spec.services).join(', ')})`);
@@ -36,4 +39,35 @@ export function loadTowards(spec: Spec, service: string, from?: string): { servi
   const [name, path] = from === undefined ? [service, liveness] : [from, '/upstreams'];
   const route = routeTo(spec, name);
   return route ? { service: route.gateway, path: `${route.prefix}${path}` } : { service: name, path };
+}
+
+/** Where a load goes: a service (its front port, or a gateway's route) and a request. */
+export interface LoadPath {
+  service: string;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * A fault on an infrastructure server shows in the requests of a service that uses it, on a
+ * route that reaches it: the one such route every project has generated is a producer's
+ * `POST /orders`, which stores the order and enqueues its payment (through a gateway's
+ * route when one leads there). A server with no such client (a NATS broker, a database)
+ * has no route known to reach it: the user names one.
+ */
+function loadTowardsServer(spec: Spec, server: string, from?: string): LoadPath {
+  const clients = startOrder(spec).filter((name) => infrastructureUsedBy(spec, spec.services[name]!).includes(server));
+  if (from !== undefined && !clients.includes(from)) {
+    throw new UserError(`"${from}" does not use ${server} (its clients: ${clients.join(', ') || 'none'})`);
+  }
+  const queues = declaredQueues(spec);
+  const producer = (from === undefined ? clients : [from]).find((name) => spec.services[name]!.enqueues.some((queue) => queues.get(queue)?.infrastructure === server));
+  if (producer === undefined) {
+    throw new UserError(`no generated route is known to reach ${server}: aim the load with --path (and --method, --body) at a route of ${from ?? (clients.join(' or ') || 'a service')} that uses it, or --target`);
+  }
+  const route = routeTo(spec, producer);
+  const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 100 }) };
+  return route ? { service: route.gateway, path: `${route.prefix}/orders`, ...request } : { service: producer, path: '/orders', ...request };
 }

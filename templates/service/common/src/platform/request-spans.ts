@@ -30,10 +30,15 @@ export function registerRequestSpans(app: FastifyInstance, config: Pick<Config, 
   const tracer = trace.getTracer('fastify-routes');
   const quiet = new Set([config.health.liveness, config.health.readiness, ...quietPaths]);
 
+  // declared, so that every request object has the same shape (one added later makes
+  // Fastify's request handling polymorphic)
+  app.decorateRequest('span', undefined);
+
   const start = (request: FastifyRequest, reply: FastifyReply): Span | undefined => {
     const route = request.routeOptions.url;
-    if (route !== undefined && quiet.has(route) && request.headers.traceparent === undefined) return undefined;
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const { traceparent, baggage } = request.headers;
+    if (route !== undefined && quiet.has(route) && traceparent === undefined) return undefined;
+    const parent = traceparent === undefined && baggage === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
     const span = tracer.startSpan(
       route === undefined ? request.method : `${request.method} ${route}`,
       {

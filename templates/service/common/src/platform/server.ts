@@ -39,8 +39,20 @@ class ResponseFinished extends LogController {
     const ids = this.endSpan?.(request, reply);
     // a connection the client closed as the answer ended has no socket any more
     const { remoteAddress, remotePort } = request.socket ?? {};
-    const line = { ...ids, method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime, remoteAddress, remotePort };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    // one literal, the same keys every time (pino leaves the undefined ones out): a spread
+    // of the ids into it cost more than the rest of the line (cpu profile, tracing on)
+    const line = {
+      trace_id: ids?.trace_id,
+      span_id: ids?.span_id,
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTime: reply.elapsedTime,
+      remoteAddress,
+      remotePort,
+      err: error ?? undefined,
+    };
+    if (error) reply.log.error(line, 'request errored');
     else reply.log.info(line, 'request completed');
   }
 }
