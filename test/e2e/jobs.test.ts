@@ -202,9 +202,11 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
   it('a load on POST /orders with every payments worker paused 2 s: enqueued → processed latency and backlog per second, in the JSON and the report; every order paid once', async () => {
     const before = await ledger();
     const report = path.join(parent, 'orders-report.html');
-    const load = placeOrders(100, 7, ['--report', report]);
+    // 9 s: a chaos command takes a second or more to start on a loaded machine, and the
+    // pause must fall well inside the load
+    const load = placeOrders(100, 9, ['--report', report]);
     // at a random moment while orders arrive: no worker takes a job for 2 s
-    await new Promise((resolve) => setTimeout(resolve, 1000 + Math.random() * 1500));
+    await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
     const pause = await scaffold(['chaos', 'pause', 'payments', '--for', '2s', '--json'], { cwd: project });
     expect(pause.exitCode, pause.stderr).toBe(0);
     const run = await load;
