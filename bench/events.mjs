@@ -4,37 +4,32 @@
 // publishes in flight, the subscriber in a process of its own either way, acknowledging
 // each event; measured from the first publish to the group's acknowledgement floor
 // reaching the last (JetStream's own count). Usage: node bench/events.mjs [--quick]
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { freePort, quick, scaffold, startDirect } from './lib.mjs';
+import { featureProject, freePort, medianRatio, quick, startDirect } from './lib.mjs';
 
 const EVENTS = quick ? 5_000 : 20_000;
 const IN_FLIGHT = 256;
 const CONCURRENCY = 64;
 const ROUNDS = quick ? 1 : 3;
 
-const parent = mkdtempSync(path.join(tmpdir(), 'scaffold-bench-events-'));
 const children = [];
-try {
-  scaffold(['init', 'bench', '--yes'], parent);
-  const dir = path.join(parent, 'bench');
-  const [pubPort, subPort] = [await freePort(), await freePort()];
-  writeFileSync(
-    path.join(dir, 'scaffold.yaml'),
+const { dir, parent } = await featureProject(
+  ([pubPort, subPort]) =>
     `name: bench\nservices:\n  pub: { port: ${pubPort}, publishes: [bench] }\n  sub: { port: ${subPort}, subscribes: [{ topic: bench, concurrency: ${CONCURRENCY} }] }\n` +
-      'infrastructure:\n  nats:\n    topics:\n      bench: {}\n',
-  );
-  scaffold(['generate'], dir);
+    'infrastructure:\n  nats:\n    topics:\n      bench: {}\n',
   // a handler that does nothing, as the baseline's consumer does
-  writeFileSync(path.join(dir, 'services/sub/src/events.ts'), "import type { Handlers } from './generated/nats.js';\nexport interface Payloads { bench: Record<string, unknown> }\nexport const handlers: Handlers = { bench: async () => {} };\n");
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], { cwd: dir, stdio: 'ignore' });
-  execFileSync('npx', ['tsc', '--build', 'services/pub', 'services/sub'], { cwd: dir, stdio: 'ignore' });
-
+  (project) =>
+    writeFileSync(
+      path.join(project, 'services/sub/src/events.ts'),
+      "import type { Handlers } from './generated/nats.js';\nexport interface Payloads { bench: Record<string, unknown> }\nexport const handlers: Handlers = { bench: async () => {} };\n",
+    ),
+);
+try {
   const natsPort = await freePort();
   const url = `nats://127.0.0.1:${natsPort}`;
   const server = spawn('nats-server', ['-js', '-p', String(natsPort), '-a', '127.0.0.1', '--store_dir', path.join(parent, 'js')], { stdio: 'ignore' });
@@ -93,17 +88,7 @@ try {
   await events.start();
   const generated = () => measure(async () => (await events.publish('bench', { id: 'x', at: new Date().toISOString() })).sequence, 'bench', 'sub');
 
-  // warm up both, then alternate: the machine's weather falls on both sides
-  await raw();
-  await generated();
-  const ratios = [];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    const base = await raw();
-    const ours = await generated();
-    ratios.push(ours / base);
-    console.log(`round ${round + 1}: generated publisher → subscriber ${Math.round(ours)} events/s, nats client alone ${Math.round(base)} events/s, ratio ${(ours / base).toFixed(2)}`);
-  }
-  const median = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+  const median = await medianRatio(raw, generated, { rounds: ROUNDS, unit: 'events/s', baseName: 'nats client alone', ourName: 'generated publisher → subscriber' });
   console.log(`events: generated publisher → subscriber vs the nats client alone (${EVENTS} events, ${IN_FLIGHT} publishes in flight, consumer concurrency ${CONCURRENCY}): median ratio ${median.toFixed(2)} (goal ≥ 0.8)`);
   await events.close();
   await connection.close();

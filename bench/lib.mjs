@@ -266,3 +266,38 @@ export function saveResults() {
 function round(value, digits) {
   return Math.round(value * 10 ** digits) / 10 ** digits;
 }
+
+/**
+ * A project of its own for a benchmark of one feature: `scaffold init` in a temp folder,
+ * the spec `specOf(ports)` writes (two free ports), `generate`, `edit(dir)` (a handler that
+ * does nothing, say), install and build. Returns the project and its parent, to remove.
+ */
+export async function featureProject(specOf, edit = () => {}) {
+  const parent = mkdtempSync(path.join(tmpdir(), 'scaffold-bench-feature-'));
+  scaffold(['init', 'bench', '--yes'], parent);
+  const dir = path.join(parent, 'bench');
+  writeFileSync(path.join(dir, 'scaffold.yaml'), specOf([await freePort(), await freePort()]));
+  scaffold(['generate'], dir);
+  edit(dir);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], { cwd: dir, stdio: 'ignore' });
+  const services = readdirSync(path.join(dir, 'services')).map((name) => `services/${name}`);
+  execFileSync('npx', ['tsc', '--build', ...services], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  return { dir, parent };
+}
+
+/**
+ * Warms both sides up once, then alternates them `rounds` times (the machine's weather
+ * falls on both), printing each round's rates; returns the median of ours / base.
+ */
+export async function medianRatio(base, ours, { rounds, unit, baseName, ourName }) {
+  await base();
+  await ours();
+  const ratios = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const theirs = await base();
+    const mine = await ours();
+    ratios.push(mine / theirs);
+    console.log(`round ${round + 1}: ${ourName} ${Math.round(mine)} ${unit}, ${baseName} ${Math.round(theirs)} ${unit}, ratio ${(mine / theirs).toFixed(2)}`);
+  }
+  return ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+}

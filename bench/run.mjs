@@ -10,7 +10,7 @@ const started = performance.now();
 const project = await makeBenchProject();
 console.log(`sample project: generated, installed and built in ${Math.round((performance.now() - started) / 1000)} s`);
 try {
-  for (const bench of ['cli.mjs', 'services.mjs', 'upstream-client.mjs', 'process-runtime.mjs', 'load-engine.mjs', 'events.mjs']) {
+  for (const bench of ['cli.mjs', 'services.mjs', 'upstream-client.mjs', 'process-runtime.mjs', 'load-engine.mjs', 'events.mjs', 'jobs.mjs']) {
     execFileSync(process.execPath, [fileURLToPath(new URL(bench, import.meta.url)), ...process.argv.slice(2)], {
       stdio: 'inherit',
       env: { ...process.env, SCAFFOLD_BENCH_PROJECT: project },

@@ -1,9 +1,19 @@
 import chalk from 'chalk';
 import { allPatterns } from '../patterns/index.js';
-import type { LoadResult } from '../simulate/load/result.js';
+import type { LatencySummary, LoadResult, ProcessedSecond } from '../simulate/load/result.js';
 import type { Journal, ProbeResult } from '../simulate/chaos/experiment.js';
 import type { UnderLoadResult } from '../simulate/chaos/under-load.js';
 import type { Delta } from '../simulate/report/compare.js';
+
+/** A load's asynchronous work end to end (events, jobs): latency and the peak backlog. */
+function processedLines(measured: { endToEnd: LatencySummary; series: ProcessedSecond[]; unprocessed: number }, what: string, left: string): string[] {
+  const e2e = measured.endToEnd;
+  const peak = Math.max(0, ...measured.series.map((second) => second.backlog));
+  return [
+    `end to end   ${what}, ms p50 ${e2e.p50}  p99 ${e2e.p99}  max ${e2e.max}`,
+    `backlog      peak ${peak}${measured.unprocessed > 0 ? chalk.yellow(`, ${measured.unprocessed} ${left} when the run ended`) : ''}`,
+  ];
+}
 
 export function formatLoadResult(result: LoadResult & { file?: string }): string {
   const { summary } = result;
@@ -19,12 +29,12 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
   if (summary.dropped) lines.push(`dropped      ${summary.dropped} (due while all --max-connections were busy: the target could not take the rate)`);
   if (result.events) {
     const { events } = result;
-    const e2e = events.endToEnd;
-    const peak = Math.max(0, ...events.series.map((second) => second.backlog));
-    lines.push(
-      `end to end   published → processed by ${events.groups.join(', ') || 'no group'}: ${events.processed} events, ms p50 ${e2e.p50}  p99 ${e2e.p99}  max ${e2e.max}`,
-      `backlog      peak ${peak}${events.unprocessed > 0 ? chalk.yellow(`, ${events.unprocessed} stored events not processed when the run ended`) : ''}`,
-    );
+    lines.push(...processedLines(events, `published → processed by ${events.groups.join(', ') || 'no group'}: ${events.processed} events`, 'stored events not processed'));
+  }
+  if (result.jobs) {
+    const { jobs } = result;
+    const failed = jobs.failed > 0 ? `, ${jobs.failed} failed for good` : '';
+    lines.push(...processedLines(jobs, `enqueued → processed on ${jobs.queues.join(', ')}: ${jobs.processed} jobs${failed}`, 'jobs enqueued and not finished'));
   }
   const hint = hintFor(summary.statusCodes, summary.requests);
   if (hint) lines.push(chalk.yellow(`hint         ${hint}`));

@@ -94,12 +94,13 @@
   if (base && data.baseline.open) failed.push(dropped(base, 'dropped (baseline)', COLORS.baseline, [2, 3]));
   chart('errors', xs, failed, 'second', null, faults);
 
-  // a publish load's events, end to end: what the groups made of the rate
-  if (data.run && data.run.events) {
-    var events = data.run.events.series;
-    var ex = seconds(events.length);
-    chart('events-latency', ex, [{ label: 'p99', color: COLORS.p99, values: bySecond(events, function (s) { return s.p99; }) }], 'second', null, faults);
-    chart('backlog', ex, [{ label: 'backlog', color: COLORS.run, values: bySecond(events, function (s) { return s.backlog; }) }], 'second', null, faults);
+  // a publish load's events, or the jobs a load enqueued, end to end: what the consumers
+  // made of the rate
+  if (data.run && data.run.processed) {
+    var processed = data.run.processed.series;
+    var ex = seconds(processed.length);
+    chart(data.run.processed.kind + '-latency', ex, [{ label: 'p99', color: COLORS.p99, values: bySecond(processed, function (s) { return s.p99; }) }], 'second', null, faults);
+    chart('backlog', ex, [{ label: 'backlog', color: COLORS.run, values: bySecond(processed, function (s) { return s.backlog; }) }], 'second', null, faults);
   }
 
   // x in "nines" (90% → 1, 99% → 2, 99.9% → 3), so the tail gets the room it deserves

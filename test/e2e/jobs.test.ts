@@ -1,10 +1,11 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../src/simulate/load/result.js';
 import type { QueueStatus } from '../../src/runtime/queues.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
+import { chartRecordingPage, chartsOf, haveChromium, launchChromium, openReport } from '../support/chromium.js';
 import { REPO, scaffold } from '../support/cli.js';
 import { waitUntil } from '../support/services.js';
 
@@ -34,15 +35,19 @@ infrastructure:
         stalledIntervalMs: ${STALLED_INTERVAL_MS}
 `;
 
-/** Counts orders by status, and the longest any took from creation to its final state,
- * inside Redis, read by the test straight from the server. */
+/** Counts the orders created since ARGV[1] (ms; all without it) by status, and the longest
+ * any took from creation to its final state, inside Redis, read by the test straight from
+ * the server. */
 const ORDERS_SCRIPT = `
 local counts = { processing = 0, paid = 0, failed = 0 }
 local longest = 0
+local since = tonumber(ARGV[1] or '0')
 for _, key in ipairs(redis.call('KEYS', 'order:*')) do
   local status, created, updated = unpack(redis.call('HMGET', key, 'status', 'createdAt', 'updatedAt'))
-  counts[status] = (counts[status] or 0) + 1
-  if status ~= 'processing' then longest = math.max(longest, tonumber(updated) - tonumber(created)) end
+  if tonumber(created) >= since then
+    counts[status] = (counts[status] or 0) + 1
+    if status ~= 'processing' then longest = math.max(longest, tonumber(updated) - tonumber(created)) end
+  end
 end
 return { counts.processing, counts.paid, counts.failed, longest }`;
 
@@ -61,6 +66,33 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
   const redis = async (...args: string[]) => (await execa('redis-cli', ['-u', redisUrl, ...args])).stdout.trim();
   const status = async () => JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
   const payments = async () => (await status()).queues!.find((queue) => queue.name === 'payments') as QueueStatus;
+
+  /** Where the charge ledger is now, to judge what a step adds to it. */
+  const ledger = async () => ({ at: Date.now(), charged: Number(await redis('LLEN', 'ledger:charges')) });
+  const placeOrders = (rate: number, seconds: number, extra: string[] = []) =>
+    scaffold(['simulate', 'load', `${ordersUrl}/orders`, '--method', 'POST', '--header', 'content-type: application/json', '--body', '{"amount":2}', '--rate', String(rate), '-d', `${seconds}s`, '--json', ...extra], { cwd: project });
+  /**
+   * Waits until the orders placed since `before` settle: every one a client was answered
+   * 202 for is paid, and every order paid was charged exactly once. An order whose POST
+   * failed (created before its enqueue failed, in an outage) may stay processing. Returns
+   * the longest wait (ms) of those orders.
+   */
+  const expectPaidOnce = async (before: { at: number; charged: number }, load: LoadResult): Promise<number> => {
+    const accepted = load.summary.statusCodes['202'] ?? 0;
+    const unanswered = load.summary.requests - accepted;
+    let counts: number[] = [];
+    await waitUntil(async () => {
+      counts = (await redis('EVAL', ORDERS_SCRIPT, '0', String(before.at))).split('\n').map(Number);
+      return counts[0]! <= unanswered && counts[1]! >= accepted;
+    }, 30_000).catch(() => undefined);
+    const [processing, paid, , longestMs] = counts as [number, number, number, number];
+    expect(processing, 'orders still processing').toBeLessThanOrEqual(unanswered);
+    expect(paid).toBeGreaterThanOrEqual(accepted);
+    const charges = (await redis('LRANGE', 'ledger:charges', String(before.charged), '-1')).split('\n');
+    expect(new Set(charges.map((entry) => entry.split(':')[0])).size).toBe(charges.length);
+    expect(charges.length).toBe(paid);
+    return longestMs;
+  };
 
   beforeAll(async () => {
     rmSync(parent, { recursive: true, force: true });
@@ -157,28 +189,108 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
   }, 90_000);
 
   it("the queue's Redis SIGKILLed under orders: restarted from its append-only file, every order answered 202 is paid, once", async () => {
-    const chargedBefore = Number(await redis('LLEN', 'ledger:charges'));
-    const paidBefore = Number((await redis('EVAL', ORDERS_SCRIPT, '0')).split('\n')[1]);
-    const load = scaffold(
-      ['simulate', 'load', `${ordersUrl}/orders`, '--method', 'POST', '--header', 'content-type: application/json', '--body', '{"amount":3}', '--rate', '100', '-d', '8s', '--json'],
-      { cwd: project },
-    );
+    const before = await ledger();
+    const load = placeOrders(100, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000 + Math.random() * 3000));
     const kill = await scaffold(['chaos', 'kill-service', 'redis', '--json'], { cwd: project });
     expect(kill.exitCode, kill.stderr).toBe(0);
     const result = JSON.parse((await load).stdout) as LoadResult;
-    const accepted = result.summary.statusCodes['202'] ?? 0;
-    expect(accepted).toBeGreaterThan(300);
-    let counts: number[] = [];
-    await waitUntil(async () => {
-      counts = (await redis('EVAL', ORDERS_SCRIPT, '0')).split('\n').map(Number);
-      return counts[0] === 0 && counts[1]! - paidBefore >= accepted;
-    }, 30_000).catch(() => undefined);
-    // every order a client was told about is paid; an order whose POST failed during the
-    // outage may exist too (created before the enqueue failed): it stays processing or is paid
-    expect(counts[1]! - paidBefore).toBeGreaterThanOrEqual(accepted);
-    const charges = (await redis('LRANGE', 'ledger:charges', String(chargedBefore), '-1')).split('\n');
-    expect(new Set(charges.map((entry) => entry.split(':')[0])).size).toBe(charges.length);
-    expect(charges.length).toBeGreaterThanOrEqual(accepted);
+    expect(result.summary.statusCodes['202'] ?? 0).toBeGreaterThan(300);
+    await expectPaidOnce(before, result);
   }, 90_000);
+
+  it('a load on POST /orders with every payments worker paused 2 s: enqueued → processed latency and backlog per second, in the JSON and the report; every order paid once', async () => {
+    const before = await ledger();
+    const report = path.join(parent, 'orders-report.html');
+    // 9 s: a chaos command takes a second or more to start on a loaded machine, and the
+    // pause must fall well inside the load
+    const load = placeOrders(100, 9, ['--report', report]);
+    // at a random moment while orders arrive: no worker takes a job for 2 s
+    await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
+    const pause = await scaffold(['chaos', 'pause', 'payments', '--for', '2s', '--json'], { cwd: project });
+    expect(pause.exitCode, pause.stderr).toBe(0);
+    const run = await load;
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as LoadResult;
+    const accepted = result.summary.statusCodes['202'] ?? 0;
+    expect(accepted).toBe(result.summary.requests);
+    const longestMs = await expectPaidOnce(before, result);
+
+    // every job the load enqueued, measured; against the orders' own times in Redis
+    const jobs = result.jobs!;
+    expect(jobs).toMatchObject({ queues: ['payments'], processed: accepted, failed: 0, unprocessed: 0 });
+    expect(jobs.series.reduce((total, second) => total + second.processed, 0)).toBe(accepted);
+    // the pause shows: some job waited it out, and 2 s of orders piled up (100/s, with room for a loaded machine)
+    expect(jobs.endToEnd.max).toBeGreaterThanOrEqual(1500);
+    expect(Math.abs(jobs.endToEnd.max - longestMs)).toBeLessThan(500);
+    expect(jobs.endToEnd.p50).toBeGreaterThanOrEqual(100); // PAYMENT_WORK_MS
+    const peak = Math.max(...jobs.series.map((second) => second.backlog));
+    expect(peak).toBeGreaterThanOrEqual(150);
+    expect(peak).toBeLessThanOrEqual(accepted);
+    expect(jobs.series.at(-1)!.backlog).toBe(0);
+    console.log(
+      `orders with the workers paused 2 s: ${accepted} jobs, enqueued → processed p50 ${jobs.endToEnd.p50} ms, p99 ${jobs.endToEnd.p99} ms, max ${jobs.endToEnd.max} ms (the orders' own longest wait ${longestMs} ms); backlog peak ${peak}`,
+    );
+
+    if (!haveChromium) return;
+    const browser = await launchChromium();
+    try {
+      const { page, problems } = await openReport(browser, report, await chartRecordingPage(browser));
+      await page.waitForFunction(() => document.querySelectorAll('.uplot canvas').length === 6);
+      const charts = await chartsOf(page);
+      expect(charts.get('jobs-latency')!.slice(1)).toEqual([jobs.series.map((second) => second.p99)]);
+      expect(charts.get('backlog')!.slice(1)).toEqual([jobs.series.map((second) => second.backlog)]);
+      expect(await page.locator('#end-to-end').innerText()).toMatch(new RegExp(`enqueued → processed p99\\s*${jobs.endToEnd.p99} ms`));
+      expect(problems).toEqual([]);
+      await page.screenshot({ path: path.join(REPO, 'test/.artifacts', 'jobs-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect(readFileSync(report, 'utf8')).toContain('Jobs: backlog (waiting, running or retrying)');
+  }, 90_000);
+
+  it("one payments worker paused 3 s, then the queue's Redis paused 2 s, under POST /orders: every order answered 202 is paid once after the pauses", async () => {
+    const before = await ledger();
+    // 10 s: a chaos command takes a second or two to start on a loaded machine, and the
+    // Redis pause must fall inside the load
+    const load = placeOrders(100, 10);
+    const at = (ms: number) => new Promise((resolve) => setTimeout(resolve, before.at + ms - Date.now()));
+    // the worker's jobs under way stall (its locks run out: 1 s) and the other takes them
+    // up; thawed, it finishes them too, and the idempotency key keeps the charge single
+    await at(500 + Math.random() * 1000);
+    const victim = (await status()).services.find((s) => s.name === 'payments')!.instances[Math.round(Math.random())]!;
+    const worker = await scaffold(['chaos', 'pause', 'payments', '--instance', victim.id, '--for', '3s', '--json'], { cwd: project });
+    expect(worker.exitCode, worker.stderr).toBe(0);
+    await at(4500 + Math.random() * 1000);
+    const redisPause = await scaffold(['chaos', 'pause', 'redis', '--for', '2s', '--json'], { cwd: project });
+    expect(redisPause.exitCode, redisPause.stderr).toBe(0);
+    const result = JSON.parse((await load).stdout) as LoadResult;
+    // the orders' POSTs wait out the Redis pause: every one is answered 202
+    expect(result.summary.statusCodes['202']).toBe(result.summary.requests);
+    const longestMs = await expectPaidOnce(before, result);
+    // orders placed as the Redis pause began waited it out
+    expect(longestMs).toBeGreaterThanOrEqual(1500);
+  }, 90_000);
+
+  it("one POST /orders is one trace: the worker's span is a child of the request's, and its log lines carry the request id", async () => {
+    const placed = await fetch(`${ordersUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":11}' });
+    expect(placed.status).toBe(202);
+    const requestId = placed.headers.get('x-request-id')!;
+    const { id } = (await placed.json()) as { id: string };
+    await waitUntil(async () => (await redis('HGET', `order:${id}`, 'status')) === 'paid', 10_000);
+    type Row = { span: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: string; service: string } };
+    let rows: Row[] = [];
+    await waitUntil(async () => {
+      const found = JSON.parse((await scaffold(['traces', '--request', requestId, '--json'], { cwd: project })).stdout) as { traceId: string }[];
+      if (found.length !== 1) return false;
+      rows = (JSON.parse((await scaffold(['traces', found[0]!.traceId, '--json'], { cwd: project })).stdout) as { rows: Row[] }).rows;
+      return rows.some((row) => row.span.service === 'payments');
+    }, 15_000);
+    const request = rows.find((row) => row.span.service === 'orders' && row.span.kind === 'server')!;
+    const job = rows.find((row) => row.span.service === 'payments')!;
+    expect(job.span).toMatchObject({ name: 'process payments', kind: 'consumer', traceId: request.span.traceId, parentSpanId: request.span.spanId });
+    const logs = (await scaffold(['logs', 'payments'], { cwd: project })).stdout.split('\n').filter((line) => line.includes(id));
+    const lines = logs.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { reqId?: string; trace_id?: string; span_id?: string; msg: string });
+    expect(lines.find((line) => line.msg === 'order paid')).toMatchObject({ reqId: requestId, trace_id: request.span.traceId, span_id: job.span.spanId });
+  });
 });

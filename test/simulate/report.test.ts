@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, haveChromium, launchChromium, openReport } from '../support/chromium.js';
+import { CHROMIUM, chartRecordingPage, chartsOf, haveChromium, launchChromium, openReport } from '../support/chromium.js';
 import type { LoadResult } from '../../src/simulate/load/result.js';
 import { REPO, scaffold, tempDir } from '../support/cli.js';
 
@@ -43,25 +43,11 @@ describe.skipIf(!haveChromium)('the HTML load report in a real Chromium', () => 
     expect(readFileSync(reportFile, 'utf8')).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
 
     // what each chart was given, read from uPlot as the page builds it
-    const recorder = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
-    await recorder.addInitScript(() => {
-      const charts: { id: string; data: (number | null)[][] }[] = [];
-      (window as unknown as { charts: typeof charts }).charts = charts;
-      Object.defineProperty(window, 'uPlot', {
-        configurable: true,
-        set(real: new (options: unknown, data: (number | null)[][], target: HTMLElement) => unknown) {
-          const recording = function (options: unknown, data: (number | null)[][], target: HTMLElement) {
-            charts.push({ id: target.id, data });
-            return new real(options, data, target);
-          };
-          Object.defineProperty(window, 'uPlot', { value: Object.assign(recording, real), writable: true, configurable: true });
-        },
-      });
-    });
+    const recorder = await chartRecordingPage(browser);
     const { page, problems, requests } = await openReport(browser, reportFile, recorder);
     await page.waitForFunction(() => document.querySelectorAll('.uplot canvas').length === 4);
 
-    const charts = new Map((await page.evaluate(() => (window as unknown as { charts: { id: string; data: (number | null)[][] }[] }).charts)).map((c) => [c.id, c.data]));
+    const charts = await chartsOf(page);
     expect([...charts.keys()]).toEqual(['throughput', 'latency', 'errors', 'distribution']);
     // a last second shorter than half a second is left off the time charts
     const shown = (r: LoadResult) => (r.durationMs / 1000 - (r.series.length - 1) < 0.5 ? r.series.slice(0, -1) : r.series);

@@ -25,3 +25,30 @@ export async function openReport(browser: Browser, file: string, page?: Page): P
   await page.goto(`file://${file}`);
   return { page, problems, requests };
 }
+
+/** A page that records what each uPlot chart is given (its element's id and its data),
+ * read back with `chartsOf(page)` once the report has drawn them. */
+export async function chartRecordingPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
+  await page.addInitScript(() => {
+    const charts: { id: string; data: (number | null)[][] }[] = [];
+    (window as unknown as { charts: typeof charts }).charts = charts;
+    Object.defineProperty(window, 'uPlot', {
+      configurable: true,
+      set(real: new (options: unknown, data: (number | null)[][], target: HTMLElement) => unknown) {
+        const recording = function (options: unknown, data: (number | null)[][], target: HTMLElement) {
+          charts.push({ id: target.id, data });
+          return new real(options, data, target);
+        };
+        Object.defineProperty(window, 'uPlot', { value: Object.assign(recording, real), writable: true, configurable: true });
+      },
+    });
+  });
+  return page;
+}
+
+/** What each chart of a page from chartRecordingPage was given, by its element's id. */
+export async function chartsOf(page: Page): Promise<Map<string, (number | null)[][]>> {
+  const charts = await page.evaluate(() => (window as unknown as { charts: { id: string; data: (number | null)[][] }[] }).charts);
+  return new Map(charts.map((chart) => [chart.id, chart.data]));
+}

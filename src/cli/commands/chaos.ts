@@ -52,7 +52,7 @@ async function maybeUnderLoad(
   const rate = flags.loadRate ?? (closedModel ? undefined : STEADY_RATE);
   const measured = await runUnderLoad({
     runtime,
-    load: { projectDir: cli.cwd, ...loadSettings({ ...flags, rate }), ...where },
+    load: { projectDir: cli.cwd, spec: async () => (await model()).spec, ...loadSettings({ ...flags, rate }), ...where },
     beforeMs: flags.before,
     faultMs,
     afterMs: flags.after,

@@ -1,8 +1,9 @@
 import type { ArrivalProcess } from './arrivals.js';
 import { Recorder, type Measured } from './recorder.js';
 import type { PreparedRequest } from './scenario.js';
+import type { JobsTarget } from './job-watch.js';
 import type { PublishTarget } from './publish-model.js';
-import type { EventsMeasured, SecondSample } from './result.js';
+import type { EventsMeasured, JobsMeasured, SecondSample } from './result.js';
 
 /** The open model's pool cap unless told: enough for a stall of a few seconds at a few
  * hundred req/s, far below open-file limits. */
@@ -49,11 +50,14 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Publish events to a topic instead of sending requests (always the open model). */
   publish?: PublishTarget;
+  /** The system's job queues: the jobs the requests enqueue are measured end to end. */
+  jobs?: JobsTarget;
 }
 
 export interface LoadRun extends Measured {
   startedAt: string;
   events?: EventsMeasured;
+  jobs?: JobsMeasured;
 }
 
 /** One run of either model, measured the same way: per second, per phase, as a whole. */
@@ -66,8 +70,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const open = options.model === 'open' || (options.model === undefined && (options.rate !== undefined || options.stages !== undefined));
   // each model's client loaded only when used: the CLI starts (and hears Ctrl+C) sooner
   const run = open ? (await import('./open-model.js')).runOpenModel : (await import('./closed-model.js')).runClosedModel;
-  await run(recorder, options);
+  const jobs = options.jobs ? await (await import('./job-watch.js')).watchJobs(options.jobs) : undefined;
+  try {
+    await run(recorder, options);
+  } catch (error) {
+    await jobs?.finish(recorder.start, 0);
+    throw error;
+  }
+  const measured = recorder.finish();
+  // then the jobs the requests left, for as long as a request may take
+  const jobsMeasured = await jobs?.finish(recorder.start, options.timeoutMs, options.signal);
   // second 0 of the series (in the open model, once its connections were open)
   const startedAt = new Date(performance.timeOrigin + recorder.start);
-  return { startedAt: startedAt.toISOString(), ...recorder.finish() };
+  return { startedAt: startedAt.toISOString(), ...measured, ...(jobsMeasured ? { jobs: jobsMeasured } : {}) };
 }

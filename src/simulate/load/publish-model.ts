@@ -4,8 +4,9 @@ import { connect } from '@nats-io/transport-node';
 import { arrivalTimes } from './arrivals.js';
 import type { LoadOptions } from './engine.js';
 import { followSchedule, rampsOf } from './open-model.js';
-import { latencySummary, MICROS, newHistogram, type Histogram, type Recorder } from './recorder.js';
-import type { EventsMeasured, EventSecond } from './result.js';
+import { ProcessedSeries } from './processed-series.js';
+import type { Recorder } from './recorder.js';
+import type { EventsMeasured } from './result.js';
 
 export interface PublishTarget {
   /** The NATS server's own URL (outside every link). */
@@ -36,18 +37,13 @@ export async function runPublishModel(recorder: Recorder, options: LoadOptions, 
   const manager = await jetstreamManager(connection);
   const run = randomUUID().slice(0, 8);
   const dueOf = new Map<number, number>();
-  const endToEnd = newHistogram();
-  const seconds: { processed: number; backlog: number; histogram: Histogram }[] = [];
+  const processed = new ProcessedSeries();
   let inFlight = 0;
   let floor = await ackFloor(manager, target);
 
   recorder.restart();
   const start = performance.now();
-  const secondOf = (now: number) => {
-    const index = Math.floor((now - recorder.start) / 1000);
-    while (seconds.length <= index) seconds.push({ processed: 0, backlog: 0, histogram: newHistogram() });
-    return seconds[index]!;
-  };
+  const secondOf = (now: number) => (now - recorder.start) / 1000;
 
   let polling = true;
   const poller = (async () => {
@@ -57,15 +53,12 @@ export async function runPublishModel(recorder: Recorder, options: LoadOptions, 
       if (!state) continue;
       const now = performance.now();
       const second = secondOf(now);
-      second.backlog = state.backlog;
+      processed.backlog(second, state.backlog);
       for (let seq = floor + 1; seq <= state.floor; seq += 1) {
         const due = dueOf.get(seq);
         if (due === undefined) continue; // another publisher's event
         dueOf.delete(seq);
-        const micros = Math.max(1, Math.round((now - due) * MICROS));
-        endToEnd.recordValue(micros);
-        second.histogram.recordValue(micros);
-        second.processed += 1;
+        processed.processed(second, now - due);
       }
       floor = Math.max(floor, state.floor);
     }
@@ -102,15 +95,10 @@ export async function runPublishModel(recorder: Recorder, options: LoadOptions, 
   return {
     topic: target.topic,
     groups: target.groups,
-    processed: endToEnd.totalCount,
+    processed: processed.count,
     unprocessed: dueOf.size,
-    endToEnd: latencySummary(endToEnd),
-    series: seconds.map(({ processed, backlog, histogram }, second): EventSecond => ({
-      second,
-      processed,
-      backlog,
-      p99: histogram.totalCount === 0 ? 0 : histogram.getValueAtPercentile(99) / MICROS,
-    })),
+    endToEnd: processed.endToEnd(),
+    series: processed.series(),
   };
 }
 

@@ -67,9 +67,10 @@ export interface PercentilePoint {
   ms: number;
 }
 
-/** One second of a publish load (`--publish`): events processed by every group, their
- * end-to-end p99, and the backlog at the end of the second. */
-export interface EventSecond {
+/** One second of a load's asynchronous work: events processed by every group (a
+ * `--publish` load), or jobs a load enqueued that finished; their end-to-end p99, and the
+ * backlog at the end of the second. */
+export interface ProcessedSecond {
   second: number;
   processed: number;
   backlog: number;
@@ -84,7 +85,23 @@ export interface EventsMeasured {
   /** Stored but not processed when the run ended. */
   unprocessed: number;
   endToEnd: LatencySummary;
-  series: EventSecond[];
+  series: ProcessedSecond[];
+}
+
+/** The jobs a load enqueued (POST /orders), end to end: enqueued → finished, by BullMQ's
+ * own timestamps on the job (`timestamp` → `finishedOn`), read from the queue's Redis. */
+export interface JobsMeasured {
+  queues: string[];
+  /** Finished (done) after the run began, having been enqueued after it began. */
+  processed: number;
+  /** Failed for good (their last attempt failed). */
+  failed: number;
+  /** Enqueued during the run and still waiting, running or retrying when it ended. */
+  unprocessed: number;
+  endToEnd: LatencySummary;
+  /** Each second: jobs finished in it, their p99, and the queues' backlog (waiting,
+   * running and retrying) at its end. */
+  series: ProcessedSecond[];
 }
 
 export interface LoadResult {
@@ -104,6 +121,8 @@ export interface LoadResult {
   traces?: RunTraces;
   /** A publish load (`--publish`): the events end to end. */
   events?: EventsMeasured;
+  /** A load that enqueued jobs on the running system's queues: the jobs end to end. */
+  jobs?: JobsMeasured;
 }
 
 

@@ -14,6 +14,8 @@ import { evaluateSlos, parseSlo } from './slo.js';
 import { checkTarget } from './target.js';
 import { subscriptionsOf, topicsOf } from '../../infrastructure/nats/topics.js';
 import type { PublishTarget } from './publish-model.js';
+import type { JobsTarget } from './job-watch.js';
+import { declaredQueues } from '../../spec/queues.js';
 
 export interface SimulateLoadOptions {
   projectDir: string;
@@ -72,6 +74,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
   const scenario = options.scenario === undefined ? undefined : await loadScenario(path.resolve(options.projectDir, options.scenario));
   const publish = options.publish === undefined ? undefined : await publishTarget(options);
   const url = publish ? new URL(publish.url) : await resolveTarget(options);
+  const jobs = publish ? undefined : await jobsTarget(options);
   checkTarget(url, options.allowRemote === true, publish ? ['nats:'] : undefined);
   const stages = options.stages === undefined ? undefined : parseStages(options.stages);
   if (stages && (options.durationMs !== undefined || options.amount !== undefined || options.rate !== undefined)) {
@@ -109,7 +112,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
   };
   return async () => {
     const nextRequest = scenario ? requestPicker(scenario) : undefined;
-    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal, publish });
+    const run = await runLoad({ ...config, url, body: options.body, nextRequest, phaseOf: options.phaseOf, origin: options.origin, onSecond: options.onSecond, signal: options.signal, publish, jobs });
     const verdicts = evaluateSlos(slos, run.summary);
     const traces = await collectRunTraces(options.projectDir, { startedAt: run.startedAt, durationMs: run.durationMs, phaseOf: options.phaseOf });
     const result: LoadResult = {
@@ -126,6 +129,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
       passed: verdicts.every((verdict) => verdict.passed),
       ...(traces ? { traces } : {}),
       ...(run.events ? { events: run.events } : {}),
+      ...(run.jobs ? { jobs: run.jobs } : {}),
     };
     const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
     return { ...result, file };
@@ -178,6 +182,24 @@ async function publishTarget(options: SimulateLoadOptions): Promise<PublishTarge
   if (!server) throw new UserError('--publish needs the system\'s NATS server running: scaffold up');
   const groups = Object.entries(spec.services).flatMap(([name, service]) => subscriptionsOf(name, service).filter((entry) => entry.topic === topic).map((entry) => entry.group));
   return { url: server.url, topic, groups };
+}
+
+/**
+ * The running system's job queues, when it has any and their Redis has a port on this
+ * machine (the process runtime): a load whose requests enqueue jobs (POST /orders) has them
+ * measured end to end. Whatever else runs the load (a URL outside a project, a system not
+ * up) measures requests alone.
+ */
+async function jobsTarget(options: SimulateLoadOptions): Promise<JobsTarget | undefined> {
+  if (options.runtime?.name !== 'process' || !options.spec) return undefined;
+  // a spec that does not load is for the commands that need it to say
+  const spec = await options.spec().catch(() => undefined);
+  const queues = spec ? [...declaredQueues(spec).values()] : [];
+  if (queues.length === 0) return undefined;
+  const holder = queues[0]!.infrastructure;
+  const server = (await options.runtime.status().catch(() => undefined))?.infrastructure.find((infra) => infra.kind === holder);
+  if (!server) return undefined;
+  return { url: server.url, queues: queues.filter((queue) => queue.infrastructure === holder).map((queue) => queue.name) };
 }
 
 /** The service whose pattern makes it the system's entry point (its gateway). */

@@ -53,8 +53,8 @@ function loadContext(result: LoadResult) {
     // the open model's: requests due while every connection was busy, never sent
     open: result.config.model === 'open',
     dropped: result.summary.dropped ?? 0,
-    // a publish load's: its events end to end
-    events: result.events,
+    // a publish load's events, or the jobs a load enqueued, end to end
+    processed: processedView(result),
     summary: result.summary,
     slos: result.slos,
     // service and span names come from the services: escaped like any text of the run's
@@ -87,12 +87,25 @@ function escapeDeep<T>(value: T): T {
   return value;
 }
 
+/** What the report shows of a load's asynchronous work: a publish load's events, or the
+ * jobs a load's requests enqueued (a run has one or the other). */
+function processedView(result: LoadResult) {
+  if (result.events) {
+    return { kind: 'events', title: 'Events', from: 'published', backlog: 'stored, not yet acknowledged by every group', endToEnd: result.events.endToEnd, series: result.events.series };
+  }
+  if (result.jobs) {
+    return { kind: 'jobs', title: 'Jobs', from: 'enqueued', backlog: 'waiting, running or retrying', endToEnd: result.jobs.endToEnd, series: result.jobs.series };
+  }
+  return undefined;
+}
+
 function pick(result: LoadResult) {
+  const processed = processedView(result);
   return {
     durationMs: result.durationMs,
     series: result.series,
     distribution: result.distribution,
     open: result.config.model === 'open',
-    events: result.events ? { series: result.events.series } : undefined,
+    processed: processed ? { kind: processed.kind, series: processed.series } : undefined,
   };
 }

@@ -24,6 +24,13 @@ const phaseSchema = z.looseObject({
   firstErrorAtMs: count.nullable(),
 });
 
+/** A load's asynchronous work end to end: a publish load's events, or the jobs a load enqueued. */
+const processedSchema = z.looseObject({
+  processed: count,
+  unprocessed: count,
+  endToEnd: latencySchema,
+  series: z.array(z.looseObject({ second: count, processed: count, backlog: count, p99: count })),
+});
 const traceRowSchema = z.looseObject({ depth: count, offsetMs: z.number(), durationMs: count, service: z.string(), name: z.string(), kind: z.string(), failed: z.boolean() });
 const runTracesSchema = z.looseObject({
   phases: z.array(z.looseObject({ name: z.string(), slowest: z.array(z.looseObject({ traceId: z.string(), durationMs: count, requestId: z.string().optional(), rows: z.array(traceRowSchema) })) })),
@@ -52,15 +59,8 @@ export const loadResultSchema = z.looseObject({
   slos: z.array(z.looseObject({ expression: z.string(), actual: z.number(), shown: z.string(), passed: z.boolean() })).default([]),
   passed: z.boolean(),
   traces: runTracesSchema.optional(),
-  events: z
-    .looseObject({
-      groups: z.array(z.string()),
-      processed: count,
-      unprocessed: count,
-      endToEnd: latencySchema,
-      series: z.array(z.looseObject({ second: count, processed: count, backlog: count, p99: count })),
-    })
-    .optional(),
+  events: processedSchema.extend({ groups: z.array(z.string()) }).optional(),
+  jobs: processedSchema.extend({ queues: z.array(z.string()), failed: count }).optional(),
 });
 
 const probeResultSchema = z.looseObject({ name: z.string(), ok: z.boolean(), detail: z.string(), tolerance: z.string().default('') });

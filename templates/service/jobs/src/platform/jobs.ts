@@ -1,4 +1,4 @@
-import { context, propagation } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -112,6 +112,7 @@ export function consume<T>(app: FastifyInstance, queue: QueueSpec, options: Cons
   // blocking one is its own
   const redis = new Redis(queueUrl(queue, options.env), { maxRetriesPerRequest: null, lazyConnect: true });
   const deadLetters = new Queue(queue.deadLetter, { connection: redis });
+  const tracer = trace.getTracer('bullmq-jobs');
   const run = (job: Job<Envelope<T>>): JobRun<T> => ({ id: job.id!, data: job.data.data, headers: job.data.headers ?? {}, attempt: job.attemptsMade + 1 });
 
   const buryOnce = async (job: Job<Envelope<T>>, error: Error) => {
@@ -123,14 +124,31 @@ export function consume<T>(app: FastifyInstance, queue: QueueSpec, options: Cons
   const worker = new Worker<Envelope<T>>(
     queue.name,
     async (job) => {
-      const parent = propagation.extract(context.active(), job.data.headers ?? {});
-      try {
-        await context.with(parent, () => options.handle(run(job)));
-      } catch (error) {
-        const last = error instanceof UnrecoverableError || job.attemptsMade + 1 >= queue.attempts;
-        if (last) await buryOnce(job, error as Error);
-        throw error;
-      }
+      // each try is a consumer span, a child of the request that enqueued the job (its
+      // traceparent travelled in the job's headers), and the active span of the handler:
+      // its log lines and calls join the request's trace (no-ops while tracing is off)
+      const parent = propagation.extract(ROOT_CONTEXT, job.data.headers ?? {});
+      const attributes = {
+        'messaging.system': 'bullmq',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': queue.name,
+        'messaging.message.id': job.id!,
+        'job.attempt': job.attemptsMade + 1,
+        ...(job.data.headers?.requestId ? { 'http.request.header.x-request-id': [job.data.headers.requestId] } : {}),
+      };
+      await tracer.startActiveSpan(`process ${queue.name}`, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+        try {
+          await options.handle(run(job));
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          const last = error instanceof UnrecoverableError || job.attemptsMade + 1 >= queue.attempts;
+          if (last) await buryOnce(job, error as Error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
     },
     {
       connection,
