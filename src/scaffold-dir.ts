@@ -25,6 +25,8 @@ export function scaffoldPaths(projectDir: string) {
     runtime: path.join(root, 'runtime.json'),
     /** compose v1's copy of compose.yaml (without the top-level name it predates). */
     composeV1: path.join(root, 'compose', 'compose.v1.yaml'),
+    /** The compose runtime's trace receiver: its pid, address and log. */
+    composeTraces: path.join(root, 'compose', 'traces'),
     /** The compose runtime's fault keepers' records. */
     composeFaults: path.join(root, 'compose', 'faults'),
   };

@@ -96,6 +96,10 @@ export interface ServiceModel {
    * `composeValue` has
    * "$" doubled, since compose interpolates variables in values. */
   environment: { name: string; value: string; composeValue: string }[];
+  /** Its compose container exports traces to the receiver `scaffold up` runs on the host
+   * (see runtime/compose/trace-receiver.ts): false when the spec's env sets its own
+   * OTEL_EXPORTER_OTLP_ENDPOINT, which then wins, as on the process runtime. */
+  composeTraces: boolean;
   /** JavaScript for `node -e` inside the container: exits 0 when liveness answers 2xx. No
    * "$" in it, so compose leaves it alone; no curl needed in slim images. */
   probeScript: string;
@@ -200,6 +204,7 @@ export function projectModel(spec: Spec, options: { baseImage?: string } = {}): 
       health: service.health,
       autoscaling: { min: service.replicas, max: Math.max(service.replicas * 3, 3) },
       environment: [...serviceEnvironment({ upstreams, uses, env }, { host: '0.0.0.0', port: service.port, reach: CLUSTER_REACH })].map(([envName, value]) => ({ name: envName, value, composeValue: value.replaceAll('$', '$$$$') })),
+      composeTraces: !Object.hasOwn(service.env, 'OTEL_EXPORTER_OTLP_ENDPOINT'),
       probeScript: probeScript(service.port, service.health.liveness),
       startsAfter: [...upstreams.map((up) => up.name), ...uses.map((infra) => infra.name)],
       localImage: `${spec.name}/${name}:dev`,

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import type { LoadResult } from '../../src/simulate/load/result.js';
+import type { Trace, TraceSummary } from '../../src/runtime/traces/query.js';
 import { REPO, scaffold } from '../support/cli.js';
 import { freePort, waitUntil } from '../support/services.js';
 
@@ -28,7 +29,7 @@ import path from 'node:path';
 import type { Handlers } from './generated/nats.js';
 
 export interface Payloads {
-  'order-created': { id: string; poison?: boolean };
+  'order-created': { id: string; poison?: boolean; traced?: boolean };
 }
 
 const log = process.env.EVENTS_LOG!;
@@ -38,6 +39,7 @@ export const handlers: Handlers = {
   'order-created': async (data, event) => {
     appendFileSync(log, \`start \${event.id} \${event.deliveryCount} \${process.pid} \${Date.now()}\\n\`);
     if (data.poison) throw new Error('a poison order');
+    if (data.traced) event.log.info({ order: data.id }, 'billing: charging the order');
     await new Promise((resolve) => setTimeout(resolve, 20));
     try {
       closeSync(openSync(path.join(markers, event.id), 'wx'));
@@ -57,7 +59,7 @@ import { createServer } from './platform/server.js';
 
 export function buildApp(config: Config): FastifyInstance {
   const app = createServer(config);
-  app.post<{ Body: { id: string; poison?: boolean } }>('/orders', async (request, reply) => {
+  app.post<{ Body: { id: string; poison?: boolean; traced?: boolean } }>('/orders', async (request, reply) => {
     const published = await app.events.publish('order-created', request.body, { id: request.body.id, requestId: request.id });
     return reply.code(202).send(published);
   });
@@ -343,5 +345,40 @@ infrastructure:
     const human = await cli('status');
     expect(human.stdout).toMatch(/topic order-created\s+\d+ events · 1 dead letters/);
     expect(human.stdout).toMatch(/group billing\s+backlog 0\s+in flight 0\s+redeliveries \d+/);
+  });
+
+  it('one request that publishes is one trace: the consumer\'s span a child of the publish, its log lines under the request id and the trace', async () => {
+    const id = `traced-${Date.now()}`;
+    const response = await fetch(`${ordersUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, traced: true }) });
+    expect(response.status).toBe(202);
+    const requestId = response.headers.get('x-request-id')!;
+
+    let listed: TraceSummary[] = [];
+    await waitUntil(async () => {
+      listed = JSON.parse((await cli('traces', '--request', requestId, '--json')).stdout) as TraceSummary[];
+      return listed[0]?.spans === 3;
+    }, 20_000).catch(() => undefined);
+    expect(listed).toEqual([expect.objectContaining({ service: 'orders', name: 'POST /orders', services: ['orders', 'billing'], requestId, errors: 0 })]);
+    const { traceId } = listed[0]!;
+    const trace = JSON.parse((await cli('traces', traceId, '--json')).stdout) as Trace;
+    expect(trace.rows.map((row) => [row.depth, row.span.service, row.span.kind, row.span.name])).toEqual([
+      [0, 'orders', 'server', 'POST /orders'],
+      [1, 'orders', 'producer', 'send order-created'],
+      [2, 'billing', 'consumer', 'process order-created'],
+    ]);
+    const consumer = trace.rows[2]!.span;
+    expect(consumer.attributes).toMatchObject({ 'messaging.system': 'nats', 'messaging.destination.name': 'order-created', 'messaging.message.id': id, 'messaging.consumer.group.name': 'billing' });
+
+    // billing's handler logged under the request's id, in the consumer's span
+    const lines = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(/^\S+ \| (.*)$/.exec(line)![1]!) as { name: string; msg: string; reqId?: string; trace_id?: string; span_id?: string; event?: string });
+    const byRequest = lines((await cli('logs', '--request', requestId)).stdout);
+    const charged = byRequest.find((line) => line.name === 'billing' && line.msg === 'billing: charging the order');
+    expect(charged).toMatchObject({ reqId: requestId, trace_id: traceId, span_id: consumer.spanId, event: id });
+    const byTrace = lines((await cli('logs', '--trace', traceId)).stdout);
+    expect(byTrace.filter((line) => line.name === 'billing')).toEqual([charged]);
   });
 });

@@ -142,4 +142,24 @@ describe('scaffold up --monitoring', () => {
       await load.stop();
     }
   });
+
+  it('up --monitoring on a system already running without it starts Prometheus for it, which finds every instance', async () => {
+    expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
+    const plain = await scaffold(['up', '--json'], { cwd: project });
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect((JSON.parse(plain.stdout) as SystemStatus).monitoring).toBeUndefined();
+    const pids = (await status(project)).services.flatMap((s) => s.instances.map((i) => i.pid));
+
+    const added = await scaffold(['up', '--monitoring', '--json'], { cwd: project });
+    expect(added.exitCode, added.stderr).toBe(0);
+    const url = (JSON.parse(added.stdout) as SystemStatus).monitoring?.prometheus;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const system = await status(project);
+    // the same system, not a new one
+    expect(system.services.flatMap((s) => s.instances.map((i) => i.pid))).toEqual(pids);
+    await waitUntil(async () => fromTargets(await activeTargets(url!)).join() === fromStatus(system).join(), 2 * SCRAPE_S * 1000);
+    // asked again: the same Prometheus
+    const again = await scaffold(['up', '--monitoring', '--json'], { cwd: project });
+    expect((JSON.parse(again.stdout) as SystemStatus).monitoring?.prometheus).toBe(url);
+  });
 });

@@ -233,12 +233,18 @@ describe.each(FIXTURES)('deployment artifacts for $title', ({ text, file }) => {
       for (const name of serviceNames()) {
         const service = rendered.spec.services[name]!;
         const composed = compose.services[name];
+        // traces go to the receiver `scaffold up` names in a variable, unless the spec's env
+        // names an endpoint of its own
+        const wired = { ...(composed.environment as Record<string, string>) };
+        if (!Object.hasOwn(service.env, 'OTEL_EXPORTER_OTLP_ENDPOINT')) {
+          expect(wired.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('${SCAFFOLD_OTLP_ENDPOINT:-}');
+          expect(composed.extra_hosts, name).toEqual(['host.docker.internal:host-gateway']);
+          delete wired.OTEL_EXPORTER_OTLP_ENDPOINT;
+        }
         // compose interpolates "$": a literal one is written "$$"
-        const environment = Object.fromEntries(
-          Object.entries(composed.environment as Record<string, string>).map(([key, value]) => [key, value.replaceAll('$$', '$')]),
-        );
+        const environment = Object.fromEntries(Object.entries(wired).map(([key, value]) => [key, value.replaceAll('$$', '$')]));
         expect(environment, name).toEqual(expectedEnvironment(rendered.spec, name));
-        for (const value of Object.values(composed.environment as Record<string, string>)) {
+        for (const value of Object.values(wired)) {
           expect(value.replaceAll('$$', ''), `${name}: unescaped "$"`).not.toContain('$');
         }
         for (const [key, url] of Object.entries(environment)) {

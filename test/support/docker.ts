@@ -54,6 +54,23 @@ export async function ensureRedisImage(): Promise<string> {
   });
 }
 
+/** A NATS image from this machine's nats-server, standing in for the official one: the
+ * same entrypoint (nats-server, so compose's command is its arguments) and the wget its
+ * health command runs. */
+export const NATS_IMAGE = 'scaffold-test/nats:host';
+
+export async function ensureNatsImage(): Promise<string> {
+  return imageFromHost({
+    image: NATS_IMAGE,
+    tools: ['/usr/sbin/nats-server', '/usr/bin/wget'],
+    changes: ['ENV PATH=/usr/bin:/usr/sbin', 'ENTRYPOINT ["nats-server"]'],
+    fill: async (root) => {
+      writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+      mkdirSync(path.join(root, 'data'));
+    },
+  });
+}
+
 /** An image of `tools` from this machine, with their shared libraries, imported as one
  * layer; `fill` adds the rest. Built once, kept for later runs. */
 async function imageFromHost(options: { image: string; tools: string[]; changes: string[]; fill: (root: string) => Promise<void> }): Promise<string> {

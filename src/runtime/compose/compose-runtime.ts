@@ -29,6 +29,8 @@ import { PROJECT_LABEL, instanceOf, projectContainers, type Container } from './
 import { findDockerTools, type DockerTools } from './docker-cli.js';
 import { FaultKeepers, type KeeperLaunch, type PauseHeld } from './fault-keepers.js';
 import { buildImages } from './images.js';
+import { ensureTraceReceiver, stopTraceReceiver, traceEnvironment } from './trace-receiver.js';
+import { mergeByTime, searchedFor, type InstanceLines } from '../process/log-lines.js';
 
 const HEALTHY_TIMEOUT_MS = 180_000;
 
@@ -61,6 +63,7 @@ export class ComposeRuntime implements Runtime {
     const tools = await this.#docker();
     await buildImages({ projectDir: this.#projectDir, services: view.services, tools, exec: this.#exec, baseImage: options.baseImage, caCert: options.caCert, force: options.build, onProgress: options.onProgress });
     await rememberRuntime(this.#projectDir, this.name);
+    await ensureTraceReceiver(this.#projectDir, this.#exec, tools.docker);
     options.onProgress?.('starting containers (compose up)');
     await this.#compose(['up', '-d', '--no-build', '--remove-orphans']);
     return this.#waitHealthy(options.onProgress);
@@ -106,6 +109,7 @@ export class ComposeRuntime implements Runtime {
     if (existsSync(path.join(this.#projectDir, 'compose.yaml'))) {
       await this.#compose(['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])]);
     }
+    await stopTraceReceiver(this.#projectDir);
     await forgetRuntime(this.#projectDir);
   }
 
@@ -204,8 +208,11 @@ export class ComposeRuntime implements Runtime {
    * events announce.
    */
   async *logs(service: string | undefined, options: LogsOptions = {}): AsyncIterable<string> {
-    if (options.trace !== undefined || options.request !== undefined) throw new UnsupportedError(this.name, 'search logs by trace or request yet: use `scaffold logs <service>` and grep its lines');
-    if (service === undefined) throw new UserError('name a service');
+    if (options.trace !== undefined || options.request !== undefined) {
+      yield* await this.#searchLogs(service, { trace: options.trace, request: options.request });
+      return;
+    }
+    if (service === undefined) throw new UserError('name a service, or give --trace or --request to search every service');
     const { chosen } = await this.#choose(service, { all: true });
     const { docker } = await this.#docker();
     const exec = this.#exec;
@@ -227,6 +234,23 @@ export class ComposeRuntime implements Runtime {
       chosen.map((container) => containerLines(exec, docker, container.name, { follow: true, signal })),
       started(),
     );
+  }
+
+  /** One trace's or request's lines in every container of the project (or of one service)
+   * that is still there — a crashed and restarted one included, a removed one not — merged
+   * by time. */
+  async #searchLogs(service: string | undefined, search: { trace?: string; request?: string }): Promise<string[]> {
+    const { docker } = await this.#docker();
+    const wanted = searchedFor(search);
+    const containers = (await this.#containers()).filter((c) => service === undefined || c.service === service);
+    const instances: InstanceLines[] = await Promise.all(
+      containers.map(async (container) => {
+        // one removed meanwhile has nothing to say
+        const { stdout, stderr } = await this.#exec(docker, ['logs', container.name]).catch(() => ({ stdout: '', stderr: '' }));
+        return { id: container.name, lines: `${stdout}\n${stderr}`.split('\n').filter(wanted) };
+      }),
+    );
+    return mergeByTime(instances.filter((instance) => instance.lines.length > 0));
   }
 
   async inject(service: string, fault: Fault, durationMs: number, options: InjectOptions = {}): Promise<ActiveFault> {
@@ -329,7 +353,9 @@ export class ComposeRuntime implements Runtime {
 
   async #compose(args: string[]): Promise<void> {
     const tools = await this.#docker();
-    await this.#exec(tools.compose.file, await this.#composeArgs(args), { cwd: this.#projectDir });
+    // the trace receiver's address, the same on every call: compose recreates a container
+    // whose environment changed
+    await this.#exec(tools.compose.file, await this.#composeArgs(args), { cwd: this.#projectDir, env: traceEnvironment(this.#projectDir) });
   }
 
   /** compose v1 predates the top-level `name`: it gets a copy without it (-p names the project). */

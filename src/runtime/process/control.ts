@@ -15,6 +15,7 @@ export function serveControl(supervisor: Supervisor, socket: string, onDown: () 
       setImmediate(onDown);
       return { stopping: true };
     },
+    'POST /monitoring': () => supervisor.startMonitoring(),
     'POST /scale': (body, service) => supervisor.scale(service, Number(body.replicas)),
     'POST /restart': (_body, service) => supervisor.restart(service),
     'POST /faults': (body, service) => supervisor.inject(service, body.fault as Fault, Number(body.durationMs), body.from as string | undefined),
@@ -44,7 +45,7 @@ export function serveControl(supervisor: Supervisor, socket: string, onDown: () 
       }
     } catch (error) {
       status = isUserError(error) ? 400 : 500;
-      result = { error: (error as Error).message, details: isUserError(error) ? error.details : [] };
+      result = { error: (error as Error).message, details: isUserError(error) ? error.details : [], exitCode: isUserError(error) ? error.exitCode : undefined };
     }
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(result));

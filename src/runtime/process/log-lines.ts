@@ -41,21 +41,25 @@ export interface LogSearch {
   service?: string;
 }
 
+/** Whether a log line belongs to the trace or request searched for. */
+export function searchedFor(search: LogSearch): (line: string) => boolean {
+  const wanted = search.trace ?? search.request ?? '';
+  const field = search.trace !== undefined ? 'trace_id' : 'reqId';
+  // the id as a plain substring first: parsing every line of every file would be slow
+  return (line) => line.includes(wanted) && matches(line, field, wanted);
+}
+
 /**
  * Every line of one trace or request, from every instance that ever wrote a log in this
  * run folder — instances since replaced or crashed included — merged by time.
  */
 export function searchLogs(logsDir: string, search: LogSearch): string[] {
-  const wanted = search.trace ?? search.request ?? '';
-  const field = search.trace !== undefined ? 'trace_id' : 'reqId';
+  const wanted = searchedFor(search);
   const instances: InstanceLines[] = [];
   for (const name of readdirSync(logsDir).sort()) {
     const id = name.replace(/\.log$/, '');
     if (!name.endsWith('.log') || (search.service !== undefined && !isInstanceOf(id, search.service))) continue;
-    const lines = readFileSync(path.join(logsDir, name), 'utf8')
-      .split('\n')
-      // the id as a plain substring first: parsing every line of every file would be slow
-      .filter((line) => line.includes(wanted) && matches(line, field, wanted));
+    const lines = readFileSync(path.join(logsDir, name), 'utf8').split('\n').filter(wanted);
     if (lines.length > 0) instances.push({ id, lines });
   }
   return mergeByTime(instances);

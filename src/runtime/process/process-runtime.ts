@@ -41,7 +41,11 @@ export class ProcessRuntime implements Runtime {
   }
 
   async up(model: Model, options: UpOptions = {}): Promise<SystemStatus> {
-    if (await this.#running()) return this.status();
+    if (await this.#running()) {
+      // what was asked for is there afterwards: a running system gets its Prometheus
+      if (options.monitoring) await this.#call('POST', '/monitoring');
+      return this.status();
+    }
     return whileStarting(this.#projectDir, async () => {
       const supervisor = this.#forkSupervisor(); // it starts up while the build is checked
       try {
@@ -229,7 +233,10 @@ export class ProcessRuntime implements Runtime {
         response.on('end', () => {
           const parsed = JSON.parse(text || '{}');
           if (response.statusCode === 200) resolve(parsed as T);
-          else reject(new UserError(parsed.error ?? `supervisor answered ${response.statusCode}`, parsed.details ?? []));
+          else {
+            const message = parsed.error ?? `supervisor answered ${response.statusCode}`;
+            reject(parsed.exitCode === 3 ? new EnvironmentError(message, parsed.details ?? []) : new UserError(message, parsed.details ?? []));
+          }
         });
       });
       request.on('error', () => reject(new NotRunningError('the supervisor does not answer: run "scaffold down" then "scaffold up"')));

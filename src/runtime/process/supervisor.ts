@@ -71,7 +71,7 @@ export class Supervisor {
   readonly #faults = new Map<string, { active: ActiveFault; timer: NodeJS.Timeout }>();
   #faultCount = 0;
   readonly #thawTimers = new Set<NodeJS.Timeout>();
-  readonly #prometheus: LocalPrometheus | undefined;
+  #prometheus: LocalPrometheus | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -241,6 +241,22 @@ export class Supervisor {
     await Promise.all(infrastructure.map(({ instance }) => instance.stop(STOP_GRACE_MS)));
     this.#infrastructure.clear();
     await this.#prometheus?.stop(STOP_GRACE_MS);
+  }
+
+  /**
+   * `up --monitoring` on a system already running without it: starts Prometheus now, with
+   * every instance as a target at once, as if the run had begun with it. The system keeps
+   * running meanwhile (restarting it to add a scraper would cost what it had: its state,
+   * its faults, its clients' connections). A second call is a no-op.
+   */
+  async startMonitoring(): Promise<SystemStatus> {
+    if (this.#prometheus === undefined) {
+      const prometheus = new LocalPrometheus(this.#options.spec, this.#options.paths);
+      await prometheus.start(onPath);
+      this.#prometheus = prometheus;
+      this.#targetsChanged();
+    }
+    return this.status();
   }
 
   /** pids of every process of the run, for the state file and orphan checks. */

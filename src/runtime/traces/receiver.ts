@@ -16,10 +16,13 @@ export interface TraceReceiver {
 }
 
 /**
- * An OTLP/HTTP trace receiver on loopback (POST /v1/traces, JSON or protobuf, gzip or not),
- * keeping what it receives in the project's span store for `scaffold traces`, logs and reports.
+ * An OTLP/HTTP trace receiver (POST /v1/traces, JSON or protobuf, gzip or not), keeping what
+ * it receives in the project's span store for `scaffold traces`, logs and reports. On
+ * loopback unless told another local address (compose's containers reach it on Docker's
+ * bridge), on a free port unless given one.
  */
-export async function startTraceReceiver(dir: string): Promise<TraceReceiver> {
+export async function startTraceReceiver(dir: string, listen: { host?: string; port?: number } = {}): Promise<TraceReceiver> {
+  const host = listen.host ?? '127.0.0.1';
   const store = new SpanStore(dir);
   const server = createServer((request, response) => {
     const encoding = encodingOf(request);
@@ -44,10 +47,10 @@ export async function startTraceReceiver(dir: string): Promise<TraceReceiver> {
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(listen.port ?? 0, host, resolve);
   });
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { context, propagation, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -34,6 +34,11 @@ import { REQUEST_ID_HEADER } from './request-id.js';
  *   idempotent: `event.id` is the same on every delivery.
  * - Streams and consumers are created at start-up, idempotently: every instance declares
  *   the same ones, and a changed setting updates them.
+ * - Traces cross the broker: a publish is a producer span (a child of the request's), its
+ *   traceparent travels in the message's headers, and each delivery is handled in a
+ *   consumer span that is its child, so one trace holds the request and its events'
+ *   handling, and the handler's log lines carry its trace and span ids. Without tracing
+ *   (no OTLP endpoint) these are the API's no-op spans.
  * - `close()` (SIGTERM) stops taking events, lets the ones in hand finish and drains the
  *   connection, which flushes their acknowledgements.
  */
@@ -123,6 +128,18 @@ const DEAD_HEADERS = { topic: 'scaffold-dead-topic', sequence: 'scaffold-dead-se
 /** A publish attempt waits this long for its acknowledgement before the next try. */
 const ATTEMPT_TIMEOUT_MS = 1000;
 
+const tracer = trace.getTracer('nats-events');
+
+/** OpenTelemetry's messaging conventions: what a span of an event says about it. */
+function messagingAttributes(operation: 'send' | 'process', topic: string, id: string) {
+  return { 'messaging.system': 'nats', 'messaging.operation.type': operation, 'messaging.destination.name': topic, 'messaging.message.id': id };
+}
+
+function failedSpan(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
+}
+
 const setter: TextMapSetter<MsgHdrs> = { set: (carrier, key, value) => carrier.set(key, value) };
 const getter: TextMapGetter<MsgHdrs | undefined> = {
   keys: (carrier) => (carrier ? carrier.keys() : []),
@@ -167,20 +184,32 @@ export class Events {
     if (!spec) throw new Error(`"${topic}" is not a topic this service publishes: add it to publishes in scaffold.yaml`);
     if (!this.#js) throw new EventsUnavailable('events are not started');
     const id = options.id ?? randomUUID();
+    const span = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: messagingAttributes('send', topic, id) });
     const headers = natsHeaders();
-    propagation.inject(context.active(), headers, setter);
+    // the consumer's span continues this one
+    propagation.inject(trace.setSpan(context.active(), span), headers, setter);
     if (options.requestId) headers.set(REQUEST_ID_HEADER, options.requestId);
-    const body = JSON.stringify(data);
+    try {
+      return await this.#publish(spec, JSON.stringify(data), id, headers);
+    } catch (error) {
+      failedSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #publish(spec: TopicSpec, body: string, id: string, headers: MsgHdrs): Promise<Published> {
     const deadline = Date.now() + this.#settings.publishTimeoutMs;
     for (;;) {
       const left = deadline - Date.now();
       try {
         // the same id on every attempt: a retry after a lost acknowledgement is a duplicate
-        const ack = await this.#js.publish(spec.name, body, { msgID: id, headers, timeout: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, left)) });
+        const ack = await this.#js!.publish(spec.name, body, { msgID: id, headers, timeout: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, left)) });
         return { id, sequence: ack.seq, duplicate: ack.duplicate };
       } catch (error) {
         if (this.#closing || Date.now() + 50 >= deadline) {
-          throw new EventsUnavailable(`the event broker did not store a ${topic} event within ${this.#settings.publishTimeoutMs} ms`, { cause: error });
+          throw new EventsUnavailable(`the event broker did not store a ${spec.name} event within ${this.#settings.publishTimeoutMs} ms`, { cause: error });
         }
         await sleep(Math.min(100, deadline - Date.now()));
       }
@@ -209,7 +238,7 @@ export class Events {
         continue;
       }
       await slots.take();
-      const handling = this.#handle(topic, message).finally(() => {
+      const handling = this.#handle(topic, subscription.group, message).finally(() => {
         slots.give();
         this.#inHand.delete(handling);
       });
@@ -217,12 +246,31 @@ export class Events {
     }
   }
 
-  async #handle(topic: TopicSpec, message: JsMsg): Promise<void> {
+  async #handle(topic: TopicSpec, group: string, message: JsMsg): Promise<void> {
     const id = message.headers?.get('Nats-Msg-Id') || `${topic.stream}-${message.seq}`;
     const requestId = message.headers?.get(REQUEST_ID_HEADER) || undefined;
     const deliveryCount = message.info.deliveryCount;
     const log = this.#settings.log.child({ event: id, topic: topic.name, delivery: deliveryCount, ...(requestId ? { reqId: requestId } : {}) });
     const event: EventContext = { id, topic: topic.name, deliveryCount, sequence: message.seq, publishedAt: message.time, requestId, log };
+    // the publisher's trace continues here: the handler's calls and log lines are in it
+    const span = tracer.startSpan(
+      `process ${topic.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          ...messagingAttributes('process', topic.name, id),
+          'messaging.consumer.group.name': group,
+          'messaging.message.delivery_count': deliveryCount,
+          ...(requestId ? { 'messaging.message.header.x-request-id': [requestId] } : {}),
+        },
+      },
+      propagation.extract(ROOT_CONTEXT, message.headers, getter),
+    );
+    await context.with(trace.setSpan(ROOT_CONTEXT, span), () => this.#run(topic, message, event, span)).finally(() => span.end());
+  }
+
+  async #run(topic: TopicSpec, message: JsMsg, event: EventContext, span: Span): Promise<void> {
+    const { log, deliveryCount } = event;
     const handler = this.#settings.handlers.get(topic.name)!;
     try {
       let data: unknown;
@@ -234,10 +282,10 @@ export class Events {
         await this.#deadLetter(topic, message, 'the event is not JSON');
         return;
       }
-      // the publisher's trace continues in the handler
-      await context.with(propagation.extract(context.active(), message.headers, getter), () => handler(data, event));
+      await handler(data, event);
       message.ack();
     } catch (error) {
+      failedSpan(span, error);
       if (deliveryCount >= topic.maxDeliver) {
         log.error({ err: error }, `event failed on its last delivery (${deliveryCount}): dead-lettered to ${topic.deadLetter}`);
         await this.#deadLetter(topic, message, String((error as Error)?.message ?? error)).catch((failure: unknown) => {
