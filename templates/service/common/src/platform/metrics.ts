@@ -83,7 +83,7 @@ export function registerMetrics(app: FastifyInstance, unmeasured: string[], regi
 
   return (request, reply) => {
     // The route pattern (/items/:id), never the raw URL: one series per route, not per id.
-    const matched = request.routeOptions.url;
+    const matched = request.routePattern;
     if (matched !== undefined && skipped.has(matched)) return;
     const route = request.metricsRoute ?? matched ?? 'unmatched';
     const key = `${request.method} ${route} ${reply.statusCode}`;
