@@ -5,7 +5,6 @@ import { EnvironmentError, UserError } from '../errors.js';
 import { missingServerProgram } from '../infrastructure/binary.js';
 import { redis } from '../infrastructure/redis/index.js';
 import { createExec } from '../runtime/exec.js';
-import { loadModel } from '../model/load.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import type { SystemStatus } from '../runtime/runtime.js';
 import { killService, type KillResult } from '../simulate/chaos/kill.js';
@@ -70,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   if (missing) throw new EnvironmentError(`the demo's payments queue needs ${missing.command} on PATH: install it (${missing.install})`);
   await createClassicSystem(dir, onProgress);
   const runtime = new ProcessRuntime({ projectDir: dir, exec: createExec() });
-  await runtime.up(await loadModel(dir), { onProgress });
+  await runtime.up({ onProgress });
   try {
     onProgress?.(`traffic through the gateway for ${(TRAFFIC.beforeMs + TRAFFIC.afterMs) / 1000} s, killing one orders replica half-way`);
     const measured = await killingUnderLoad(runtime, 'orders', { projectDir: dir, path: '/orders/items', rate: TRAFFIC.rate, connections: TRAFFIC.connections }, TRAFFIC);

@@ -1,6 +1,7 @@
 import { patternNamed } from '../patterns/index.js';
 import type { Generator } from './project.js';
-import { QUEUE_DEPENDENCIES, SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
+import { SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
+import { queueFeatures, type QueueFeature } from '../patterns/queue-features.js';
 import type { ServiceModel } from '../model/project.js';
 import { DEFAULT_POLICY } from '../spec/call-policy.js';
 
@@ -8,22 +9,18 @@ import { DEFAULT_POLICY } from '../spec/call-policy.js';
 const GENERATED_DIR = 'src/generated/';
 
 /** A service's code: the templates common to every pattern, their slots filled by its
- * pattern, the client templates of the servers it uses (NATS events), then its pattern's
- * own templates (which win where both have a file). */
+ * pattern, its queue features' (the queues' client, a producer's POST /orders), the client
+ * templates of the servers it uses (NATS events), then its pattern's own templates (which
+ * win where both have a file). */
 export const serviceFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
     const pattern = patternNamed(service.pattern);
-    const context = { project, service, npmDependencies: npmDependencies(service), versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
+    const features = queueFeatures({ enqueues: service.enqueues.length, consumes: service.consumes.length });
+    const context = { project, service, npmDependencies: npmDependencies(service, features), versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
     const slots = renderer.slotsIn(`slots/${pattern.name}`, pattern.slots);
-    // what a service that touches job queues adds (the queues' client, the example's
-    // orders), and one that enqueues (POST /orders)
-    const extras = [
-      ...(service.enqueues.length + service.consumes.length > 0 ? ['service/jobs'] : []),
-      ...(service.enqueues.length > 0 ? ['service/enqueues'] : []),
-    ];
     const files = [
       ...renderer.renderGroup('service/common', context, { slots }),
-      ...extras.flatMap((group) => renderer.renderGroup(group, context, { slots })),
+      ...features.flatMap((feature) => renderer.renderGroup(feature.templates, context, { slots })),
       ...service.uses.flatMap((infra) =>
         infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.name}`, context, { from: infra.kind.client.templates, slots }) : [],
       ),
@@ -39,13 +36,13 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
   }
 };
 
-/** Its package.json's dependencies, by name: the common ones, its servers' clients', the
- * queues' client when it touches a queue, and its pattern's. */
-function npmDependencies(service: ServiceModel): { name: string; version: string }[] {
+/** Its package.json's dependencies, by name: the common ones, its servers' clients', its
+ * queue features', and its pattern's. */
+function npmDependencies(service: ServiceModel, features: QueueFeature[]): { name: string; version: string }[] {
   return Object.entries({
     ...SERVICE_DEPENDENCIES,
     ...Object.assign({}, ...service.uses.map((infra) => infra.kind.client?.npmDependencies ?? {})),
-    ...(service.enqueues.length + service.consumes.length > 0 ? QUEUE_DEPENDENCIES : {}),
+    ...Object.assign({}, ...features.map((feature) => feature.npmDependencies ?? {})),
     ...patternNamed(service.pattern).npmDependencies,
   } as Record<string, string>)
     .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -3,7 +3,6 @@ import { EnvironmentError, UserError } from '../errors.js';
 import type { FrontPortMode } from '../spec/names.js';
 import type { TopicState } from '../infrastructure/kind.js';
 import type { ActiveFault, Fault } from './faults.js';
-import type { Model } from '../model/load.js';
 
 /**
  * The one seam between "run the system" and everything that acts on a running system
@@ -12,11 +11,12 @@ import type { Model } from '../model/load.js';
  */
 export interface Runtime {
   readonly name: RuntimeName;
-  /** Starts the whole system the model describes and resolves once every instance is healthy. */
-  up(model: Model, options?: UpOptions): Promise<SystemStatus>;
+  /** Starts the whole system its model (scaffold.yaml, read once per command) describes and
+   * resolves once every instance is healthy. */
+  up(options?: UpOptions): Promise<SystemStatus>;
   /** Like `up`, but the system lives only as long as this process: `stopped` settles once
    * a signal or `scaffold down` has stopped it. */
-  attach(model: Model, options?: UpOptions): Promise<{ status: SystemStatus; stopped: Promise<void> }>;
+  attach(options?: UpOptions): Promise<{ status: SystemStatus; stopped: Promise<void> }>;
   /** Stops everything it started; resolves when no process of the run is left. */
   down(options?: DownOptions): Promise<void>;
   status(): Promise<SystemStatus>;

@@ -43,10 +43,10 @@ export function registerRun(program: Command): void {
       }
       const upOptions = { build: options.build, monitoring: options.monitoring, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
       if (runtime.name === 'compose' && upOptions.caCert && !existsSync(upOptions.caCert)) throw new UserError(`--ca-cert: no such file ${upOptions.caCert}`);
-      const loaded = await model();
-      if (runtime.name === 'compose') await generateForCompose(cli.cwd, loaded);
+      // the process runtime reads scaffold.yaml (model) once its supervisor is forking
+      if (runtime.name === 'compose') await generateForCompose(cli.cwd, await model());
       if (options.attach) {
-        const served = await runtime.attach(loaded, upOptions);
+        const served = await runtime.attach(upOptions);
         cli.output.data(served.status, `${formatStatus(served.status)}\nrunning in the foreground: Ctrl+C stops everything`);
         // as `docker compose up` does; under --json stdout holds the status alone
         const logs = cli.output.json ? undefined : followLogs(runtime, served.status, served.stopped, cli.output);
@@ -54,7 +54,7 @@ export function registerRun(program: Command): void {
         await logs;
         return;
       }
-      const status = await runtime.up(loaded, upOptions);
+      const status = await runtime.up(upOptions);
       cli.output.data(status, `${formatStatus(status)}\nnext: scaffold status · scaffold logs <service> · scaffold down`);
     });
 

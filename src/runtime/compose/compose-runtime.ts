@@ -47,7 +47,7 @@ export class ComposeRuntime implements Runtime {
   #tools: Promise<DockerTools> | undefined;
   readonly #model: () => Promise<Model>;
 
-  /** `model` gives the spec the CLI loaded, for the commands that act on a running system. */
+  /** `model` gives the spec the CLI loaded (read once per command, on first use). */
   constructor(options: { projectDir: string; exec?: Exec; model: () => Promise<Model> }) {
     this.#projectDir = options.projectDir;
     this.#exec = options.exec ?? createExec();
@@ -55,8 +55,8 @@ export class ComposeRuntime implements Runtime {
     this.#keepers = new FaultKeepers(options.projectDir);
   }
 
-  up(model: Model, options: UpOptions = {}): Promise<SystemStatus> {
-    return whileStarting(this.#projectDir, () => this.#up(model.project, options));
+  up(options: UpOptions = {}): Promise<SystemStatus> {
+    return whileStarting(this.#projectDir, async () => this.#up((await this.#model()).project, options));
   }
 
   async #up(view: ProjectModel, options: UpOptions): Promise<SystemStatus> {
@@ -74,8 +74,8 @@ export class ComposeRuntime implements Runtime {
    * takes them down, or until they are gone (`scaffold down` from another terminal), which
    * the engine's events tell as each container is removed.
    */
-  async attach(model: Model, options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
-    const status = await this.up(model, options);
+  async attach(options: UpOptions = {}): Promise<{ status: SystemStatus; stopped: Promise<void> }> {
+    const status = await this.up(options);
     const { events: removals } = await this.#containerEvents('destroy');
     let stopping = false;
     const stopped = new Promise<void>((resolve, reject) => {

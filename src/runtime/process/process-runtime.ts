@@ -33,22 +33,28 @@ export class ProcessRuntime implements Runtime {
   readonly #projectDir: string;
   readonly #paths: RunPaths;
   readonly #exec: Exec;
+  readonly #model: () => Promise<Model>;
 
-  constructor(options: { projectDir: string; exec?: Exec }) {
+  /** `model` gives the spec the CLI loads (once per command, on first use); without it,
+   * scaffold.yaml is read when `up` needs it. */
+  constructor(options: { projectDir: string; exec?: Exec; model?: () => Promise<Model> }) {
     this.#projectDir = options.projectDir;
     this.#paths = runPaths(options.projectDir);
     this.#exec = options.exec ?? createExec();
+    this.#model = options.model ?? (async () => (await import('../../model/load.js')).loadModel(options.projectDir));
   }
 
-  async up(model: Model, options: UpOptions = {}): Promise<SystemStatus> {
+  async up(options: UpOptions = {}): Promise<SystemStatus> {
     if (await this.#running()) {
       // what was asked for is there afterwards: a running system gets its Prometheus
       if (options.monitoring) await this.#call('POST', '/monitoring');
       return this.status();
     }
     return whileStarting(this.#projectDir, async () => {
-      const supervisor = this.#forkSupervisor(); // it starts up while the build is checked
+      // it starts up while scaffold.yaml is read and the build is checked
+      const supervisor = this.#forkSupervisor();
       try {
+        const model = await this.#model();
         await this.#build(model, options);
         return await this.#supervise(supervisor, { type: 'start', spec: model.spec, monitoring: options.monitoring }, options.onProgress);
       } catch (error) {
@@ -60,9 +66,10 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** `up --attach`: the supervisor in this process, stopped by a signal or `scaffold down`. */
-  async attach(model: Model, options: UpOptions = {}): Promise<Served> {
+  async attach(options: UpOptions = {}): Promise<Served> {
     if (await this.#running()) throw new UserError('the system is already running detached: "scaffold down" first');
     const served = await whileStarting(this.#projectDir, async () => {
+      const model = await this.#model();
       await this.#build(model, options);
       return serve({ projectDir: this.#projectDir, spec: model.spec, paths: this.#paths, onProgress: options.onProgress, monitoring: options.monitoring });
     });

@@ -1,6 +1,7 @@
 import { UserError } from '../../errors.js';
 import { own } from '../../own.js';
 import { patternOf } from '../../patterns/index.js';
+import { producer as producerFeature } from '../../patterns/queue-features.js';
 import type { Service, Spec } from '../../spec/schema.js';
 import { declaredQueues, infrastructureUsedBy } from '../../spec/queues.js';
 import { startOrder } from '../../spec/graph.js';
@@ -52,10 +53,10 @@ export interface LoadPath {
 
 /**
  * A fault on an infrastructure server shows in the requests of a service that uses it, on a
- * route that reaches it: the one such route every project has generated is a producer's
- * `POST /orders`, which stores the order and enqueues its payment (through a gateway's
- * route when one leads there). A server with no such client (a NATS broker, a database)
- * has no route known to reach it: the user names one.
+ * route that reaches it: the one such route generated projects have is a producer's (the
+ * queue feature's request, `POST /orders`), through a gateway's route when one leads
+ * there. A server with no such client (a NATS broker, a database) has no route known to
+ * reach it: the user names one.
  */
 function loadTowardsServer(spec: Spec, server: string, from?: string): LoadPath {
   const clients = startOrder(spec).filter((name) => infrastructureUsedBy(spec, spec.services[name]!).includes(server));
@@ -68,6 +69,6 @@ function loadTowardsServer(spec: Spec, server: string, from?: string): LoadPath 
     throw new UserError(`no generated route is known to reach ${server}: aim the load with --path (and --method, --body) at a route of ${from ?? (clients.join(' or ') || 'a service')} that uses it, or --target`);
   }
   const route = routeTo(spec, producer);
-  const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 100 }) };
-  return route ? { service: route.gateway, path: `${route.prefix}/orders`, ...request } : { service: producer, path: '/orders', ...request };
+  const { path, ...request } = producerFeature.request;
+  return route ? { service: route.gateway, path: `${route.prefix}${path}`, ...request } : { service: producer, path, ...request };
 }
