@@ -5,9 +5,11 @@ import type { TopicState } from '../infrastructure/kind.js';
 export function formatStatus(status: SystemStatus): string {
   const lines = [`${chalk.bold(status.project)} on the ${status.runtime} runtime`];
   for (const server of status.infrastructure) {
-    const { kind, url, instance, links } = server;
+    const { name, kind, url, instance, links } = server;
     const health = instance.healthy ? chalk.green('healthy') : chalk.red(instance.state);
-    lines.push(`  ${chalk.bold(kind.padEnd(16))} ${url.padEnd(24)} ${health}`);
+    // "cache (redis)": an entry named after its kind says it once
+    const label = name === kind ? name : `${name} (${kind})`;
+    lines.push(`  ${chalk.bold(label.padEnd(16))} ${url.padEnd(24)} ${health}`);
     lines.push(chalk.dim(`    ${instanceLine(instance)}`));
     // where each client's URL points: the ports `chaos --from` acts on
     if (links?.length) lines.push(chalk.dim(`    used by ${links.map((link) => `${link.from} on :${new URL(link.url).port}`).join(', ')}`));

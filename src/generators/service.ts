@@ -22,7 +22,7 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
       ...renderer.renderGroup('service/common', context, { slots }),
       ...features.flatMap((feature) => renderer.renderGroup(feature.templates, context, { slots })),
       ...service.uses.flatMap((infra) =>
-        infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.name}`, context, { from: infra.kind.client.templates, slots }) : [],
+        infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.kind.name}`, context, { from: infra.kind.client.templates, slots }) : [],
       ),
       ...renderer.renderGroup(`service/${pattern.name}`, context, { from: pattern.templates, slots }),
     ];

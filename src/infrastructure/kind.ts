@@ -7,8 +7,8 @@ import type { SchemaKit } from '../patterns/pattern.js';
  * (`src/infrastructure/<kind>/index.ts`), registered in `./index.ts`.
  */
 export interface InfrastructureKind {
-  /** The spec's key under `infrastructure:` and in `uses:`; also its host name in compose
-   * and Kubernetes. */
+  /** An infrastructure entry's `kind:`, and the name of the entry that leaves `kind` out
+   * (`redis: {}`). */
   name: string;
   /** One line, for listings and errors. */
   description: string;
@@ -18,14 +18,15 @@ export interface InfrastructureKind {
   image(version: string): string;
   /** Its port inside compose and Kubernetes. */
   port: number;
-  /** The environment variable that carries its URL to a service that uses it. */
+  /** The environment variable that carries its URL to a service that uses the entry named
+   * after the kind (REDIS_URL); another entry's is its own name's (CACHE_URL). */
   urlVar: string;
   /** Its URL at `host:port`; `project` names the database and user where there is one. */
   url(address: { host: string; port: number; project: string }): string;
-  /** A kind that can hold job queues (`queues:` under its entry) and how its server runs
-   * when it does: arguments for the server (process runtime) and the container's command.
-   * A kind without it refuses queues. */
-  queues?: { args: string[]; command: string[] };
+  /** What an entry's own settings change in how its server runs (a queue Redis's
+   * noeviction, a cache's maxmemory): arguments the process runtime adds, and the
+   * container's command in compose and Kubernetes. Undefined: it runs as its kind does. */
+  settings?: (entry: Readonly<Record<string, unknown>>) => { args: string[]; command: string[] } | undefined;
   /** Its own fields under `infrastructure.<name>` beside `version` and `image` (a NATS
    * server's `topics`), built with the zod it is handed. */
   fields?: (kit: SchemaKit) => z.ZodRawShape;
@@ -34,7 +35,7 @@ export interface InfrastructureKind {
   serviceFields?: (kit: SchemaKit) => z.ZodRawShape;
   /** What the schema's shapes cannot see: references between the server's fields and the
    * services' (a subscription to a topic nobody declared). Each problem with its path from
-   * the spec's root, given the parsed spec (`infrastructure.<name>` is this kind's). */
+   * the spec's root, given the parsed spec (an entry of this kind has its `kind`). */
   check?: (spec: SpecView) => SpecProblem[];
   /** What a service that uses it gets besides the URL: its client's npm dependencies,
    * templates rendered over the common ones (before its pattern's), and their values
@@ -119,7 +120,7 @@ export interface ServerOptions {
   port: number;
   dataDir: string;
   project: string;
-  /** What its use adds to the server's arguments (a queue Redis: `queues.args`). */
+  /** What its entry's settings add to the server's arguments (`settings().args`). */
   args?: string[];
 }
 

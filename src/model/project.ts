@@ -44,7 +44,8 @@ export interface InfrastructureModel {
   /** Its container's environment (`composeValue` with "$" doubled, as for services). */
   environment: { name: string; value: string; composeValue: string }[];
   command: string[] | undefined;
-  /** The process runtime: what its use adds to the server's arguments (a queue Redis). */
+  /** The process runtime: what its entry's settings add to the server's arguments (a
+   * queue Redis's noeviction, a cache's maxmemory). */
   serverArgs: string[];
   /** Its data: a named volume in compose (`name`), a PersistentVolumeClaim in Kubernetes. */
   volume: { name: string; path: string; mount: string } | undefined;
@@ -212,10 +213,10 @@ export function projectModel(spec: Spec, options: { baseImage?: string } = {}): 
       own: pattern.view?.(service, upstream) ?? {},
       enqueues: enqueues.map(({ queue }) => queueView(queue)),
       consumes: consumes.map(({ queue }) => queueView(queue)),
-      clients: Object.fromEntries(uses.map((infra) => [infra.name, infra.kind.client?.view?.(spec, name) ?? {}])),
+      clients: Object.fromEntries(uses.map((infra) => [infra.kind.name, infra.kind.client?.view?.(spec, name) ?? {}])),
       clientModules: uses
         .filter((infra) => infra.kind.client?.templates)
-        .map((infra) => ({ kind: infra.name, module: infra.name, identifier: infra.name.replace(/[^A-Za-z0-9]/g, '_') })),
+        .map((infra) => ({ kind: infra.kind.name, module: infra.kind.name, identifier: infra.kind.name.replace(/[^A-Za-z0-9]/g, '_') })),
     };
   });
 
@@ -230,9 +231,10 @@ function toQueueModel({ name, settings }: DeclaredQueue, holder: InfrastructureM
 }
 
 function infrastructureModel(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureModel {
-  const kind = findInfrastructure(name)!; // the schema admits registered kinds only
-  const holdsQueues = Object.keys((declared.queues ?? {}) as object).length > 0;
-  const urlVar = kind.urlVar;
+  const kind = findInfrastructure(declared.kind)!; // the schema admits registered kinds only
+  const settings = kind.settings?.(declared);
+  // the entry named after its kind keeps the kind's variable, as before entries had names
+  const urlVar = name === kind.name ? kind.urlVar : `${envPrefix(name)}_URL`;
   const { container } = kind;
   const path = (folder: string) => folder.replace(/^\//, '').replaceAll('/', '-');
   return {
@@ -244,8 +246,8 @@ function infrastructureModel(spec: Spec, name: string, declared: Spec['infrastru
     urlVar,
     clusterUrl: kind.url({ host: name, port: kind.port, project: spec.name }),
     environment: Object.entries(container.environment?.(spec.name) ?? {}).map(([envName, value]) => ({ name: envName, value, composeValue: value.replaceAll('$', '$$$$') })),
-    command: holdsQueues ? kind.queues!.command : container.command,
-    serverArgs: holdsQueues ? kind.queues!.args : [],
+    command: settings?.command ?? container.command,
+    serverArgs: settings?.args ?? [],
     volume: container.dataPath ? { name: `${name}-data`, path: container.dataPath, mount: `${name}-data:${container.dataPath}` } : undefined,
     healthcheck: container.healthcheck(spec.name),
     user: container.user,

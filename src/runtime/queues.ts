@@ -68,7 +68,7 @@ export async function withQueues(status: SystemStatus, project: ProjectModel): P
   if (holders.length === 0) return status;
   const queues = await Promise.all(
     holders.map(async (holder) => {
-      const running = status.infrastructure.find((infra) => infra.kind === holder.name);
+      const running = status.infrastructure.find((infra) => infra.name === holder.name);
       if (!running) return holder.queues.map((queue) => ({ name: queue.name, infrastructure: holder.name, error: 'not running' }));
       return queueStatus(running.url, holder.queues).catch((error: Error) =>
         holder.queues.map((queue) => ({ name: queue.name, infrastructure: holder.name, error: `${holder.name} does not answer: ${error.message}` })),

@@ -109,7 +109,9 @@ export interface ServiceStatus {
 }
 
 export interface InfrastructureStatus {
-  /** Its name in the spec (one server of each kind). */
+  /** Its entry's name in the spec ("cache"). */
+  name: string;
+  /** Its kind ("redis"). */
   kind: string;
   /** Its own address, outside every link. */
   url: string;

@@ -137,7 +137,7 @@ const commonFields = {
   uses: z
     .array(z.string())
     .default([])
-    .describe('Infrastructure it connects to (declared under infrastructure); each is reachable at its URL variable, e.g. REDIS_URL.'),
+    .describe('Infrastructure entries it connects to, by name; each is reachable at its URL variable: REDIS_URL for an entry named after its kind, CACHE_URL for one named cache.'),
   slo: slo.optional(),
 };
 
@@ -190,10 +190,11 @@ const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
   error: 'expected an image reference such as "registry.example.com/redis:7-alpine"',
 });
 
-/** One server of a registered kind: its version and image, and the kind's own fields (a
- * NATS server's topics). */
-function infrastructureEntry(kind: InfrastructureKind) {
+/** One server of a registered kind: its kind, version and image, and the kind's own fields
+ * (a NATS server's topics, a Redis's queues or memory limit). */
+function infrastructureEntry(kind: InfrastructureKind, kindField: z.ZodType) {
   return z.strictObject({
+    kind: kindField,
     version: z.string().default(kind.defaultVersion).describe(`The server's version (default ${kind.defaultVersion}).`),
     image: image
       .optional()
@@ -210,16 +211,43 @@ const monitoringSchema = z
   .default({ scrapeInterval: DEFAULT_SCRAPE_INTERVAL })
   .describe('Prometheus: scaffold up --monitoring, and the alert rules made from the services\' SLOs.');
 
-/** The servers, one per registered kind; a name no kind has is reported, with the kinds
- * there are, by `checkReferences` (at its key). */
+/**
+ * The servers, each under a name of the user's with a `kind`. The migration rule that keeps
+ * older files valid: an entry without `kind` is of the kind its name names (`redis: {}` is
+ * `redis: { kind: redis }`), so one server per kind, named after it, means what it did.
+ */
 function buildInfrastructureSchema() {
-  const kinds = Object.fromEntries(allInfrastructure().map((kind) => [kind.name, infrastructureEntry(kind).optional()]));
+  const members = allInfrastructure().map((kind) => infrastructureEntry(kind, z.literal(kind.name).describe(kind.description)));
+  const kinds = infrastructureNames().join(', ');
+  const entry = z.discriminatedUnion('kind', members as unknown as [z.ZodObject, ...z.ZodObject[]], {
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return undefined;
+      const kind = (issue.input as { kind?: unknown } | undefined)?.kind;
+      return kind === undefined ? `one of ${kinds} (an entry not named after its kind says which it is)` : unknownInfrastructure(String(kind));
+    },
+  });
   return z
-    .object(kinds)
-    .catchall(z.unknown())
+    .preprocess(withImpliedKinds, z.record(infrastructureName, entry))
     .default({})
-    .describe('Servers the services use (uses: [...]), one of each kind.');
+    .describe('Servers the services use (uses: [...]), each under a name of its own with a kind; `redis: {}` is short for `redis: { kind: redis }`.');
 }
+
+/** An entry named after a kind, without a `kind` of its own, is of that kind. */
+function withImpliedKinds(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const entries = Object.entries(value).map(([name, entry]) => {
+    const implied = findInfrastructure(name) && entry !== null && typeof entry === 'object' && !Array.isArray(entry) && !Object.hasOwn(entry, 'kind');
+    return [name, implied ? { kind: name, ...entry } : entry];
+  });
+  return Object.fromEntries(entries);
+}
+
+/** An infrastructure entry's name: its host in compose and Kubernetes, as a service's. */
+const infrastructureName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, { error: 'infrastructure names use lowercase letters, digits and "-", starting with a letter (e.g. "cache")' })
+  .max(SERVICE_NAME_MAX);
+
 function buildSpecSchema() {
   return z
     .strictObject({
@@ -272,9 +300,9 @@ const commonObject = z.object(commonFields);
 export type CommonService = z.output<typeof commonObject> & { pattern: string };
 export type Service = CommonService & Readonly<Record<string, unknown>>;
 export type ServiceInput = Partial<z.input<typeof commonObject>> & { port: number; pattern?: string } & Record<string, unknown>;
-/** A server as declared: its version (the kind's default when left out), its image, and
+/** A server as declared: its kind (its name's when the file leaves it out), its version (the kind's default when left out), its image, and
  * its kind's own fields. */
-export type InfrastructureEntry = { version: string; image?: string } & Readonly<Record<string, unknown>>;
+export type InfrastructureEntry = { kind: string; version: string; image?: string } & Readonly<Record<string, unknown>>;
 export interface Spec {
   name: string;
   services: Record<string, Service>;
@@ -285,7 +313,7 @@ export interface Spec {
 export interface SpecInput {
   name: string;
   services?: Record<string, ServiceInput>;
-  infrastructure?: Record<string, { version?: string; image?: string } & Record<string, unknown>>;
+  infrastructure?: Record<string, { kind?: string; version?: string; image?: string } & Record<string, unknown>>;
   monitoring?: z.input<typeof monitoringSchema>;
   resilience?: z.input<typeof resilienceSchema>;
 }
@@ -295,8 +323,15 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
   const names = new Set(Object.keys(services));
   const portOwner = new Map<number, string>();
 
-  for (const name of Object.keys(infrastructure)) {
-    if (!findInfrastructure(name)) ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: unknownInfrastructure(name) });
+  for (const [name, entry] of Object.entries(infrastructure)) {
+    const kind = findInfrastructure(entry.kind)!; // the union admits registered kinds only
+    // its services reach it by its kind's name alone (`publishes:` means the NATS server)
+    if (kind.serviceFields && name !== kind.name) {
+      ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: `a ${kind.name} server is named "${kind.name}": rename "${name}" (a project has one)` });
+    }
+    if (names.has(name)) {
+      ctx.addIssue({ code: 'custom', path: ['infrastructure', name], message: `"${name}" is also a service: give the server and the service different names (each is a host)` });
+    }
   }
 
   const queues = declaredQueues({ infrastructure });
@@ -341,8 +376,9 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     }
 
+    const usedKinds = service.uses.map((used) => (Object.hasOwn(infrastructure, used) ? infrastructure[used]!.kind : used));
     for (const kind of patternOf(service).requires?.infrastructure ?? []) {
-      if (!(service.uses as string[]).includes(kind)) {
+      if (!usedKinds.includes(kind)) {
         ctx.addIssue({
           code: 'custom',
           // at uses when the service has some, else at the service (uses is not in the file)
@@ -352,16 +388,8 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
       }
     }
 
-    service.uses.forEach((kind, index) => {
-      if (!findInfrastructure(kind)) {
-        ctx.addIssue({ code: 'custom', path: at('uses', index), message: unknownInfrastructure(kind) });
-      } else if (!Object.hasOwn(infrastructure, kind)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('uses', index),
-          message: `"${kind}" is not declared: add "${kind}: {}" under infrastructure`,
-        });
-      }
+    service.uses.forEach((used, index) => {
+      if (!Object.hasOwn(infrastructure, used)) ctx.addIssue({ code: 'custom', path: at('uses', index), message: undeclaredInfrastructure(used, infrastructure) });
     });
   }
 
@@ -396,6 +424,15 @@ function duplicateQueues(infrastructure: Spec['infrastructure']): [string, (stri
   return twice;
 }
 
+/** A name in `uses` that no entry has: a kind's name is declared as `<kind>: {}`. */
+function undeclaredInfrastructure(name: string, infrastructure: Spec['infrastructure']): string {
+  const declared = Object.keys(infrastructure);
+  const known = declared.length > 0 ? ` (declared: ${declared.join(', ')})` : '';
+  return findInfrastructure(name)
+    ? `"${name}" is not declared: add "${name}: {}" under infrastructure${known}`
+    : `"${name}" is not declared under infrastructure${known}: add "${name}: { kind: ${infrastructureNames().join(' | ')} }"`;
+}
+
 function unknownQueue(queue: string, queues: Map<string, unknown>): string {
   const known = queues.size > 0 ? `declared: ${[...queues.keys()].join(', ')}` : 'none is declared yet';
   return `unknown queue "${queue}": declare it under infrastructure.redis.queues (${known})`;
@@ -404,11 +441,17 @@ function unknownQueue(queue: string, queues: Map<string, unknown>): string {
 /** The JSON Schema editors use to complete and check scaffold.yaml. */
 export function specJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(specSchema(), { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  // the registry's kinds are its properties already: a name beside them is a typo
-  schema.properties.infrastructure.additionalProperties = false;
-  for (const member of schema.properties.services.additionalProperties.oneOf) {
-    member.properties.uses.items = { ...member.properties.uses.items, enum: infrastructureNames() };
-  }
+  // the entries' kinds are read before their fields (an entry named after a kind may leave
+  // `kind` out), which a JSON Schema says as: a kind's name holds that kind, any other name
+  // one entry of some kind
+  const entry = (kind: InfrastructureKind, kindField: z.ZodType) => z.toJSONSchema(infrastructureEntry(kind, kindField), { io: 'input', unrepresentable: 'any' });
+  schema.properties.infrastructure = {
+    description: schema.properties.infrastructure.description,
+    type: 'object',
+    propertyNames: { pattern: SERVICE_NAME_PATTERN.source, maxLength: SERVICE_NAME_MAX },
+    properties: Object.fromEntries(allInfrastructure().map((kind) => [kind.name, entry(kind, z.literal(kind.name).optional())])),
+    additionalProperties: { oneOf: allInfrastructure().map((kind) => entry(kind, z.literal(kind.name))) },
+  };
   return { ...schema, title: 'scaffold.yaml' };
 }
 

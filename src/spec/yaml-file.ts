@@ -64,7 +64,8 @@ export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T
     const problems = result.error.issues.map((issue) => {
       const { offset, found } = locate(document, issue.path, issue.code === 'invalid_key');
       const field = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      const problem = found ? describeIssue(issue) : 'required: add it';
+      // a union's missing discriminator (an entry's `kind`) says what it may be
+      const problem = found ? describeIssue(issue) : issue.code === 'invalid_union' ? `required: ${issue.message}` : 'required: add it';
       return `${where(offset)}: ${field}${problem}`;
     });
     throw invalid(problems);

@@ -13,14 +13,14 @@ const keyValue = kv;
 
 describe('the infrastructure registry', () => {
   it('takes a kind registered from outside into the schema, the names and the generated files', () => {
-    expect(() => parseSpec('name: x\ninfrastructure:\n  kv: {}\n', 'scaffold.yaml')).toThrow(/unknown infrastructure kind "kv"/);
+    expect(() => parseSpec('name: x\ninfrastructure:\n  kv: {}\n', 'scaffold.yaml')).toThrow(/infrastructure\.kv\.kind: required: one of postgres, redis, nats/);
     registerInfrastructure(keyValue);
     expect(findInfrastructure('kv')).toBe(keyValue);
     expect(serviceNameProblem('kv')).toMatch(/reserved/);
     expect(Object.keys((specJsonSchema() as any).properties.infrastructure.properties)).toContain('kv'); // eslint-disable-line @typescript-eslint/no-explicit-any
 
     const { spec } = parseSpec('name: x\nservices:\n  a: { port: 3001, uses: [kv] }\ninfrastructure:\n  kv: {}\n', 'scaffold.yaml');
-    expect(spec.infrastructure.kv).toEqual({ version: '1' });
+    expect(spec.infrastructure.kv).toEqual({ kind: 'kv', version: '1' });
     const tree = generateProject(spec);
     const compose = parseYaml(tree.read('compose.yaml')!);
     expect(compose.services.kv).toMatchObject({ image: 'example/kv:1', volumes: ['kv-data:/kv'], healthcheck: { test: ['CMD', 'kv-ping'] } });

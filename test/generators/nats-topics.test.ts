@@ -21,6 +21,7 @@ describe('topics on NATS', () => {
 
   it('fills in the settings JetStream needs, and a topic left empty takes every default', () => {
     expect(spec.infrastructure.nats).toEqual({
+      kind: 'nats',
       version: '2',
       topics: {
         'order-created': { ackWait: 2000, maxDeliver: 3, dedupeWindow: 120_000, retryBackoff: 1000 },

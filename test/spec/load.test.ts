@@ -44,9 +44,16 @@ describe('parseSpec', () => {
     ['a gateway routing to itself', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, routes: { /a: a } }\n', /^scaffold\.yaml:3:52: services\.a\.routes\.\/a: "a" cannot call itself/],
     ['a route to an unknown service', 'name: x\nservices:\n  a: { pattern: gateway, port: 3001, routes: { /b: b } }\n', /services\.a\.routes\.\/b: unknown service "b"/],
     ['an undeclared infrastructure', 'name: x\nservices:\n  a: { port: 3001, uses: [redis] }\n', /"redis" is not declared: add "redis: {}" under infrastructure/],
-    ['an unknown infrastructure kind', 'name: x\ninfrastructure:\n  mongo: {}\n', /^scaffold\.yaml:3:\d+: infrastructure\.mongo: unknown infrastructure kind "mongo": choose postgres, redis, nats$/],
-    ['a use of an unknown kind', 'name: x\nservices:\n  a: { port: 3001, uses: [kafka] }\n', /services\.a\.uses\.0: unknown infrastructure kind "kafka": choose postgres, redis, nats/],
-    ['a use of a prototype key', 'name: x\nservices:\n  a: { port: 3001, uses: [constructor] }\n', /unknown infrastructure kind "constructor"/],
+    ['an unknown infrastructure kind', 'name: x\ninfrastructure:\n  store: { kind: mongo }\n', /^scaffold\.yaml:3:\d+: infrastructure\.store\.kind: unknown infrastructure kind "mongo": choose postgres, redis, nats$/],
+    ['an entry named after no kind, without a kind', 'name: x\ninfrastructure:\n  mongo: {}\n', /^scaffold\.yaml:3:\d+: infrastructure\.mongo\.kind: required: one of postgres, redis, nats/],
+    ['a kind of a prototype key', 'name: x\ninfrastructure:\n  store: { kind: constructor }\n', /infrastructure\.store\.kind: unknown infrastructure kind "constructor"/],
+    ['an invalid infrastructure name', 'name: x\ninfrastructure:\n  My_Cache: { kind: redis }\n', /infrastructure\.My_Cache: infrastructure names use lowercase letters/],
+    ['a server named like a service', 'name: x\nservices:\n  cache: { port: 3001 }\ninfrastructure:\n  cache: { kind: redis }\n', /infrastructure\.cache: "cache" is also a service/],
+    ['a NATS server not named nats', 'name: x\ninfrastructure:\n  bus: { kind: nats }\n', /infrastructure\.bus: a nats server is named "nats"/],
+    ['a Redis with queues told to evict', 'name: x\ninfrastructure:\n  queue: { kind: redis, eviction: allkeys-lru, queues: { jobs: {} } }\n', /infrastructure\.queue\.eviction: a Redis with queues never evicts/],
+    ['a memory size without a unit', 'name: x\ninfrastructure:\n  cache: { kind: redis, maxmemory: "64" }\n', /infrastructure\.cache\.maxmemory: expected a size such as "64mb"/],
+    ['a use of an undeclared entry', 'name: x\nservices:\n  a: { port: 3001, uses: [kafka] }\n', /services\.a\.uses\.0: "kafka" is not declared under infrastructure: add "kafka: \{ kind: postgres \| redis \| nats \}"/],
+    ['a use of a prototype key', 'name: x\nservices:\n  a: { port: 3001, uses: [constructor] }\n', /services\.a\.uses\.0: "constructor" is not declared under infrastructure/],
     ['an image with spaces', 'name: x\ninfrastructure:\n  redis: { image: "my redis" }\n', /infrastructure\.redis\.image: expected an image reference/],
     ['PORT in env', 'name: x\nservices:\n  a: { port: 3001, env: { PORT: "1" } }\n', /HOST and PORT are set by scaffold/],
     ['an unknown front port mode', 'name: x\nservices:\n  a: { port: 3001, frontPort: direct }\n', /services\.a\.frontPort: .*"proxy".*"handoff"/],
@@ -68,15 +75,19 @@ describe('specJsonSchema', () => {
     expect(JSON.stringify(schema)).toContain('"gateway"');
   });
 
-  it('lists the infrastructure registry\'s kinds, for the section and for uses', () => {
+  it('lists the infrastructure registry\'s kinds, for the section and for any other name', () => {
     const schema = specJsonSchema() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const section = schema.properties.infrastructure;
     expect(Object.keys(section.properties)).toEqual(['postgres', 'redis', 'nats']);
-    expect(section.additionalProperties).toBe(false);
-    expect(Object.keys(section.properties.redis.properties)).toEqual(['version', 'image', 'queues']);
+    // any other name is an entry of some kind, which it names
+    expect(section.additionalProperties.oneOf.map((entry: any) => entry.properties.kind.const)).toEqual(['postgres', 'redis', 'nats']); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(section.additionalProperties.oneOf[1].required).toContain('kind');
+    expect(section.properties.redis.required ?? []).not.toContain('kind');
+    expect(Object.keys(section.properties.redis.properties)).toEqual(['kind', 'version', 'image', 'queues', 'maxmemory', 'eviction']);
     // the service is a union keyed on pattern: every pattern's member lists them
     const members = schema.properties.services.additionalProperties.oneOf as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(members.map((member) => member.properties.pattern.const)).toEqual(['http-api', 'gateway', 'worker']);
-    for (const member of members) expect(member.properties.uses.items.enum).toEqual(['postgres', 'redis', 'nats']);
+    // uses names entries, which are the user's names
+    for (const member of members) expect(member.properties.uses.items.enum).toBeUndefined();
   });
 });

@@ -20,7 +20,7 @@ export const postgres: InfrastructureKind = {
       // most projects (a home or temp folder is closed to other users): it gets a folder
       // of its own in the temp dir then
       process.getuid?.() === 0
-        ? path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(dataRoot).digest('hex').slice(0, 12)}`)
+        ? path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(dataRoot).digest('hex').slice(0, 12)}${name === 'postgres' ? '' : `-${name}`}`)
         : path.join(dataRoot, name),
   },
   container: {

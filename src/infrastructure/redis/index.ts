@@ -1,7 +1,6 @@
 import type { InfrastructureKind } from '../kind.js';
+import { checkMemory, memoryFields, redisArgs } from './memory.js';
 import { queueFields } from './queues.js';
-
-const QUEUE_ARGS = ['--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--appendfsync', 'everysec'];
 
 export const redis: InfrastructureKind = {
   name: 'redis',
@@ -11,12 +10,12 @@ export const redis: InfrastructureKind = {
   port: 6379,
   urlVar: 'REDIS_URL',
   url: ({ host, port }) => `redis://${host}:${port}`,
-  // a queue's jobs are data, not cache: Redis must refuse a write when full rather than
-  // evict a job (BullMQ warns about any other policy), and keep them across a restart
-  fields: queueFields,
-  queues: {
-    args: QUEUE_ARGS,
-    command: ['redis-server', ...QUEUE_ARGS],
+  // one kind for both uses: a queue Redis (queues:) and a cache (maxmemory:), each its own entry
+  fields: (kit) => ({ ...queueFields(kit), ...memoryFields(kit) }),
+  check: checkMemory,
+  settings: (entry) => {
+    const args = redisArgs(entry);
+    return args.length > 0 ? { args, command: ['redis-server', ...args] } : undefined;
   },
   process: {
     server: new URL('./server.js', import.meta.url).href,

@@ -121,7 +121,7 @@ export class ComposeRuntime implements Runtime {
       const container = containers.find((c) => c.service === infra.name);
       if (!container) return [];
       const instance = instanceOf(container, infra.port);
-      return [{ kind: infra.name, url: infra.kind.url({ host: '127.0.0.1', port: instance.port, project: view.name }), instance }];
+      return [{ name: infra.name, kind: infra.kind.name, url: infra.kind.url({ host: '127.0.0.1', port: instance.port, project: view.name }), instance }];
     });
     return { runtime: this.name, project: view.name, services, infrastructure };
   }

@@ -139,10 +139,10 @@ export class ProcessRuntime implements Runtime {
     if (service === undefined) throw new UserError('name a service, or give --trace or --request to search every service');
     const { services, infrastructure } = await this.status();
     // a server (redis, nats…) logs as one instance named after it, across its restarts
-    const servers = infrastructure.filter((server) => server.kind === service);
+    const servers = infrastructure.filter((server) => server.name === service);
     const instances = services.find((s) => s.name === service)?.instances ?? (servers.length > 0 ? servers.map((server) => server.instance) : undefined);
     if (!instances) {
-      throw new UserError(`no service or server "${service}" is running (running: ${[...services.map((s) => s.name), ...infrastructure.map((server) => server.kind)].join(', ')})`);
+      throw new UserError(`no service or server "${service}" is running (running: ${[...services.map((s) => s.name), ...infrastructure.map((server) => server.name)].join(', ')})`);
     }
     const logFile = (id: string): LogFile => ({ id, file: instanceLog(this.#paths, id), offset: 0 });
     const followed = new Map(instances.map((instance) => [instance.id, logFile(instance.id)]));

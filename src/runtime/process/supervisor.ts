@@ -130,7 +130,8 @@ export class Supervisor {
       services: [...this.#services.values()].map((s) => this.#serviceStatus(s)),
       infrastructure: [...this.#infrastructure.values()].map(
         ({ view, url, instance, links }): InfrastructureStatus => ({
-          kind: view.name,
+          name: view.name,
+          kind: view.kind.name,
           url,
           instance: instance.status(),
           links: [...links].map(([from, link]) => ({ from, url: view.kind.url({ host: '127.0.0.1', port: link.port, project: this.#project }) })),

@@ -28,5 +28,5 @@ export async function killService(runtime: Runtime, service: string, options: Ki
 function instancesOf(status: SystemStatus, name: string): InstanceStatus[] {
   const service = status.services.find((s) => s.name === name);
   if (service) return service.instances;
-  return status.infrastructure.filter((infra) => infra.kind === name).map((infra) => infra.instance);
+  return status.infrastructure.filter((infra) => infra.name === name).map((infra) => infra.instance);
 }

@@ -55,11 +55,15 @@ export class ConnectionPool {
   async open(count: number): Promise<void> {
     const opening = Array.from({ length: Math.min(count, this.#options.maxConnections) }, () =>
       new Promise<void>((settle) => {
-        const connection: Http1Connection = new Http1Connection(this.#target, (error) => {
-          if (error) this.#all.delete(connection);
-          else this.#idle.push(connection);
-          settle();
-        });
+        const connection: Http1Connection = new Http1Connection(
+          this.#target,
+          (error) => {
+            if (error) this.#all.delete(connection);
+            else this.#idle.push(connection);
+            settle();
+          },
+          this.#freed,
+        );
         this.#all.add(connection);
       }),
     );
@@ -103,20 +107,21 @@ export class ConnectionPool {
     if (this.#opening >= OPENING_AT_ONCE || this.#all.size >= this.#options.maxConnections) return undefined;
     this.#opening += 1;
     // writes wait in the socket until it connects: the request leaves with the handshake
-    const connection = new Http1Connection(this.#target, () => (this.#opening -= 1));
+    const connection = new Http1Connection(this.#target, () => (this.#opening -= 1), this.#freed);
     this.#all.add(connection);
     return connection;
   }
 
   #dispatch(connection: Http1Connection, request: EncodedRequest, dueAt: number): void {
     this.#busy.add(connection);
-    connection.send(request, (status, error) => this.#free(connection, dueAt, status, error));
+    connection.send(request, dueAt);
   }
 
-  #free(connection: Http1Connection, dueAt: number, status: number, error?: Error & { code?: string }): void {
+  /** Every connection's one callback for its requests' ends. */
+  readonly #freed = (connection: Http1Connection, status: number, error?: Error & { code?: string }): void => {
     this.#busy.delete(connection);
     this.inFlight -= 1;
-    this.#options.ended(dueAt, status, error);
+    this.#options.ended(connection.dueAt!, status, error);
     if (!connection.reusable) this.#all.delete(connection);
     if (this.#head === this.#waiting.length) {
       if (connection.reusable) this.#idle.push(connection);
@@ -131,7 +136,7 @@ export class ConnectionPool {
       this.#head = 0;
     }
     this.#dispatch(carrier, next.request, next.dueAt);
-  }
+  };
 
   #expire(): void {
     const deadline = performance.now() - this.#options.timeoutMs;

@@ -1,12 +1,9 @@
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import tls from 'node:tls';
 import { UserError } from '../../errors.js';
 import type { PreparedRequest } from './scenario.js';
+import { ResponseReader, type ReadAnswer } from './response-reader.js';
 
-// http-parser-js: the pure-JS port of Node's HTTP parser that autocannon's client reads
-// with (CommonJS, hence require).
-const { HTTPParser } = createRequire(import.meta.url)('http-parser-js') as typeof import('http-parser-js');
 
 /** Where the connections go: what `net.connect` / `tls.connect` need. */
 export interface Target {
@@ -53,7 +50,7 @@ export function encodeRequest(target: Target, request: PreparedRequest): Encoded
 }
 
 /** How a request ended: the answer's status, or why there was none. */
-export type Ended = (status: number, error?: Error & { code?: string }) => void;
+export type Ended = (connection: Http1Connection, status: number, error?: Error & { code?: string }) => void;
 
 /** Node's servers close a connection idle for 5 s; one idle longer than this is not reused,
  * so a request never races the server's close (undici's default keep-alive allowance). */
@@ -63,7 +60,8 @@ const KEEP_ALIVE_MARGIN_MS = 1000;
 
 /**
  * One keep-alive HTTP/1.1 connection carrying one request at a time: the request's bytes
- * encoded once, the answer read by a parser that sees only the status line and framing.
+ * encoded once, the answer read by a reader that sees only the status line and framing
+ * (response-reader.ts).
  *
  * Why not undici (which the open model used first): its Client costs this process 2–2.5×
  * the CPU per request at the same rate (a handler, request and header objects per request,
@@ -78,15 +76,18 @@ export class Http1Connection {
   idleSince = performance.now();
   /** When the request in flight was sent, or undefined. */
   sentAt: number | undefined;
+  /** The request in flight's intended send time (the pool's bookkeeping), or undefined. */
+  dueAt: number | undefined;
   readonly #socket: net.Socket;
-  readonly #parser = new HTTPParser(HTTPParser.RESPONSE);
+  readonly #reader = new ResponseReader((answer) => this.#end(answer));
+  readonly #ended: Ended;
   #keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
-  #ended: Ended | undefined;
-  #head = false;
-  #status = 0;
   #connected = false;
 
-  constructor(target: Target, onConnect: (error?: Error) => void) {
+  /** `ended` is called once per request sent, when it ends: one callback for the connection's
+   * life rather than a closure per request. */
+  constructor(target: Target, onConnect: (error?: Error) => void, ended: Ended) {
+    this.#ended = ended;
     this.#socket = target.tls
       ? tls.connect({ host: target.host, port: target.port, servername: target.servername })
       : net.connect({ host: target.host, port: target.port });
@@ -95,27 +96,12 @@ export class Http1Connection {
       this.#connected = true;
       onConnect();
     });
-    const parser = this.#parser;
-    parser[HTTPParser.kOnHeadersComplete] = (info) => {
-      this.#status = info.statusCode ?? 0;
-      if (!info.shouldKeepAlive) this.reusable = false;
-      for (let i = 0; i < info.headers.length; i += 2) {
-        if (info.headers[i]!.toLowerCase() === 'keep-alive') this.#keepAliveFrom(info.headers[i + 1]!);
-      }
-      // no body follows, whatever the framing headers say
-      return this.#head || this.#status === 204 || this.#status === 304 || (this.#status >= 100 && this.#status < 200) ? 1 : 0;
-    };
-    parser[HTTPParser.kOnBody] = () => undefined;
-    parser[HTTPParser.kOnMessageComplete] = () => this.#end(this.#status);
     this.#socket.on('data', (chunk: Buffer) => {
-      const read = parser.execute(chunk);
-      if (read instanceof Error) this.#fail(read);
-    });
-    this.#socket.on('end', () => {
-      // an answer framed by the connection's end completes here
-      const error = parser.finish();
+      const error = this.#reader.read(chunk);
       if (error) this.#fail(error);
     });
+    // an answer framed by the connection's end completes here; one cut short fails at 'close'
+    this.#socket.on('end', () => this.#reader.end());
     this.#socket.on('error', (error) => {
       if (!this.#connected) onConnect(error);
       this.#fail(error);
@@ -128,10 +114,9 @@ export class Http1Connection {
     return this.reusable && now - this.idleSince < this.#keepAliveMs;
   }
 
-  send(request: EncodedRequest, ended: Ended): void {
-    this.#ended = ended;
-    this.#head = request.head;
-    this.#status = 0;
+  send(request: EncodedRequest, dueAt: number): void {
+    this.dueAt = dueAt;
+    this.#reader.expect(request.head);
     this.sentAt = performance.now();
     this.#socket.write(request.bytes);
   }
@@ -142,31 +127,28 @@ export class Http1Connection {
   }
 
   destroy(): void {
-    this.#ended = undefined;
+    this.sentAt = undefined;
     this.reusable = false;
     this.#socket.destroy();
   }
 
-  #end(status: number): void {
-    const ended = this.#ended;
-    this.#ended = undefined;
+  #end(answer: ReadAnswer): void {
+    if (this.sentAt === undefined) return;
     this.sentAt = undefined;
     this.idleSince = performance.now();
-    if (!this.reusable) this.#socket.end();
-    ended?.(status);
+    if (answer.keepAliveMs !== undefined) this.#keepAliveMs = Math.max(0, answer.keepAliveMs - KEEP_ALIVE_MARGIN_MS);
+    if (answer.closes) {
+      this.reusable = false;
+      this.#socket.end();
+    }
+    this.#ended(this, answer.status);
   }
 
-  #fail(error: Error): void {
+  #fail(error: Error & { code?: string }): void {
     this.reusable = false;
-    const ended = this.#ended;
-    this.#ended = undefined;
-    this.sentAt = undefined;
     this.#socket.destroy();
-    ended?.(this.#status, error);
-  }
-
-  #keepAliveFrom(value: string): void {
-    const seconds = /timeout=(\d+)/i.exec(value)?.[1];
-    if (seconds !== undefined) this.#keepAliveMs = Math.max(0, Number(seconds) * 1000 - KEEP_ALIVE_MARGIN_MS);
+    if (this.sentAt === undefined) return;
+    this.sentAt = undefined;
+    this.#ended(this, this.#reader.status, error);
   }
 }

@@ -197,7 +197,7 @@ async function jobsTarget(options: SimulateLoadOptions): Promise<JobsTarget | un
   const queues = spec ? [...declaredQueues(spec).values()] : [];
   if (queues.length === 0) return undefined;
   const holder = queues[0]!.infrastructure;
-  const server = (await options.runtime.status().catch(() => undefined))?.infrastructure.find((infra) => infra.kind === holder);
+  const server = (await options.runtime.status().catch(() => undefined))?.infrastructure.find((infra) => infra.name === holder);
   if (!server) return undefined;
   return { url: server.url, queues: queues.filter((queue) => queue.infrastructure === holder).map((queue) => queue.name) };
 }

@@ -9,6 +9,7 @@ import { UpstreamClient } from './http-client.js';
 import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 import { registerRequestSpans, traceLogFields, type EndSpan } from './request-spans.js';
+import { callerDeadline, TIMEOUT_HEADER } from './resilience.js';
 import { registerUpstreamsRoute } from './upstreams.js';
 
 declare module 'fastify' {
@@ -20,6 +21,10 @@ declare module 'fastify' {
     /** The route pattern the request matched (/items/:id), undefined when none did: read
      * once as it arrives, since Fastify's `routeOptions` builds a new object on every read. */
     routePattern: string | undefined;
+    /** When this request's upstream calls must be done (performance.now()) for the answer
+     * to reach a caller that said how long it waits (TIMEOUT_HEADER); pass it on as
+     * `app.upstreams.fetch(..., { requestId: request.id, deadline: request.deadline })`. */
+    deadline: number | undefined;
   }
 }
 
@@ -29,8 +34,8 @@ const WRITES_INFO = new Set(['info', 'debug', 'trace']);
 /**
  * Every request as it arrives (its id in a header) and once its response has finished: one
  * access line, as nginx writes one, and the request counted in the metrics. Fastify calls
- * this for every request; hooks doing the same would add a hook run to each. Fastify's default also logs each request as it
- * arrives, which doubles the log. The line keeps what a reader needs (method, URL, status,
+ * this for every request; hooks doing the same would add a hook run to each. Fastify's
+ * default also logs each request as it arrives, which doubles the log. The line keeps what a reader needs (method, URL, status,
  * response time in ms, the client's address and port — which connection, so a balancer's
  * choices can be read from the logs — and reqId from the request's logger); routes at
  * logLevel warn (probes, /metrics) stay out of it.
@@ -42,12 +47,14 @@ class RequestLifecycle extends LogController {
   isDraining: () => boolean = () => false;
 
   /**
-   * As a request arrives, before any hook: every reply carries the request id (and the route
-   * pattern it matched, for a gateway's metrics), errors and 404s included. Fastify calls
-   * this for every request; an onRequest hook doing the same added a hook run to each (see
-   * BENCHMARKS.md). Nothing is logged here: one line per request, when it completes.
+   * As a request arrives, before any hook: the time the caller waits is read, and every
+   * reply carries the request id (and the route pattern it matched, for a gateway's
+   * metrics), errors and 404s included. Fastify calls this for every request; an onRequest
+   * hook doing the same added a hook run to each (see BENCHMARKS.md). Nothing is logged
+   * here: one line per request, when it completes.
    */
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    request.deadline = callerDeadline(request.headers[TIMEOUT_HEADER]);
     const route = request.routeOptions.url;
     request.routePattern = route;
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -97,6 +104,7 @@ export function createServer(config: Config): FastifyInstance {
     return503OnClosing: false,
   });
   app.decorateRequest('routePattern', undefined);
+  app.decorateRequest('deadline', undefined);
 
   // before any route, so that its hook covers them all
   requests.endSpan = registerRequestSpans(app, config, [METRICS_PATH]);
