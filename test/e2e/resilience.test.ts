@@ -184,6 +184,11 @@ describe('resilience policies under chaos', () => {
       return { users: of('users'), orders: of('orders') };
     };
     const steady = await loads();
+    // the connections open to users as the fault begins (the gateway's pool among them): each
+    // was handed to users' instance, and serves one more request there, unslowed, before it
+    // ends with `connection: close` (README: faults act on new connections)
+    const status = JSON.parse((await run('status', '--json')).stdout) as SystemStatus;
+    const openToUsers = status.services.find((service) => service.name === 'users')!.instances.reduce((sum, instance) => sum + (instance.connections ?? 0), 0);
     const fault = await run('chaos', 'latency', 'users', '--from', 'api-gateway', '--ms', '2000', '--for', '30s', '--json');
     expect(fault.exitCode, fault.stderr).toBe(0);
     const rejectedBefore = await rejections();
@@ -197,15 +202,16 @@ describe('resilience policies under chaos', () => {
 
     // the fault was felt on the route to users: its bulkhead filled and refused the rest
     expect(rejected.users - rejectedBefore.users).toBeGreaterThan(0);
-    // (a few calls, ≤ 1%, have come back 200 despite 2 s of latency and a 1 s timeout: not
-    // explained yet, see issue 23's note)
-    expect(slowed.users.statusCodes['200'] ?? 0, JSON.stringify(slowed.users.statusCodes)).toBeLessThanOrEqual(0.01 * slowed.users.requests);
+    // and every call that reached users took the latency, but one per connection already
+    // open when the fault began (a fault that left open connections alone would let
+    // through ~every call the pool's connections carry)
+    expect(slowed.users.statusCodes['200'] ?? 0, `${JSON.stringify(slowed.users.statusCodes)}; ${openToUsers} connections open`).toBeLessThanOrEqual(openToUsers);
     // and not on the route to orders: its bulkhead refused nothing, every request was
     // answered, and its p99 stayed within 20% (a bulkhead shared by both routes fails here)
     expect(rejected.orders).toBe(0);
     expect(slowed.orders.statusCodes, JSON.stringify(slowed.orders.errorsByKind)).toEqual({ '200': slowed.orders.requests });
     expect(slowed.orders.latency.p99, `steady ${steady.orders.latency.p99} ms`).toBeLessThanOrEqual(1.2 * steady.orders.latency.p99);
-    console.log(`bulkhead: p99 of the route to orders ${Math.round(slowed.orders.latency.p99)} ms under latency on users, ${Math.round(steady.orders.latency.p99)} ms without; ${rejected.users - rejectedBefore.users} calls to users refused`);
+    console.log(`bulkhead: p99 of the route to orders ${Math.round(slowed.orders.latency.p99)} ms under latency on users, ${Math.round(steady.orders.latency.p99)} ms without; ${rejected.users - rejectedBefore.users} calls to users refused; ${slowed.users.statusCodes['200'] ?? 0} answered 200 (${openToUsers} connections open to users as the fault began)`);
   });
 
   it('dependency down: every call answered within the timeout, and recovery measured once users is back', async () => {

@@ -11,6 +11,7 @@ const now = () => performance.timeOrigin + performance.now();
 // stalls run at periodMs intervals from here, already under way when the server starts
 const origin = now() - Math.random() * periodMs;
 let arrivals = [];
+let connections = 0;
 
 function waitFor(at) {
   if (holdMs > 0) return holdMs;
@@ -27,6 +28,7 @@ const server = http.createServer((_request, response) => {
   else response.end('ok');
 });
 server.keepAliveTimeout = 60_000;
+server.on('connection', () => (connections += 1));
 server.listen(0, '127.0.0.1', () => {
   process.send({ port: server.address().port });
   if (block && stallMs > 0) blockStalls();
@@ -42,8 +44,10 @@ function blockStalls() {
   setTimeout(blockStalls, periodMs - ((now() - origin) % periodMs));
 }
 
-// 'arrivals': the arrival times so far, then a fresh record
-process.on('message', () => {
+// 'arrivals': the arrival times so far, then a fresh record; 'connections': how many
+// connections were opened to it so far
+process.on('message', (message) => {
+  if (message === 'connections') return process.send({ connections });
   process.send({ arrivals });
   arrivals = [];
 });

@@ -15,6 +15,8 @@ export interface ArrivalServer {
   url: string;
   /** The arrival times since the last call (ms, performance.timeOrigin + now). */
   arrivals(): Promise<number[]>;
+  /** How many connections were opened to it so far. */
+  connections(): Promise<number>;
   close(): void;
 }
 
@@ -34,6 +36,11 @@ export async function arrivalServer(options: ArrivalServerOptions = {}): Promise
       const reply = next();
       child.send('arrivals');
       return (await reply).arrivals as number[];
+    },
+    async connections() {
+      const reply = next();
+      child.send('connections');
+      return (await reply).connections as number;
     },
     close: () => child.kill(),
   };

@@ -84,6 +84,20 @@ describe('the open model: dropped requests', () => {
     expect(series.slice(0, 2).every((second) => second.dropped! >= 80)).toBe(true);
   });
 
+  it('grows the pool by at most a connection a millisecond while a stalled target has requests waiting, and recovers', async () => {
+    // a target blocked for 300 ms each second leaves 600 requests due meanwhile: a pool
+    // opening a connection for each would reach 600 (the target's own count), and a
+    // CPU-bound target juggling that many answers fewer a second than are due
+    const { url, arrivals, connections } = await start({ stallMs: 300, periodMs: 1_000, block: true });
+    const { summary } = await load(url, { rate: 2_000, durationMs: 2_000 });
+    expect((await arrivals()).length).toBe(4_000);
+    expect(summary.dropped).toBe(0);
+    const opened = await connections();
+    // one a millisecond: 300 during the stall and a few while its backlog drains
+    expect(opened).toBeGreaterThanOrEqual(100);
+    expect(opened).toBeLessThanOrEqual(450);
+  });
+
   it('drops nothing when the pool may grow far enough', async () => {
     const { url, arrivals } = await start({ holdMs: 100 });
     const { summary } = await load(url, { rate: 200, durationMs: 2_000, maxConnections: 40 });

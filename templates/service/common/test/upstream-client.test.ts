@@ -23,12 +23,15 @@ const base: CallPolicy = {
 let server: Server;
 let url: string;
 const received = new Map<string, number>();
+/** The x-request-timeout-ms of the latest request: how long the caller said it waits. */
+let told: number | undefined;
 const inFlight = { now: 0, most: 0 };
 
 beforeAll(async () => {
   server = createServer((request, response) => {
     const path = request.url ?? '/';
     received.set(path, (received.get(path) ?? 0) + 1);
+    told = Number(request.headers['x-request-timeout-ms']);
     if (path === '/unavailable') {
       response.statusCode = 503;
       response.end('no');
@@ -98,6 +101,18 @@ describe('the upstream client', () => {
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ statusCode: 503, upstream: 'users', reason: 'timeout' });
     expect(await metric(registry, 'upstream_timeouts_total')).toBe(1);
+  });
+
+  it("ends a call at its caller's deadline when that comes first, and tells the upstream how long it waits", async () => {
+    const { client: upstreams } = client({ timeoutMs: 2_000 });
+    await call(upstreams, '/ok');
+    expect(told).toBeGreaterThan(1_000);
+    expect(told).toBeLessThanOrEqual(2_000);
+    const started = performance.now();
+    const error = await upstreams.fetch('users', '/hang', { requestId: 'test', deadline: started + 200 }).catch((failure: unknown) => failure);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error).toMatchObject({ statusCode: 503, upstream: 'users', reason: 'timeout' });
+    expect(told).toBeLessThanOrEqual(200);
   });
 
   it('opens the breaker at its trip, refuses calls without sending them, and says so on /metrics', async () => {

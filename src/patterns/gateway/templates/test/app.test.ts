@@ -29,7 +29,7 @@ beforeAll(async () => {
   upstream = createServer((request, response) => {
     const reply = () => {
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ path: request.url, requestId: request.headers['x-request-id'] }));
+      response.end(JSON.stringify({ path: request.url, requestId: request.headers['x-request-id'], timeoutMs: Number(request.headers['x-request-timeout-ms']) }));
     };
     if (request.url === '/slow') setTimeout(reply, 3_000);
     else if (request.url === '/stream') {
@@ -141,6 +141,18 @@ describe('the gateway', () => {
     const response = await app.inject('/up/slow');
     expect(response.statusCode).toBe(504);
     expect(response.json()).toEqual({ error: 'Gateway Timeout', message: 'upstream up did not answer within 1000 ms', upstream: 'up', reason: 'timeout' });
+  });
+
+  it('tells the upstream how long it waits, and gives up sooner when its own client waits less', async () => {
+    const told = (await app.inject('/up/items')).json<{ timeoutMs: number }>().timeoutMs;
+    expect(told).toBeGreaterThan(500);
+    expect(told).toBeLessThanOrEqual(1_000);
+    // the client waits 400 ms: the route gives up 40 ms (a tenth, at least 50 ms) before
+    const started = performance.now();
+    const response = await app.inject({ url: '/up/slow', headers: { 'x-request-timeout-ms': '400' } });
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(response.statusCode).toBe(504);
+    expect(response.json()).toMatchObject({ upstream: 'up', reason: 'timeout', message: expect.stringMatching(/^upstream up did not answer within 3[0-5]\d ms$/) });
   });
 
   it('opens the route\'s circuit breaker after 5 failed tries: 503 at once, and /metrics says so', async () => {

@@ -107,6 +107,7 @@ describe('GET /upstreams', () => {
   let upstream: Server;
   let seenRequestId: string | undefined;
   let seenPath: string | undefined;
+  let seenTimeout: number | undefined;
   let upstreamUrl: string;
   let deadUrl: string;
 
@@ -114,6 +115,7 @@ describe('GET /upstreams', () => {
     upstream = createServer((request, response) => {
       seenRequestId = request.headers['x-request-id'] as string | undefined;
       seenPath = request.url;
+      seenTimeout = Number(request.headers['x-request-timeout-ms']);
       response.end('{"status":"ok"}');
     });
     upstreamUrl = await listen(upstream);
@@ -157,6 +159,18 @@ describe('GET /upstreams', () => {
     expect(gone.statusCode).toBe(503);
     expect(gone.json()).toMatchObject({ error: 'Service Unavailable', upstream: 'gone', reason: 'unreachable' });
     expect((await app.inject('/upstreams/nobody')).statusCode).toBe(404);
+    await app.close();
+  });
+
+  it('tells the upstream how long it waits: its timeout, or less a tenth of what its own caller waits', async () => {
+    const app = buildApp({ ...config, upstreams: upstreams() });
+    await app.inject('/upstreams/peer');
+    expect(seenTimeout).toBeGreaterThan(DEFAULT_CALL_POLICY.timeoutMs - 500);
+    expect(seenTimeout).toBeLessThanOrEqual(DEFAULT_CALL_POLICY.timeoutMs);
+    // its caller waits 2 s: 1.8 s of it for the call, the rest for the answer's way back
+    await app.inject({ url: '/upstreams/peer', headers: { 'x-request-timeout-ms': '2000' } });
+    expect(seenTimeout).toBeGreaterThan(1_300);
+    expect(seenTimeout).toBeLessThanOrEqual(1_800);
     await app.close();
   });
 });

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Upstream } from '../config.js';
 import type { UpstreamName } from '../generated/spec.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
-import { FAILED_UPSTREAM_HEADER, UpstreamFailure, UpstreamPolicy, type FailureReason } from './resilience.js';
+import { FAILED_UPSTREAM_HEADER, TIMEOUT_HEADER, UpstreamFailure, UpstreamPolicy, timeoutHeader, type FailureReason } from './resilience.js';
 import { upstreamMetrics } from './upstream-metrics.js';
 
 /** A call to another service that got no usable answer: the reply names the upstream and
@@ -27,6 +27,10 @@ export class UpstreamError extends Error {
 export interface UpstreamRequest {
   /** The incoming request's id (`request.id`): the next service logs under the same id. */
   requestId: string;
+  /** The incoming request's `request.deadline`: when its caller said it stops waiting, the
+   * call ends in time for this service's answer (its fallback's) to reach it (see
+   * TIMEOUT_HEADER in resilience.ts). */
+  deadline?: number;
   method?: string;
   /** Sent as JSON. */
   body?: unknown;
@@ -50,7 +54,7 @@ const RESPONSES = {
  * id passed along, and the policies scaffold.yaml gives the call (`resilience:`: timeout,
  * retries within a budget, circuit breaker, bulkhead, fallback; see resilience.ts).
  *
- *     const response = await app.upstreams.fetch('users', '/items', { requestId: request.id });
+ *     const response = await app.upstreams.fetch('users', '/items', { requestId: request.id, deadline: request.deadline });
  */
 export class UpstreamClient {
   readonly #upstreams: ReadonlyMap<string, { url: string; policy: UpstreamPolicy; custom: Fallback | undefined }>;
@@ -92,7 +96,15 @@ export class UpstreamClient {
     const method = request.method ?? 'GET';
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     try {
-      return await upstream.policy.call(method, RESPONSES, (signal) => fetch(upstream.url + path, { method, headers, body, signal }));
+      return await upstream.policy.call(
+        method,
+        RESPONSES,
+        (signal, deadline) => {
+          headers[TIMEOUT_HEADER] = timeoutHeader(deadline);
+          return fetch(upstream.url + path, { method, headers, body, signal });
+        },
+        { callerDeadline: request.deadline },
+      );
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       const answer = await upstream.custom?.(error, { ...request, path });

@@ -40,8 +40,39 @@ export class UpstreamFailure extends Error {
   }
 }
 
-/** One try of a call: resolves with the upstream's answer, rejects when there was none. */
-export type Attempt<T> = (signal: AbortSignal) => Promise<T>;
+/** One try of a call: resolves with the upstream's answer, rejects when there was none.
+ * `deadline` (performance.now()) is when the whole call gives up: the try tells the
+ * upstream how long that leaves (TIMEOUT_HEADER, see timeoutHeader). */
+export type Attempt<T> = (signal: AbortSignal, deadline: number) => Promise<T>;
+
+/**
+ * How long the caller waits for this request's answer, in ms, sent with every call (as
+ * gRPC's grpc-timeout and Envoy's x-envoy-expected-rq-timeout-ms are). Deadlines along a
+ * chain nest with it: the callee gives its own upstream calls no longer than that, less a
+ * share kept for its answer to travel back (callerDeadline), so that when *its* upstream is
+ * too slow it answers its fallback (naming the upstream, FAILED_UPSTREAM_HEADER) while the
+ * caller still waits. Otherwise, with a caller's timeout no longer than its callee's (the
+ * defaults: 5 s each), the caller gives up first and counts a timeout against a callee
+ * that was about to answer, and its breaker opens on a healthy service.
+ */
+export const TIMEOUT_HEADER = 'x-request-timeout-ms';
+
+/** The value of TIMEOUT_HEADER for a try of a call that gives up at `deadline`. */
+export function timeoutHeader(deadline: number): string {
+  return String(Math.max(1, Math.floor(deadline - performance.now())));
+}
+
+/**
+ * When a request that arrived `arrivedAt` (performance.now()) with TIMEOUT_HEADER must have
+ * its upstream calls done: the caller's time less a tenth of it (at least 50 ms), left for
+ * this service's answer to reach the caller. undefined without a usable header.
+ */
+export function callerDeadline(header: string | string[] | undefined, arrivedAt = performance.now()): number | undefined {
+  if (typeof header !== 'string') return undefined;
+  const budget = Number(header);
+  if (!Number.isFinite(budget) || budget <= 0) return undefined;
+  return arrivedAt + budget - Math.max(budget / 10, 50);
+}
 
 /**
  * On an answer a service gives because one of *its* upstreams failed (the default
@@ -127,25 +158,27 @@ export class UpstreamPolicy {
 
   /**
    * One call (`attempt` is one try; it must give up when its signal aborts): the answer the upstream gave (any status: the last try's, once retries are
-   * spent or refused), or an UpstreamFailure when it gave none in time.
+   * spent or refused), or an UpstreamFailure when it gave none in time. It gives up at the
+   * policy's timeout, or at `callerDeadline` (see TIMEOUT_HEADER) when that comes first.
    */
-  async call<T>(method: string, answers: AnswerKind<T>, attempt: Attempt<T>, options: { replayable?: boolean } = {}): Promise<T> {
+  async call<T>(method: string, answers: AnswerKind<T>, attempt: Attempt<T>, options: { replayable?: boolean; callerDeadline?: number } = {}): Promise<T> {
     const started = performance.now();
     // a body streamed from the caller cannot be sent twice, whatever the method
     const canRetry = options.replayable !== false && (this.settings.retryNonIdempotent || IDEMPOTENT.has(method.toUpperCase()));
+    const deadline = Math.min(started + this.settings.timeoutMs, options.callerDeadline ?? Infinity);
     this.#budget.recordCall(started);
     try {
-      const { answer, status } = await this.#deadline((signal) =>
+      const { answer, status } = await this.#deadline(deadline - started, (signal) =>
         this.#policy.execute(
           (context: { signal: AbortSignal; attempt?: number }) =>
-            this.#try(answers, attempt, context.signal, canRetry && (context.attempt ?? 0) < this.settings.retry.maxRetries),
+            this.#try(answers, attempt, context.signal, deadline, canRetry && (context.attempt ?? 0) < this.settings.retry.maxRetries),
           signal,
         ) as Promise<Tried<T>>,
       );
       this.metrics.called(performance.now() - started, status >= 500 ? String(status) : undefined);
       return answer;
     } catch (error) {
-      const failure = this.#failure(error instanceof Retry ? (error.error ?? error) : error);
+      const failure = this.#failure(error instanceof Retry ? (error.error ?? error) : error, deadline - started);
       this.metrics.called(performance.now() - started, failure.reason);
       throw failure;
     }
@@ -160,15 +193,17 @@ export class UpstreamPolicy {
    * its own derived controller, abort listeners and event emitters cost the call path 5-10%
    * of its requests/s at the bench (bench/upstream-client.mjs).
    */
-  async #deadline<R>(run: (signal: AbortSignal) => Promise<R>): Promise<R> {
+  async #deadline<R>(timeoutMs: number, run: (signal: AbortSignal) => Promise<R>): Promise<R> {
+    // the request's own caller has given up already: no answer would reach it in time
+    if (timeoutMs <= 0) throw new TaskCancelledError('the caller\'s deadline has passed');
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new TaskCancelledError(`Operation timed out after ${this.settings.timeoutMs}ms`);
+        const error = new TaskCancelledError(`Operation timed out after ${Math.round(timeoutMs)}ms`);
         controller.abort(error);
         reject(error);
-      }, this.settings.timeoutMs);
+      }, timeoutMs);
     });
     try {
       return await Promise.race([run(controller.signal), expired]);
@@ -178,14 +213,14 @@ export class UpstreamPolicy {
   }
 
   /** One try; a failure worth another try (and within the budget) is thrown as Retry. */
-  async #try<T>(answers: AnswerKind<T>, attempt: Attempt<T>, deadline: AbortSignal, mayRetry: boolean): Promise<Tried<T>> {
+  async #try<T>(answers: AnswerKind<T>, attempt: Attempt<T>, expired: AbortSignal, deadline: number, mayRetry: boolean): Promise<Tried<T>> {
     const perTry = this.settings.retry.perTry;
-    const signal = perTry === undefined ? deadline : AbortSignal.any([deadline, AbortSignal.timeout(perTry)]);
+    const signal = perTry === undefined ? expired : AbortSignal.any([expired, AbortSignal.timeout(perTry)]);
     let answer: T;
     try {
-      answer = await attempt(signal);
+      answer = await attempt(signal, perTry === undefined ? deadline : Math.min(deadline, performance.now() + perTry));
     } catch (error) {
-      const condition = deadline.aborted ? undefined : conditionOf(error, signal);
+      const condition = expired.aborted ? undefined : conditionOf(error, signal);
       if (mayRetry && condition !== undefined && this.#retryOn(condition)) throw new Retry(undefined, error);
       throw error;
     }
@@ -205,7 +240,7 @@ export class UpstreamPolicy {
     return false;
   }
 
-  #failure(error: unknown): UpstreamFailure {
+  #failure(error: unknown, timeoutMs: number): UpstreamFailure {
     const { upstream } = this;
     if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
       return new UpstreamFailure(upstream, 'circuit-open', `upstream ${upstream}: circuit breaker open, not called`, { cause: error });
@@ -215,7 +250,7 @@ export class UpstreamPolicy {
     }
     if (error instanceof TaskCancelledError || (error instanceof Error && error.name === 'TimeoutError')) {
       this.metrics.timedOut();
-      return new UpstreamFailure(upstream, 'timeout', `upstream ${upstream} did not answer within ${this.settings.timeoutMs} ms`, { cause: error });
+      return new UpstreamFailure(upstream, 'timeout', `upstream ${upstream} did not answer within ${Math.max(0, Math.round(timeoutMs))} ms`, { cause: error });
     }
     return new UpstreamFailure(upstream, 'unreachable', `upstream ${upstream} is unreachable`, { cause: error });
   }

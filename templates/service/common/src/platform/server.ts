@@ -9,12 +9,19 @@ import { UpstreamClient } from './http-client.js';
 import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 import { registerRequestSpans, traceLogFields, type EndSpan } from './request-spans.js';
+import { callerDeadline, TIMEOUT_HEADER } from './resilience.js';
 import { registerUpstreamsRoute } from './upstreams.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Calls to the services this one depends on: see http-client.ts. */
     upstreams: UpstreamClient;
+  }
+  interface FastifyRequest {
+    /** When this request's upstream calls must be done (performance.now()) for the answer
+     * to reach a caller that said how long it waits (TIMEOUT_HEADER); pass it on as
+     * `app.upstreams.fetch(..., { requestId: request.id, deadline: request.deadline })`. */
+    deadline: number | undefined;
   }
 }
 
@@ -74,8 +81,11 @@ export function createServer(config: Config): FastifyInstance {
   });
 
   // One hook, set before the handler runs, so every reply carries the id (and the route
-  // pattern it matched, for a gateway's metrics), errors included.
+  // pattern it matched, for a gateway's metrics), errors included; and the time the caller
+  // waits is read as the request arrives.
+  app.decorateRequest('deadline', undefined);
   app.addHook('onRequest', (request, reply, done) => {
+    request.deadline = callerDeadline(request.headers[TIMEOUT_HEADER]);
     reply.header(REQUEST_ID_HEADER, request.id);
     const route = request.routeOptions.url;
     if (route !== undefined) reply.header(ROUTE_HEADER, route);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Upstream } from '../config.js';
 import type { UpstreamClient } from './http-client.js';
 import { FAILED_UPSTREAM_HEADER } from './resilience.js';
@@ -23,7 +23,7 @@ export interface UpstreamStatus {
  */
 export function registerUpstreamsRoute(app: FastifyInstance, upstreams: readonly Upstream[]): void {
   app.get('/upstreams', async (request) => {
-    const statuses = await Promise.all(upstreams.map((upstream) => probe(app.upstreams, upstream, request.id)));
+    const statuses = await Promise.all(upstreams.map((upstream) => probe(app.upstreams, upstream, request)));
     return Object.fromEntries(upstreams.map((upstream, index) => [upstream.name, statuses[index]]));
   });
 
@@ -32,7 +32,7 @@ export function registerUpstreamsRoute(app: FastifyInstance, upstreams: readonly
     const upstream = byName.get(request.params.name);
     if (!upstream) return reply.code(404).send({ error: 'Not Found', message: `no upstream ${JSON.stringify(request.params.name)}: see GET /upstreams` });
     const started = performance.now();
-    const response = await app.upstreams.fetch(upstream.name, upstream.livenessPath, { requestId: request.id });
+    const response = await app.upstreams.fetch(upstream.name, upstream.livenessPath, { requestId: request.id, deadline: request.deadline });
     const status = response.status;
     await response.body?.cancel();
     // a 502 says the upstream failed, not this service (see resilience.ts)
@@ -41,11 +41,11 @@ export function registerUpstreamsRoute(app: FastifyInstance, upstreams: readonly
   });
 }
 
-async function probe(client: UpstreamClient, upstream: Upstream, requestId: string): Promise<UpstreamStatus> {
+async function probe(client: UpstreamClient, upstream: Upstream, request: FastifyRequest): Promise<UpstreamStatus> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const response = await client.fetch(upstream.name, upstream.livenessPath, { requestId });
+    const response = await client.fetch(upstream.name, upstream.livenessPath, { requestId: request.id, deadline: request.deadline });
     // Only the status matters; cancelling the body frees the connection for reuse.
     await response.body?.cancel();
     return { status: response.status, ok: response.ok, ms: elapsed() };

@@ -7,7 +7,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Route } from '../config.js';
 import { UpstreamError } from '../platform/http-client.js';
 import { ROUTE_HEADER } from '../platform/metrics.js';
-import { FAILED_UPSTREAM_HEADER, UpstreamFailure, type AnswerKind, type FailureReason } from '../platform/resilience.js';
+import { FAILED_UPSTREAM_HEADER, TIMEOUT_HEADER, UpstreamFailure, timeoutHeader, type AnswerKind, type FailureReason } from '../platform/resilience.js';
 import { REQUEST_ID_HEADER } from '../platform/request-id.js';
 import { LOCATION_HEADERS, locationThroughGateway } from './location.js';
 
@@ -69,8 +69,9 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
   // While tracing is on, its instrumentation writes the trace headers (traceparent,
   // tracestate) from this request's own span: a copy of the client's beside them would make
   // two traceparents, and the next service would start a new trace. Off, the propagator has
-  // no fields and the client's headers pass through untouched.
-  const notCopied = new Set([...HOP_BY_HOP, ...propagation.fields()]);
+  // no fields and the client's headers pass through untouched. The time the client waits
+  // goes on as this route's own (a try's, see resilience.ts).
+  const notCopied = new Set([...HOP_BY_HOP, ...propagation.fields(), TIMEOUT_HEADER]);
 
   for (const { prefix, upstream } of options.routes) {
     // Each try ends at the route's deadline (see resilience.ts); the pool's own timeouts
@@ -96,7 +97,15 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
       let answer: Answer;
       try {
         const options = { method: request.method as Dispatcher.HttpMethod, path, headers, body };
-        answer = await policy.call(request.method, ANSWERS, (signal) => forward(pool, options, signal), { replayable: body === undefined });
+        answer = await policy.call(
+          request.method,
+          ANSWERS,
+          (signal, deadline) => {
+            headers[TIMEOUT_HEADER] = timeoutHeader(deadline);
+            return forward(pool, options, signal);
+          },
+          { replayable: body === undefined, callerDeadline: request.deadline },
+        );
       } catch (error) {
         if (!(error instanceof UpstreamFailure)) throw error;
         throw new UpstreamError(upstream.name, STATUS_OF[error.reason], error.message, { cause: error, reason: error.reason });
