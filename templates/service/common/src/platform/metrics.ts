@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesHistogram } from './histogram.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -33,7 +34,7 @@ declare module 'fastify' {
 
 interface Series {
   labels: Record<(typeof labelNames)[number], string>;
-  seconds: Histogram.Internal<(typeof labelNames)[number]>;
+  observe: (seconds: number) => void;
   /** Requests answered, handed to prom-client's counter at scrape time. */
   count: number;
 }
@@ -56,7 +57,8 @@ export function registerMetrics(app: FastifyInstance, unmeasured: string[], regi
 
   // One series per method, route and status, found with one Map lookup. prom-client hashes
   // the label set on every call, even through a labelled child: the count is kept here as
-  // a plain number and handed over when Prometheus scrapes (bench: see BENCHMARKS.md).
+  // a plain number and handed over when Prometheus scrapes, the latencies in a
+  // SeriesHistogram (bench: see BENCHMARKS.md).
   const series = new Map<string, Series>();
 
   new Counter({
@@ -69,13 +71,12 @@ export function registerMetrics(app: FastifyInstance, unmeasured: string[], regi
       for (const { labels, count } of series.values()) this.inc(labels, count);
     },
   });
-  const seconds = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from receiving a request to finishing its response, in seconds (probes and /metrics not counted).',
-    labelNames,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const seconds = new SeriesHistogram<(typeof labelNames)[number]>(
+    'http_request_duration_seconds',
+    'Time from receiving a request to finishing its response, in seconds (probes and /metrics not counted).',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registry,
+  );
 
   app.get(METRICS_PATH, { logLevel: 'warn' }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());
@@ -83,17 +84,17 @@ export function registerMetrics(app: FastifyInstance, unmeasured: string[], regi
 
   return (request, reply) => {
     // The route pattern (/items/:id), never the raw URL: one series per route, not per id.
-    const matched = request.routeOptions.url;
+    const matched = request.routePattern;
     if (matched !== undefined && skipped.has(matched)) return;
     const route = request.metricsRoute ?? matched ?? 'unmatched';
     const key = `${request.method} ${route} ${reply.statusCode}`;
     let found = series.get(key);
     if (found === undefined) {
       const labels = { method: request.method, route, status_code: String(reply.statusCode) };
-      found = { labels, seconds: seconds.labels(labels), count: 0 };
+      found = { labels, observe: seconds.series(labels), count: 0 };
       series.set(key, found);
     }
     found.count += 1;
-    found.seconds.observe(reply.elapsedTime / 1000);
+    found.observe(reply.elapsedTime / 1000);
   };
 }

@@ -35,7 +35,7 @@ export function registerRequestSpans(app: FastifyInstance, config: Pick<Config, 
   app.decorateRequest('span', undefined);
 
   const start = (request: FastifyRequest, reply: FastifyReply): Span | undefined => {
-    const route = request.routeOptions.url;
+    const route = request.routePattern;
     const { traceparent, baggage } = request.headers;
     if (route !== undefined && quiet.has(route) && traceparent === undefined) return undefined;
     const parent = traceparent === undefined && baggage === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { SeriesHistogram } from './histogram.js';
 
 /** What the resilience policies of one upstream report, with its label already applied
  * (prom-client hashes the labels on every call otherwise). */
@@ -20,13 +21,12 @@ export interface UpstreamMetrics {
 export function upstreamMetrics(registry: Registry): (upstream: string) => UpstreamMetrics {
   const registers = [registry];
   const labelNames = ['upstream'] as const;
-  const seconds = new Histogram({
-    name: 'upstream_request_duration_seconds',
-    help: 'Calls to an upstream, from first try to answer or failure (retries included), in seconds.',
-    labelNames,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
+  const seconds = new SeriesHistogram<(typeof labelNames)[number]>(
+    'upstream_request_duration_seconds',
+    'Calls to an upstream, from first try to answer or failure (retries included), in seconds.',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registry,
+  );
   const errors = new Counter({
     name: 'upstream_errors_total',
     help: 'Calls to an upstream that failed, by reason (timeout, unreachable, circuit-open, bulkhead-full) or 5xx status.',
@@ -53,10 +53,10 @@ export function upstreamMetrics(registry: Registry): (upstream: string) => Upstr
 
   return (upstream) => {
     const labels = { upstream };
-    const latency = seconds.labels(labels);
+    const latency = seconds.series(labels);
     return {
       called(ms, error) {
-        latency.observe(ms / 1000);
+        latency(ms / 1000);
         if (error !== undefined) errors.inc({ upstream, reason: error });
       },
       circuitState: (gauge) => state.set(labels, gauge),
