@@ -9,9 +9,11 @@ import type { Recorder } from './recorder.js';
  * intended send time from the schedule and leaves then on a free connection, whatever the
  * answers before it are doing; its latency counts from that intended time, so a stalled
  * server shows as the queue it would build (free of coordinated omission by construction,
- * nothing back-filled). Connections open as requests need them, up to `maxConnections`
- * (`connections` of them before the start); a request due while the cap's worth are in
- * flight is dropped and counted (k6's dropped_iterations): what the target could not take.
+ * nothing back-filled). Connections open as requests need them, at most one a millisecond,
+ * up to `maxConnections` (`connections` of them before the start; connection-pool.ts says
+ * why paced); a request due while the cap's worth are in flight (sent, or waiting for a
+ * connection) is dropped and counted (k6's dropped_iterations): what the target could not
+ * take.
  *
  * Each connection carries one request at a time (http1-connection.ts says why it is not
  * undici's); a fixed request is encoded once for the whole run.
