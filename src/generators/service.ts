@@ -1,6 +1,6 @@
 import { patternNamed } from '../patterns/index.js';
 import type { Generator } from './project.js';
-import { SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
+import { CACHE_DEPENDENCIES, SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
 import { queueFeatures, type QueueFeature } from '../patterns/queue-features.js';
 import type { ServiceModel } from '../model/project.js';
 import { DEFAULT_POLICY } from '../spec/call-policy.js';
@@ -9,7 +9,8 @@ import { DEFAULT_POLICY } from '../spec/call-policy.js';
 const GENERATED_DIR = 'src/generated/';
 
 /** A service's code: the templates common to every pattern, their slots filled by its
- * pattern, its queue features' (the queues' client, a producer's POST /orders), the client
+ * pattern, its queue features' (the queues' client, a producer's POST /orders), its response
+ * cache's, the client
  * templates of the servers it uses (NATS events), then its pattern's own templates (which
  * win where both have a file). */
 export const serviceFiles: Generator = (tree, renderer, project) => {
@@ -21,6 +22,7 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
     const files = [
       ...renderer.renderGroup('service/common', context, { slots }),
       ...features.flatMap((feature) => renderer.renderGroup(feature.templates, context, { slots })),
+      ...(service.cache ? renderer.renderGroup('service/cache', context, { slots }) : []),
       ...service.uses.flatMap((infra) =>
         infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.kind.name}`, context, { from: infra.kind.client.templates, slots }) : [],
       ),
@@ -43,6 +45,7 @@ function npmDependencies(service: ServiceModel, features: QueueFeature[]): { nam
     ...SERVICE_DEPENDENCIES,
     ...Object.assign({}, ...service.uses.map((infra) => infra.kind.client?.npmDependencies ?? {})),
     ...Object.assign({}, ...features.map((feature) => feature.npmDependencies ?? {})),
+    ...(service.cache ? CACHE_DEPENDENCIES : {}),
     ...patternNamed(service.pattern).npmDependencies,
   } as Record<string, string>)
     .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -34,6 +34,9 @@ export const QUEUE_DEPENDENCIES = {
   ioredis: '^6.1.0',
 } as const;
 
+/** What a service with a response cache (`cache:`) adds: the same Redis client. */
+export const CACHE_DEPENDENCIES = { ioredis: QUEUE_DEPENDENCIES.ioredis } as const;
+
 export const VERSIONS = {
   node: '>=20.19',
   ...SERVICE_DEPENDENCIES,

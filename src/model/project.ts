@@ -6,6 +6,7 @@ import type { Service, Spec } from '../spec/schema.js';
 import { declaredQueues, infrastructureUsedBy, queueRefs, type DeclaredQueue } from '../spec/queues.js';
 import { sloRuleGroups, type RuleGroup } from '../monitoring/rules.js';
 import { PROMETHEUS_IMAGE } from '../monitoring/prometheus-config.js';
+import { parseDuration } from '../monitoring/slo.js';
 
 /** Node LTS line the Dockerfiles build on unless --base-image says otherwise. */
 export const DEFAULT_BASE_IMAGE = 'node:24-bookworm-slim';
@@ -119,6 +120,9 @@ export interface ServiceModel {
   consumes: QueueModel[];
   /** The values of the clients of the servers it uses, by kind (`clients.nats.topics`). */
   clients: Record<string, Record<string, unknown>>;
+  /** Its GET responses' cache (`cache:`): the Redis entry's variable and local URL, and how
+   * long an entry lives. */
+  cache: { server: string; urlVar: string; localUrl: string; ttlSeconds: number } | undefined;
   /** The kinds whose client templates it gets (`src/generated/<module>.ts`, imported as `identifier`). */
   clientModules: { kind: string; module: string; identifier: string }[];
 }
@@ -214,9 +218,14 @@ export function projectModel(spec: Spec, options: { baseImage?: string } = {}): 
       enqueues: enqueues.map(({ queue }) => queueView(queue)),
       consumes: consumes.map(({ queue }) => queueView(queue)),
       clients: Object.fromEntries(uses.map((infra) => [infra.kind.name, infra.kind.client?.view?.(spec, name) ?? {}])),
-      clientModules: uses
-        .filter((infra) => infra.kind.client?.templates)
-        .map((infra) => ({ kind: infra.kind.name, module: infra.kind.name, identifier: infra.kind.name.replace(/[^A-Za-z0-9]/g, '_') })),
+      cache: service.cache && cacheModel(service.cache, infrastructure.find((infra) => infra.name === service.cache!.server)!),
+      clientModules: [
+        ...uses
+          .filter((infra) => infra.kind.client?.templates)
+          .map((infra) => ({ kind: infra.kind.name, module: infra.kind.name, identifier: infra.kind.name.replace(/[^A-Za-z0-9]/g, '_') })),
+        // the response cache attaches and starts as a server's client does (templates/service/cache)
+        ...(service.cache ? [{ kind: 'cache', module: 'cache', identifier: 'cache' }] : []),
+      ],
     };
   });
 
@@ -224,6 +233,11 @@ export function projectModel(spec: Spec, options: { baseImage?: string } = {}): 
   const volumes = infrastructure.flatMap((infra) => (infra.volume ? [infra.volume.name] : []));
   const monitoring = { scrapeInterval: spec.monitoring.scrapeInterval, ruleGroups: sloRuleGroups(spec), image: spec.monitoring.image ?? PROMETHEUS_IMAGE };
   return { name: spec.name, services, infrastructure, volumes, baseImage, composeBaseImage: `\${BASE_IMAGE:-${baseImage}}`, monitoring };
+}
+
+function cacheModel(cache: NonNullable<Service['cache']>, holder: InfrastructureModel): NonNullable<ServiceModel['cache']> {
+  const localUrl = holder.kind.url({ host: '127.0.0.1', port: holder.port, project: '' });
+  return { server: holder.name, urlVar: holder.urlVar, localUrl, ttlSeconds: Math.max(1, Math.round(parseDuration(cache.ttl)! / 1000)) };
 }
 
 function toQueueModel({ name, settings }: DeclaredQueue, holder: InfrastructureModel): QueueModel {

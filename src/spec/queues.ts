@@ -44,7 +44,8 @@ export function queueRefs(service: Service): { enqueues: QueueRef[]; consumes: Q
   };
 }
 
-/** What a service connects to: its `uses`, and the servers holding the queues it touches. */
+/** What a service connects to: its `uses`, the servers holding the queues it touches, and
+ * its cache's. */
 export function infrastructureUsedBy(spec: Pick<Spec, 'infrastructure'>, service: Service): string[] {
   const queues = declaredQueues(spec);
   const { enqueues, consumes } = queueRefs(service);
@@ -52,5 +53,5 @@ export function infrastructureUsedBy(spec: Pick<Spec, 'infrastructure'>, service
     const declared = queues.get(queue);
     return declared ? [declared.infrastructure] : [];
   });
-  return [...new Set([...service.uses, ...holders])];
+  return [...new Set([...service.uses, ...holders, ...(service.cache ? [service.cache.server] : [])])];
 }

@@ -138,6 +138,13 @@ const commonFields = {
     .array(z.string())
     .default([])
     .describe('Infrastructure entries it connects to, by name; each is reachable at its URL variable: REDIS_URL for an entry named after its kind, CACHE_URL for one named cache.'),
+  cache: z
+    .strictObject({
+      server: z.string().describe('The Redis entry that holds the cache (one without queues, e.g. cache: { kind: redis, maxmemory: 64mb }).'),
+      ttl: promDuration('30s').default('30s').describe('How long a cached response is served before the route answers again.'),
+    })
+    .optional()
+    .describe('Caches its GET responses (200s, by URL) in a Redis entry; a cache that does not answer in time is passed by.'),
   slo: slo.optional(),
 };
 
@@ -385,6 +392,16 @@ function checkReferences(spec: z.output<z.ZodObject>, ctx: z.RefinementCtx): voi
           path: service.uses.length > 0 ? at('uses') : at(),
           message: `a ${service.pattern} service needs ${kind}: add it to uses`,
         });
+      }
+    }
+
+    if (service.cache) {
+      const server = service.cache.server;
+      const entry = Object.hasOwn(infrastructure, server) ? infrastructure[server]! : undefined;
+      if (!entry) ctx.addIssue({ code: 'custom', path: at('cache', 'server'), message: undeclaredInfrastructure(server, infrastructure) });
+      else if (entry.kind !== 'redis') ctx.addIssue({ code: 'custom', path: at('cache', 'server'), message: `"${server}" is a ${entry.kind} server: a cache lives on a Redis entry` });
+      else if (Object.keys((entry.queues ?? {}) as object).length > 0) {
+        ctx.addIssue({ code: 'custom', path: at('cache', 'server'), message: `"${server}" holds job queues and never evicts: put the cache on a Redis entry of its own (cache: { kind: redis, maxmemory: 64mb })` });
       }
     }
 

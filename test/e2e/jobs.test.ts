@@ -10,6 +10,8 @@ import { REPO, scaffold } from '../support/cli.js';
 import { waitUntil } from '../support/services.js';
 
 const STALLED_INTERVAL_MS = 2000;
+/** Small, so a few thousand cached lists fill it several times over. */
+const CACHE_MAXMEMORY = '2mb';
 const ATTEMPTS = 3;
 
 const SPEC = `name: jobs
@@ -25,8 +27,14 @@ services:
     queue: payments
     # long enough that a kill lands after some job's charge and before its end
     env: { PAYMENT_WORK_MS: "100" }
+  catalog:
+    port: 3784
+    cache: { server: cache, ttl: 60s }
 infrastructure:
-  redis:
+  # two Redis servers, each under its own name: the queue's never evicts, the cache's does
+  cache: { kind: redis, maxmemory: ${CACHE_MAXMEMORY} }
+  queue:
+    kind: redis
     queues:
       payments:
         attempts: ${ATTEMPTS}
@@ -53,9 +61,11 @@ return { counts.processing, counts.paid, counts.failed, longest }`;
 
 /**
  * Background jobs on the process runtime, one generated project: an http-api that enqueues
- * (POST /orders → 202) and a worker that pays each order, on a queue Redis of their own.
- * The oracle is Redis itself, read by redis-cli: the orders, the charge ledger and BullMQ's
- * own job records — never a count the services report about themselves.
+ * (POST /orders → 202) and a worker that pays each order, on a queue Redis of their own,
+ * and beside it a cache Redis for a catalog's GET responses (named entries of one kind).
+ * The oracle is Redis itself, read by redis-cli: the orders, the charge ledger, BullMQ's
+ * own job records and each server's INFO counters — never a count the services report
+ * about themselves.
  */
 describe('background jobs: orders paid once by a worker (process runtime)', () => {
   const parent = path.join(REPO, 'test/.artifacts', `jobs-${process.pid}`);
@@ -64,6 +74,30 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
   let redisUrl: string;
   const ordersUrl = 'http://127.0.0.1:3782';
   const redis = async (...args: string[]) => (await execa('redis-cli', ['-u', redisUrl, ...args])).stdout.trim();
+  let cacheUrl: string;
+  const catalogUrl = 'http://127.0.0.1:3784';
+  const cache = async (...args: string[]) => (await execa('redis-cli', ['-u', cacheUrl, ...args])).stdout.trim();
+  /** A counter of a server's own `INFO stats` (evicted_keys, keyspace_hits). */
+  const stat = async (cli: typeof redis, field: string) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(await cli('INFO', 'stats'))![1]);
+  /** `count` GETs of the catalog's list, each its own URL (so its own cache entry), 16 at a
+   * time: the status codes and x-cache answers counted, and the slowest (ms). */
+  const browse = async (tag: string, count: number) => {
+    const answers = new Map<string, number>();
+    let slowestMs = 0;
+    let next = 0;
+    const one = async () => {
+      for (let page = next++; page < count; page = next++) {
+        const started = performance.now();
+        const response = await fetch(`${catalogUrl}/items/?${tag}=${page}`);
+        await response.arrayBuffer();
+        slowestMs = Math.max(slowestMs, performance.now() - started);
+        const key = `${response.status} ${response.headers.get('x-cache')}`;
+        answers.set(key, (answers.get(key) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, one));
+    return { answers: Object.fromEntries(answers), slowestMs };
+  };
   const status = async () => JSON.parse((await scaffold(['status', '--json'], { cwd: project })).stdout) as SystemStatus;
   const payments = async () => (await status()).queues!.find((queue) => queue.name === 'payments') as QueueStatus;
 
@@ -105,7 +139,8 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const up = await scaffold(['up', '--json'], { cwd: project });
     expect(up.exitCode, up.stderr).toBe(0);
     system = JSON.parse(up.stdout) as SystemStatus;
-    redisUrl = system.infrastructure.find((infra) => infra.kind === 'redis')!.url;
+    redisUrl = system.infrastructure.find((infra) => infra.name === 'queue')!.url;
+    cacheUrl = system.infrastructure.find((infra) => infra.name === 'cache')!.url;
   }, 300_000);
 
   afterAll(async () => {
@@ -116,7 +151,7 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
   it('runs the queue\'s Redis with noeviction and an append-only file, under .scaffold/data/', async () => {
     expect(await redis('CONFIG', 'GET', 'maxmemory-policy')).toBe('maxmemory-policy\nnoeviction');
     expect(await redis('CONFIG', 'GET', 'appendonly')).toBe('appendonly\nyes');
-    expect(await redis('CONFIG', 'GET', 'dir')).toBe(`dir\n${path.join(project, '.scaffold/data/redis')}`);
+    expect(await redis('CONFIG', 'GET', 'dir')).toBe(`dir\n${path.join(project, '.scaffold/data/queue')}`);
   });
 
   it('answers POST /orders with 202 and a Location; every replica shows the order processing, then paid, charged once', async () => {
@@ -146,10 +181,10 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     expect(await redis('EXISTS', `bull:payments-dead:${id}`)).toBe('1');
     expect(await redis('LRANGE', 'ledger:charges', '0', '-1')).not.toContain(id);
     const queue = await payments();
-    expect(queue).toMatchObject({ name: 'payments', infrastructure: 'redis', deadLetters: 1, deadLetterQueue: 'payments-dead' });
+    expect(queue).toMatchObject({ name: 'payments', infrastructure: 'queue', deadLetters: 1, deadLetterQueue: 'payments-dead' });
     expect(queue.retried).toBeGreaterThanOrEqual(ATTEMPTS - 1);
     const human = await scaffold(['status'], { cwd: project });
-    expect(human.stdout).toMatch(/queue payments .*backlog \d+ .*dead letters 1 \(payments-dead\) on redis/);
+    expect(human.stdout).toMatch(/queue payments .*backlog \d+ .*dead letters 1 \(payments-dead\) on queue/);
   });
 
   it('200 orders/s for 20 s with a worker SIGKILLed mid-job: every order ends paid, charged exactly once, none waiting past the stalled interval + 2 s', async () => {
@@ -193,7 +228,7 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const before = await ledger();
     const load = placeOrders(100, 8);
     await new Promise((resolve) => setTimeout(resolve, 2000 + Math.random() * 3000));
-    const kill = await scaffold(['chaos', 'kill-service', 'redis', '--json'], { cwd: project });
+    const kill = await scaffold(['chaos', 'kill-service', 'queue', '--json'], { cwd: project });
     expect(kill.exitCode, kill.stderr).toBe(0);
     const result = JSON.parse((await load).stdout) as LoadResult;
     expect(result.summary.statusCodes['202'] ?? 0).toBeGreaterThan(300);
@@ -263,7 +298,7 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const worker = await scaffold(['chaos', 'pause', 'payments', '--instance', victim.id, '--for', '3s', '--json'], { cwd: project });
     expect(worker.exitCode, worker.stderr).toBe(0);
     await at(4500 + Math.random() * 1000);
-    const redisPause = await scaffold(['chaos', 'pause', 'redis', '--for', '2s', '--json'], { cwd: project });
+    const redisPause = await scaffold(['chaos', 'pause', 'queue', '--for', '2s', '--json'], { cwd: project });
     expect(redisPause.exitCode, redisPause.stderr).toBe(0);
     const result = JSON.parse((await load).stdout) as LoadResult;
     // the orders' POSTs wait out the Redis pause: every one is answered 202
@@ -294,4 +329,59 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const lines = logs.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { reqId?: string; trace_id?: string; span_id?: string; msg: string });
     expect(lines.find((line) => line.msg === 'order paid')).toMatchObject({ reqId: requestId, trace_id: request.span.traceId, span_id: job.span.spanId });
   });
+  it('runs the cache beside it as a Redis of its own: allkeys-lru past its maxmemory; a GET is served from it by URL, and nothing of it lands in the queue Redis', async () => {
+    expect(cacheUrl).not.toBe(redisUrl);
+    expect(await cache('CONFIG', 'GET', 'maxmemory-policy')).toBe('maxmemory-policy\nallkeys-lru');
+    expect(await cache('CONFIG', 'GET', 'maxmemory')).toBe(`maxmemory\n${2 * 1024 * 1024}`);
+    expect(await cache('CONFIG', 'GET', 'dir')).toBe(`dir\n${path.join(project, '.scaffold/data/cache')}`);
+    const servers = (await status()).infrastructure.map((server) => [server.name, server.kind, server.instance.healthy]);
+    expect(servers).toEqual(expect.arrayContaining([['queue', 'redis', true], ['cache', 'redis', true]]));
+    // a list of some size, so each cached answer takes a couple of KB of the cache's memory
+    for (let index = 0; index < 8; index += 1) {
+      const created = await fetch(`${catalogUrl}/items/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `item ${index} ${'x'.repeat(180)}` }) });
+      expect(created.status).toBe(201);
+    }
+    const first = await fetch(`${catalogUrl}/items/?probe=1`);
+    expect(first.headers.get('x-cache')).toBe('miss');
+    const body = await first.text();
+    await waitUntil(async () => (await cache('EXISTS', 'cache:catalog:/items/?probe=1')) === '1', 5000);
+    const hitsBefore = await stat(cache, 'keyspace_hits');
+    const second = await fetch(`${catalogUrl}/items/?probe=1`);
+    expect(second.headers.get('x-cache')).toBe('hit');
+    expect(await second.text()).toBe(body);
+    expect(await stat(cache, 'keyspace_hits')).toBeGreaterThan(hitsBefore);
+    expect((await fetch(`${catalogUrl}/healthz`)).headers.get('x-cache')).toBeNull();
+    expect(await redis('KEYS', 'cache:*')).toBe('');
+  });
+
+  it('under orders and browsing at once, the cache Redis evicts (its own evicted_keys) while the queue Redis evicts nothing and every order answered 202 is paid once', async () => {
+    const before = await ledger();
+    const load = placeOrders(100, 8);
+    const browsing = await browse('load', 3000);
+    const result = JSON.parse((await load).stdout) as LoadResult;
+    expect(Object.keys(browsing.answers).every((answer) => answer.startsWith('200 ')), JSON.stringify(browsing.answers)).toBe(true);
+    // 3,000 answers of ~2 KB each: several times the cache's 2 MB
+    expect(await stat(cache, 'evicted_keys')).toBeGreaterThan(0);
+    expect(await stat(redis, 'evicted_keys')).toBe(0);
+    expect(result.summary.statusCodes['202']).toBe(result.summary.requests);
+    await expectPaidOnce(before, result);
+  }, 90_000);
+
+  it('chaos pause cache: orders still flow and are paid once, and GETs are answered by the route (misses) while the cache is frozen', async () => {
+    const before = await ledger();
+    const load = placeOrders(100, 8);
+    const pause = scaffold(['chaos', 'pause', 'cache', '--for', '4s', '--json'], { cwd: project });
+    // frozen once a PING to it goes unanswered (its own server, not a client's view)
+    await waitUntil(async () => (await execa('redis-cli', ['-u', cacheUrl, 'PING'], { timeout: 300, reject: false })).stdout.trim() !== 'PONG', 10_000);
+    const frozen = await browse('paused', 100);
+    const paused = await pause;
+    expect(paused.exitCode, paused.stderr).toBe(0);
+    expect(frozen.answers).toEqual({ '200 miss': 100 });
+    // each lookup gives up after 100 ms: far below the pause
+    expect(frozen.slowestMs).toBeLessThan(2000);
+    const result = JSON.parse((await load).stdout) as LoadResult;
+    expect(result.summary.statusCodes['202']).toBe(result.summary.requests);
+    await expectPaidOnce(before, result);
+    expect(await cache('PING')).toBe('PONG');
+  }, 90_000);
 });

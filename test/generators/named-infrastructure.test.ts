@@ -13,7 +13,7 @@ name: shop
 services:
   orders: { port: 3002, enqueues: [payments] }
   payments: { pattern: worker, port: 3003, queue: payments }
-  catalog: { port: 3001, uses: [cache] }
+  catalog: { port: 3001, cache: { server: cache, ttl: 2m } }
 infrastructure:
   queue:
     kind: redis
@@ -55,6 +55,18 @@ describe('named infrastructure entries: a cache Redis beside the queue Redis', (
       expect(each.infrastructure.map((infra) => [infra.name, infra.kind.name, infra.urlVar, infra.serverArgs, infra.command])).toEqual([['redis', 'redis', 'REDIS_URL', [], undefined]]);
       expect(each.services[0]!.environment.find((entry) => entry.name === 'REDIS_URL')!.value).toBe('redis://redis:6379');
     }
+  });
+
+  it('gives a cached service the response cache on its Redis entry, with ioredis, and nobody else', () => {
+    const catalog = model.services.find((service) => service.name === 'catalog')!;
+    expect(catalog.cache).toEqual({ server: 'cache', urlVar: 'CACHE_URL', localUrl: `redis://127.0.0.1:6379`, ttlSeconds: 120 });
+    expect(catalog.clientModules.map((module) => module.module)).toEqual(['cache']);
+    const tree = generateProject(spec);
+    expect(tree.read('services/catalog/src/generated/cache.ts')).toContain('process.env["CACHE_URL"]');
+    expect(tree.read('services/catalog/src/generated/cache.ts')).toContain('ttlSeconds: 120');
+    expect(tree.read('services/catalog/src/generated/clients.ts')).toContain("import * as cache from './cache.js'");
+    expect(JSON.parse(tree.read('services/catalog/package.json')!).dependencies).toHaveProperty('ioredis');
+    expect(tree.read('services/orders/src/generated/cache.ts')).toBeUndefined();
   });
 
   // removed after the file (test/support/cleanup.ts)

@@ -43,7 +43,6 @@ export function registerRun(program: Command): void {
       }
       const upOptions = { build: options.build, monitoring: options.monitoring, onProgress, baseImage: options.baseImage, caCert: options.caCert ?? process.env.NODE_EXTRA_CA_CERTS };
       if (runtime.name === 'compose' && upOptions.caCert && !existsSync(upOptions.caCert)) throw new UserError(`--ca-cert: no such file ${upOptions.caCert}`);
-      // the process runtime reads scaffold.yaml (model) once its supervisor is forking
       if (runtime.name === 'compose') await generateForCompose(cli.cwd, await model());
       if (options.attach) {
         const served = await runtime.attach(upOptions);

@@ -45,16 +45,17 @@ export class ProcessRuntime implements Runtime {
   }
 
   async up(options: UpOptions = {}): Promise<SystemStatus> {
+    // read before anything of a run exists: a spec that does not parse leaves nothing behind
+    // (forking the supervisor first would overlap the read, but leave its folder and log)
+    const model = await this.#model();
     if (await this.#running()) {
       // what was asked for is there afterwards: a running system gets its Prometheus
       if (options.monitoring) await this.#call('POST', '/monitoring');
       return this.status();
     }
     return whileStarting(this.#projectDir, async () => {
-      // it starts up while scaffold.yaml is read and the build is checked
-      const supervisor = this.#forkSupervisor();
+      const supervisor = this.#forkSupervisor(); // it starts up while the build is checked
       try {
-        const model = await this.#model();
         await this.#build(model, options);
         return await this.#supervise(supervisor, { type: 'start', spec: model.spec, monitoring: options.monitoring }, options.onProgress);
       } catch (error) {
@@ -67,9 +68,9 @@ export class ProcessRuntime implements Runtime {
 
   /** `up --attach`: the supervisor in this process, stopped by a signal or `scaffold down`. */
   async attach(options: UpOptions = {}): Promise<Served> {
+    const model = await this.#model();
     if (await this.#running()) throw new UserError('the system is already running detached: "scaffold down" first');
     const served = await whileStarting(this.#projectDir, async () => {
-      const model = await this.#model();
       await this.#build(model, options);
       return serve({ projectDir: this.#projectDir, spec: model.spec, paths: this.#paths, onProgress: options.onProgress, monitoring: options.monitoring });
     });
