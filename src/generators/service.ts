@@ -1,7 +1,7 @@
 import { patternNamed } from '../patterns/index.js';
 import type { Generator } from './project.js';
-import { CACHE_DEPENDENCIES, SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
-import { queueFeatures, type QueueFeature } from '../patterns/queue-features.js';
+import { SERVICE_DEPENDENCIES, VERSIONS } from './versions.js';
+import { serviceFeatures, type ServiceFeature } from '../patterns/service-features.js';
 import type { ServiceModel } from '../model/project.js';
 import { DEFAULT_POLICY } from '../spec/call-policy.js';
 
@@ -9,20 +9,18 @@ import { DEFAULT_POLICY } from '../spec/call-policy.js';
 const GENERATED_DIR = 'src/generated/';
 
 /** A service's code: the templates common to every pattern, their slots filled by its
- * pattern, its queue features' (the queues' client, a producer's POST /orders), its response
- * cache's, the client
- * templates of the servers it uses (NATS events), then its pattern's own templates (which
- * win where both have a file). */
+ * pattern, its features' (the queues' client, a producer's POST /orders, the response
+ * cache), the client templates of the servers it uses (NATS events), then its pattern's
+ * own templates (which win where both have a file). */
 export const serviceFiles: Generator = (tree, renderer, project) => {
   for (const service of project.services) {
     const pattern = patternNamed(service.pattern);
-    const features = queueFeatures({ enqueues: service.enqueues.length, consumes: service.consumes.length });
+    const features = serviceFeatures(service);
     const context = { project, service, npmDependencies: npmDependencies(service, features), versions: VERSIONS, defaultPolicy: DEFAULT_POLICY };
     const slots = renderer.slotsIn(`slots/${pattern.name}`, pattern.slots);
     const files = [
       ...renderer.renderGroup('service/common', context, { slots }),
       ...features.flatMap((feature) => renderer.renderGroup(feature.templates, context, { slots })),
-      ...(service.cache ? renderer.renderGroup('service/cache', context, { slots }) : []),
       ...service.uses.flatMap((infra) =>
         infra.kind.client?.templates ? renderer.renderGroup(`service/clients/${infra.kind.name}`, context, { from: infra.kind.client.templates, slots }) : [],
       ),
@@ -39,13 +37,12 @@ export const serviceFiles: Generator = (tree, renderer, project) => {
 };
 
 /** Its package.json's dependencies, by name: the common ones, its servers' clients', its
- * queue features', and its pattern's. */
-function npmDependencies(service: ServiceModel, features: QueueFeature[]): { name: string; version: string }[] {
+ * features', and its pattern's. */
+function npmDependencies(service: ServiceModel, features: ServiceFeature[]): { name: string; version: string }[] {
   return Object.entries({
     ...SERVICE_DEPENDENCIES,
     ...Object.assign({}, ...service.uses.map((infra) => infra.kind.client?.npmDependencies ?? {})),
     ...Object.assign({}, ...features.map((feature) => feature.npmDependencies ?? {})),
-    ...(service.cache ? CACHE_DEPENDENCIES : {}),
     ...patternNamed(service.pattern).npmDependencies,
   } as Record<string, string>)
     .sort(([a], [b]) => (a < b ? -1 : 1))

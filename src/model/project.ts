@@ -236,12 +236,16 @@ export function projectModel(spec: Spec, options: { baseImage?: string } = {}): 
 }
 
 function cacheModel(cache: NonNullable<Service['cache']>, holder: InfrastructureModel): NonNullable<ServiceModel['cache']> {
-  const localUrl = holder.kind.url({ host: '127.0.0.1', port: holder.port, project: '' });
-  return { server: holder.name, urlVar: holder.urlVar, localUrl, ttlSeconds: Math.max(1, Math.round(parseDuration(cache.ttl)! / 1000)) };
+  return { server: holder.name, urlVar: holder.urlVar, localUrl: localUrl(holder), ttlSeconds: Math.max(1, Math.round(parseDuration(cache.ttl)! / 1000)) };
 }
 
 function toQueueModel({ name, settings }: DeclaredQueue, holder: InfrastructureModel): QueueModel {
-  return { name, infrastructure: holder.name, urlVar: holder.urlVar, localUrl: holder.kind.url({ host: '127.0.0.1', port: holder.port, project: '' }), ...settings };
+  return { name, infrastructure: holder.name, urlVar: holder.urlVar, localUrl: localUrl(holder), ...settings };
+}
+
+/** Where a server answers when run on this machine, at its own port. */
+function localUrl(holder: InfrastructureModel): string {
+  return holder.kind.url({ host: '127.0.0.1', port: holder.port, project: '' });
 }
 
 function infrastructureModel(spec: Spec, name: string, declared: Spec['infrastructure'][string]): InfrastructureModel {

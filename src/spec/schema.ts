@@ -452,7 +452,7 @@ function undeclaredInfrastructure(name: string, infrastructure: Spec['infrastruc
 
 function unknownQueue(queue: string, queues: Map<string, unknown>): string {
   const known = queues.size > 0 ? `declared: ${[...queues.keys()].join(', ')}` : 'none is declared yet';
-  return `unknown queue "${queue}": declare it under infrastructure.redis.queues (${known})`;
+  return `unknown queue "${queue}": declare it under a Redis entry's queues, e.g. infrastructure.redis.queues (${known})`;
 }
 
 /** The JSON Schema editors use to complete and check scaffold.yaml. */

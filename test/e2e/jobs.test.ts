@@ -256,12 +256,15 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const jobs = result.jobs!;
     expect(jobs).toMatchObject({ queues: ['payments'], processed: accepted, failed: 0, unprocessed: 0 });
     expect(jobs.series.reduce((total, second) => total + second.processed, 0)).toBe(accepted);
-    // the pause shows: some job waited it out, and 2 s of orders piled up (100/s, with room for a loaded machine)
+    // the pause shows: some job waited it out, and the orders piled up
     expect(jobs.endToEnd.max).toBeGreaterThanOrEqual(1500);
     expect(Math.abs(jobs.endToEnd.max - longestMs)).toBeLessThan(500);
     expect(jobs.endToEnd.p50).toBeGreaterThanOrEqual(100); // PAYMENT_WORK_MS
+    // each second keeps its last backlog reading (they are 250 ms apart), so a 2 s pause at
+    // a random phase of the run's seconds ends a second with 1 to 2 s of orders waiting:
+    // 100 to 200 at 100/s (135 and 149 seen on a quiet machine); less with room for a loaded one
     const peak = Math.max(...jobs.series.map((second) => second.backlog));
-    expect(peak).toBeGreaterThanOrEqual(150);
+    expect(peak).toBeGreaterThanOrEqual(80);
     expect(peak).toBeLessThanOrEqual(accepted);
     expect(jobs.series.at(-1)!.backlog).toBe(0);
     console.log(

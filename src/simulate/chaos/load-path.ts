@@ -1,7 +1,7 @@
 import { UserError } from '../../errors.js';
 import { own } from '../../own.js';
 import { patternOf } from '../../patterns/index.js';
-import { producer as producerFeature } from '../../patterns/queue-features.js';
+import { producer as producerFeature } from '../../patterns/service-features.js';
 import type { Service, Spec } from '../../spec/schema.js';
 import { declaredQueues, infrastructureUsedBy } from '../../spec/queues.js';
 import { startOrder } from '../../spec/graph.js';
@@ -54,7 +54,7 @@ export interface LoadPath {
 /**
  * A fault on an infrastructure server shows in the requests of a service that uses it, on a
  * route that reaches it: the one such route generated projects have is a producer's (the
- * queue feature's request, `POST /orders`), through a gateway's route when one leads
+ * producer feature's request, `POST /orders`), through a gateway's route when one leads
  * there. A server with no such client (a NATS broker, a database) has no route known to
  * reach it: the user names one.
  */

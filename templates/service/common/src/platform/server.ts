@@ -35,10 +35,10 @@ const WRITES_INFO = new Set(['info', 'debug', 'trace']);
  * Every request as it arrives (its id in a header) and once its response has finished: one
  * access line, as nginx writes one, and the request counted in the metrics. Fastify calls
  * this for every request; hooks doing the same would add a hook run to each. Fastify's
- * default also logs each request as it arrives, which doubles the log. The line keeps what a reader needs (method, URL, status,
- * response time in ms, the client's address and port — which connection, so a balancer's
- * choices can be read from the logs — and reqId from the request's logger); routes at
- * logLevel warn (probes, /metrics) stay out of it.
+ * default also logs each request as it arrives, which doubles the log. The line keeps what
+ * a reader needs (method, URL, status, response time in ms, the client's address and port
+ * — which connection, so a balancer's choices can be read from the logs — and reqId from
+ * the request's logger); routes at logLevel warn (probes, /metrics) stay out of it.
  */
 class RequestLifecycle extends LogController {
   recordRequest: RecordRequest = () => {};
