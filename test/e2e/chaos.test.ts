@@ -388,7 +388,8 @@ describe('chaos on the process runtime', () => {
         for (const chart of charts) {
           expect(chart.bands).toBe(2);
           expect(chart.inside).toBeGreaterThan(0.5);
-          expect(chart.outside).toBe(0);
+          // beside the band, only a series line crossing that column can color a pixel or two
+          expect(chart.outside).toBeLessThanOrEqual(0.1);
         }
         expect(problems).toEqual([]);
         expect(requests).toEqual([`file://${report}`]);
