@@ -288,4 +288,14 @@ describe.skipIf(!engine.ok || process.getuid?.() !== 0)('infrastructure on compo
       [2, 'users', 'consumer'],
     ]);
   });
+
+  it("down --volumes removes the project's named volumes: every entry's, one gone from the spec since too", async () => {
+    const labelled = async () => (await docker('volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${name}`)).stdout.split('\n').filter(Boolean).sort();
+    // what compose made for an entry `ledger` that the spec has since lost
+    await docker('volume', 'create', '--label', `com.docker.compose.project=${name}`, '--label', 'com.docker.compose.volume=ledger-data', `${name}_ledger-data`);
+    expect(await labelled()).toEqual([`${name}_ledger-data`, `${name}_nats-data`, `${name}_redis-data`]);
+    const down = await cli('down', '--volumes');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await labelled()).toEqual([]);
+  });
 });

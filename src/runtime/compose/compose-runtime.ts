@@ -108,6 +108,7 @@ export class ComposeRuntime implements Runtime {
     await this.#keepers.clear();
     if (existsSync(path.join(this.#projectDir, 'compose.yaml'))) {
       await this.#compose(['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])]);
+      if (options.volumes) await this.#removeUndeclaredVolumes();
     }
     await stopTraceReceiver(this.#projectDir);
     await forgetRuntime(this.#projectDir);
@@ -349,6 +350,17 @@ export class ComposeRuntime implements Runtime {
     const args = ['events', ...filters.flatMap((filter) => ['--filter', filter]), ...format];
     const { child } = await this.#exec.stream(docker, args, { stderr: 'ignore', buffer: false, cancelSignal: options.signal });
     return { events: child };
+  }
+
+  /** compose removes the named volumes compose.yaml declares; those of an entry removed
+   * from the spec since stay behind, still labelled with the project: every entry's data
+   * goes, as on the process runtime. */
+  async #removeUndeclaredVolumes(): Promise<void> {
+    const { docker } = await this.#docker();
+    const { name } = await this.#project();
+    const { stdout } = await this.#exec(docker, ['volume', 'ls', '-q', '--filter', `label=${PROJECT_LABEL}=${name}`]);
+    const left = stdout.split('\n').filter(Boolean);
+    if (left.length > 0) await this.#exec(docker, ['volume', 'rm', ...left]);
   }
 
   async #compose(args: string[]): Promise<void> {
