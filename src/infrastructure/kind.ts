@@ -55,9 +55,10 @@ export interface InfrastructureKind {
     server: string;
     /** A program it needs on PATH, and how to get it. */
     requires?: { command: string; install: string };
-    /** Where it keeps its data between runs (`down --volumes` removes it), given the
-     * project's data folder; `<data>/<name>` unless said otherwise. */
-    dataDir?(dataRoot: string, name: string): string;
+    /** The folder its entries keep their data in between runs, `<folder>/<name>` each,
+     * given the project's data folder (the default). `down --volumes` removes the whole
+     * folder: every entry of the kind's, those gone from the spec since included. */
+    dataRoot?(projectData: string): string;
   };
   /** compose and Kubernetes: its container, from `image`. */
   container: {

@@ -388,7 +388,8 @@ describe('chaos on the process runtime', () => {
         for (const chart of charts) {
           expect(chart.bands).toBe(2);
           expect(chart.inside).toBeGreaterThan(0.5);
-          expect(chart.outside).toBe(0);
+          // beside the band, only a series line crossing that column can color a pixel or two
+          expect(chart.outside).toBeLessThanOrEqual(0.1);
         }
         expect(problems).toEqual([]);
         expect(requests).toEqual([`file://${report}`]);
@@ -436,7 +437,8 @@ describe('chaos on the process runtime', () => {
       ['flaky-dependency', /^\d+(\.\d)?% retries \(budget 10%\); [\d.]+% answered during the fault; p99 \d+ ms$/],
       // a restart quicker than the retries' backoff never trips the breaker (the calls retried
       // into the new instance): the verdict asks that it close in time when it opened
-      ['dependency-down', /^breaker (opened in \d+\.\d s|never opened); p99 held at \d+ ms; recovered \d+\.\d s after users was back$/],
+      // (a replica no call reached once users was back keeps its breaker open, and is named)
+      ['dependency-down', /^breaker (opened in \d+\.\d s|never opened); p99 held at \d+ ms; recovered \d+\.\d s after users was back( \(orders-\d still open: no trial since users was back\))?$/],
     ])("%s: judged by orders' policies, in one line", async (name, line) => {
       const gatewayOpenedOrders = async () =>
         Number(/^upstream_circuit_transitions_total\{upstream="orders",to="open"\} (\d+)$/m.exec(await (await fetch(`${gateway}/metrics`)).text())?.[1] ?? 0);

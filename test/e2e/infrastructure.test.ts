@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { findInfrastructure } from '../../src/infrastructure/index.js';
-import { infrastructureData, runPaths } from '../../src/runtime/process/paths.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold } from '../support/cli.js';
 import { copyProject } from '../support/project-copy.js';
@@ -35,7 +34,8 @@ describe('infrastructure on the process runtime', () => {
     project = await copyProject(shared);
     const specFile = path.join(project, 'scaffold.yaml');
     const document = parseDocument(readFileSync(specFile, 'utf8'));
-    document.set('infrastructure', { postgres: {}, redis: {}, nats: {} });
+    // a second PostgreSQL, named by the user, used by nobody: its data is the project's too
+    document.set('infrastructure', { postgres: {}, ledger: { kind: 'postgres' }, redis: {}, nats: {} });
     document.setIn(['services', 'users', 'uses'], ['postgres', 'redis', 'nats']);
     writeFileSync(specFile, document.toString());
     const up = await scaffold(['up', '--json'], { cwd: project });
@@ -47,13 +47,16 @@ describe('infrastructure on the process runtime', () => {
     await scaffold(['down', '--volumes'], { cwd: project });
   });
 
-  const url = (kind: string) => system.infrastructure.find((infra) => infra.kind === kind)!.url;
+  const url = (name: string) => system.infrastructure.find((infra) => infra.name === name)!.url;
+  /** Where each server says it keeps its data: PostgreSQL's data_directory, Redis's dir. */
+  let dataDirs: Record<string, string>;
 
   it('starts every declared server, healthy, on its own port', () => {
-    expect(system.infrastructure.map((infra) => [infra.kind, infra.instance.healthy])).toEqual([
-      ['postgres', true],
-      ['redis', true],
-      ['nats', true],
+    expect(system.infrastructure.map((infra) => [infra.name, infra.kind, infra.instance.healthy])).toEqual([
+      ['postgres', 'postgres', true],
+      ['ledger', 'postgres', true],
+      ['redis', 'redis', true],
+      ['nats', 'nats', true],
     ]);
   });
 
@@ -88,17 +91,24 @@ describe('infrastructure on the process runtime', () => {
   });
 
   it('down stops the servers too', async () => {
+    dataDirs = { redis: (await execa('redis-cli', ['-u', url('redis'), 'CONFIG', 'GET', 'dir'])).stdout.split('\n')[1]! };
+    for (const name of ['postgres', 'ledger']) {
+      const client = new pg.Client({ connectionString: url(name) });
+      await client.connect();
+      dataDirs[name] = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+      await client.end();
+    }
     expect((await scaffold(['down'], { cwd: project })).exitCode).toBe(0);
     expect(processesUnder(project)).toEqual([]);
     // postgres works in its own data folder, so its port is the proof it is gone
-    for (const kind of ['postgres', 'redis', 'nats']) {
-      await expect(firstLine(url(kind), 'PING\r\n'), kind).rejects.toThrow(/ECONNREFUSED/);
+    for (const name of ['postgres', 'ledger', 'redis', 'nats']) {
+      await expect(firstLine(url(name), 'PING\r\n'), name).rejects.toThrow(/ECONNREFUSED/);
     }
   });
 
-  it('keeps the servers\' data after a down, and down --volumes removes it', async () => {
-    const paths = runPaths(project);
-    const data = ['postgres', 'redis'].map((kind) => infrastructureData(paths, kind, findInfrastructure(kind)!));
+  it('keeps the servers\' data after a down, and down --volumes removes it: every entry\'s, a second PostgreSQL\'s too', async () => {
+    const data = Object.values(dataDirs);
+    expect(new Set(data).size).toBe(3);
     expect(data.filter(existsSync)).toEqual(data);
     expect((await scaffold(['down', '--volumes'], { cwd: project })).exitCode).toBe(0);
     expect(data.filter(existsSync)).toEqual([]);

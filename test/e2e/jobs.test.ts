@@ -215,10 +215,11 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const charges = (await redis('LRANGE', 'ledger:charges', String(chargedBefore), '-1')).split('\n');
     expect(charges).toHaveLength(accepted);
     expect(new Set(charges.map((entry) => entry.split(':')[0])).size).toBe(accepted);
-    // the issue's bound (stalled interval + 2 s: 3.1 s seen on a quiet machine), and 2 s of
-    // headroom for a loaded one (4.0-4.2 s seen with other suites running beside it, 5.2 s
-    // once in CI)
-    expect(longestMs).toBeLessThanOrEqual(STALLED_INTERVAL_MS + 2000 + 2000);
+    // the issue's bound, stalled interval + 2 s: the workers take a dead one's jobs up
+    // within the interval (1.3-1.9 s seen here, on a machine shared with other suites;
+    // 3.9-4.9 s here, 6.1 s once in CI, while BullMQ checked once per interval)
+    console.log(`a payments worker SIGKILLed under 200 orders/s: the longest wait ${longestMs} ms (bound ${STALLED_INTERVAL_MS + 2000} ms)`);
+    expect(longestMs).toBeLessThanOrEqual(STALLED_INTERVAL_MS + 2000);
     // jobs were under way when the kill came (how many of them the victim held, BullMQ
     // does not say: the workers' own stalled count is left out of the verdict)
     expect(active).toBeGreaterThan(0);

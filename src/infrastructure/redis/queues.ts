@@ -21,14 +21,15 @@ export const queueFields = ({ z, queueName }: SchemaKit) => ({
           .default({ type: 'exponential', delayMs: 500 })
           .describe('The wait before a retry: delayMs, doubled after each failure when exponential.'),
         concurrency: z.number().int().min(1).max(1000).default(10).describe('Jobs one worker instance runs at once.'),
-        // BullMQ's default is 30 s; 5 s brings a killed worker's jobs back within seconds
+        // BullMQ's default check period is 30 s; the workers derive theirs and the lock's
+        // from this bound (templates/service/jobs/src/platform/jobs.ts)
         stalledIntervalMs: z
           .number()
           .int()
           .min(1000)
           .max(HOUR_MS)
           .default(5000)
-          .describe('How often workers look for jobs whose worker died (its lock expired) and take them up again.'),
+          .describe('The most a job whose worker died waits before another worker takes it up again.'),
         deadLetter: queueName.optional().describe('Where a job goes after its last failed attempt; default <queue>-dead.'),
       }),
     )

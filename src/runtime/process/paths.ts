@@ -33,5 +33,11 @@ export function instanceLog(paths: RunPaths, instanceId: string): string {
 /** Where a server keeps its data between runs, like a named volume: `down --volumes`
  * removes it. */
 export function infrastructureData(paths: RunPaths, name: string, kind: InfrastructureKind): string {
-  return kind.process.dataDir?.(paths.data, name) ?? path.join(paths.data, name);
+  return path.join(kindData(paths, kind), name);
+}
+
+/** The folder every entry of `kind` keeps its data in: the project's data folder unless
+ * the kind says otherwise. */
+export function kindData(paths: RunPaths, kind: InfrastructureKind): string {
+  return kind.process.dataRoot?.(paths.data) ?? paths.data;
 }

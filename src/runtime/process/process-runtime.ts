@@ -4,7 +4,7 @@ import { open, watch } from 'node:fs/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UserError } from '../../errors.js';
-import { findInfrastructure, infrastructureNames } from '../../infrastructure/index.js';
+import { allInfrastructure } from '../../infrastructure/index.js';
 import { ensureBuilt } from '../build.js';
 import type { Model } from '../../model/load.js';
 import { createExec, type Exec } from '../exec.js';
@@ -14,7 +14,7 @@ import { NotRunningError, type DownOptions, type InjectOptions, type InstanceSta
 import { cancelStarting, whileStarting } from '../starting.js';
 import { withAlerts } from '../../monitoring/alerts.js';
 import { mergeByTime, searchLogs } from './log-lines.js';
-import { infrastructureData, instanceLog, runPaths, type RunPaths } from './paths.js';
+import { instanceLog, kindData, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 import { cleanStaleRun, readState, type RunState } from './state.js';
 import type { SupervisorCommand, SupervisorMessage } from './supervisor-main.js';
@@ -91,10 +91,10 @@ export class ProcessRuntime implements Runtime {
       cleanStaleRun(this.#paths, state);
     }
     if (options.volumes) {
-      // the servers' data, as compose removes named volumes (some of it may live elsewhere)
-      // (entries are named by the user: the whole data folder goes, and each kind's own place)
+      // the servers' data, as compose removes named volumes: the whole data folder, and
+      // each kind's own one elsewhere (every entry's, whatever the spec says now)
       rmSync(this.#paths.data, { recursive: true, force: true });
-      for (const name of infrastructureNames()) rmSync(infrastructureData(this.#paths, name, findInfrastructure(name)!), { recursive: true, force: true });
+      for (const kind of allInfrastructure()) rmSync(kindData(this.#paths, kind), { recursive: true, force: true });
     }
   }
 

@@ -154,10 +154,16 @@ export function consume<T>(app: FastifyInstance, queue: QueueSpec, options: Cons
       connection,
       autorun: false,
       concurrency: queue.concurrency,
-      stalledInterval: queue.stalledIntervalMs,
-      // a dead worker's lock runs out within half the interval (renewed every quarter), so
-      // the next check finds its jobs: back in the queue within 1.5 intervals at most
-      lockDuration: Math.max(1000, Math.round(queue.stalledIntervalMs / 2)),
+      // A dead worker's job goes back to the queue at the first check that finds it both
+      // marked (by an earlier check, after the worker's last lock renewal) and unlocked:
+      // up to a lock plus a check period after the death, and a period more when a check
+      // lands while the shared once-per-period token is still held (two workers' timers,
+      // a busy event loop). BullMQ's own period is the user's interval, which made that
+      // 2.5 intervals (5.3 s seen for 2 s); a quarter of it and a lock of half keep the
+      // sum within the interval the spec promises. BullMQ renews a live worker's locks
+      // every quarter to half of their duration, so one keeps them through a short stall.
+      stalledInterval: Math.round(queue.stalledIntervalMs / 4),
+      lockDuration: Math.round(queue.stalledIntervalMs / 2),
       // a job whose worker died counts as a try, so a job that kills its worker every time
       // ends in the dead-letter queue too
       maxStalledCount: queue.attempts,
