@@ -51,6 +51,10 @@ export interface PatternTraits {
   entryPoint: boolean;
   /** The port `new-service` gives it when that is free. */
   defaultPort?: number;
+  /** Its app mounts the producer's example route (`POST /orders`, see service-features.ts)
+   * when the service enqueues; without it, a service that enqueues gets the queues'
+   * client alone, to enqueue from its own code. */
+  producerRoute?: boolean;
 }
 
 export interface NewServiceInput {

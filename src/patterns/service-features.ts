@@ -1,5 +1,6 @@
 import { CACHE_DEPENDENCIES, QUEUE_DEPENDENCIES } from '../generators/versions.js';
 import type { ServiceModel } from '../model/project.js';
+import { patternNamed } from './index.js';
 
 /**
  * What a service gets beside its pattern for what its spec entry asks, one entry each: the
@@ -10,9 +11,11 @@ import type { ServiceModel } from '../model/project.js';
  * (`scaffold chaos pause redis --with-load`), the way a pattern's `pathTo` says how load
  * reaches a service through it.
  */
+type FeatureInput = Pick<ServiceModel, 'pattern' | 'enqueues' | 'consumes' | 'cache'>;
+
 export interface ServiceFeature {
   templates: string;
-  appliesTo: (service: Pick<ServiceModel, 'enqueues' | 'consumes' | 'cache'>) => boolean;
+  appliesTo: (service: FeatureInput) => boolean;
   npmDependencies?: Readonly<Record<string, string>>;
   request?: { method: string; path: string; headers: Record<string, string>; body: string };
 }
@@ -23,11 +26,13 @@ const queueClient: ServiceFeature = {
   npmDependencies: QUEUE_DEPENDENCIES,
 };
 
-/** `POST /orders` (templates/service/enqueues/src/routes/orders.ts, which the http-api
- * pattern's app mounts at /orders) stores an order and enqueues its payment. */
+/** `POST /orders` (templates/service/enqueues/src/routes/orders.ts) stores an order and
+ * enqueues its payment: in a service that enqueues, of a pattern whose app mounts it at
+ * /orders (`traits.producerRoute`: the http-api). A gateway's paths are its routes' and a
+ * worker serves probes alone: one that enqueues does so from its own code. */
 export const producer = {
   templates: 'service/enqueues',
-  appliesTo: ({ enqueues }) => enqueues.length > 0,
+  appliesTo: ({ pattern, enqueues }) => enqueues.length > 0 && patternNamed(pattern).traits.producerRoute === true,
   request: { method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 100 }) },
 } satisfies ServiceFeature;
 
@@ -37,6 +42,6 @@ const responseCache: ServiceFeature = {
   npmDependencies: CACHE_DEPENDENCIES,
 };
 
-export function serviceFeatures(service: Pick<ServiceModel, 'enqueues' | 'consumes' | 'cache'>): ServiceFeature[] {
+export function serviceFeatures(service: FeatureInput): ServiceFeature[] {
   return [queueClient, producer, responseCache].filter((feature) => feature.appliesTo(service));
 }

@@ -66,3 +66,30 @@ describe('a queue Redis in compose and Kubernetes', () => {
     expect(dependencies('users')).not.toHaveProperty('bullmq');
   });
 });
+
+describe('the producer route (POST /orders) goes to the patterns that mount it', () => {
+  const { spec } = parseSpec(
+    `name: shop
+services:
+  orders: { port: 3002, enqueues: [payments] }
+  payments: { pattern: worker, port: 3003, queue: payments, enqueues: [receipts] }
+  receipts: { pattern: worker, port: 3004, queue: receipts }
+  edge: { pattern: gateway, port: 8080, routes: { /orders: orders }, enqueues: [receipts] }
+infrastructure:
+  redis:
+    queues: { payments: {}, receipts: {} }
+`,
+    'scaffold.yaml',
+  );
+  const files = new Map(generateProject(spec).files().map((file) => [file.path, file.content]));
+
+  it('an http-api that enqueues has it, mounted at /orders; a worker or gateway that enqueues gets the queues\' client alone', () => {
+    expect(files.has('services/orders/src/routes/orders.ts')).toBe(true);
+    expect(files.get('services/orders/src/app.ts')).toContain("app.register(ordersRoutes, { prefix: '/orders' });");
+    for (const name of ['payments', 'edge']) {
+      expect(files.has(`services/${name}/src/platform/jobs.ts`), name).toBe(true);
+      expect(files.has(`services/${name}/src/routes/orders.ts`), name).toBe(false);
+      expect(files.get(`services/${name}/src/app.ts`), name).not.toContain('ordersRoutes');
+    }
+  });
+});

@@ -48,5 +48,35 @@ describe('where --with-load sends traffic when told nothing', () => {
       expect(() => loadTowards(queued(), 'redis', 'payments')).toThrow(/no generated route is known to reach redis: aim the load with --path .* of payments/);
       expect(() => loadTowards(queued(), 'postgres')).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/reach postgres: .* of orders that uses it/) }));
     });
+
+    // a worker that enqueues the next step, declared before the producer, and a gateway
+    // that enqueues: neither answers POST /orders (their apps mount no producer route)
+    const chained = `name: shop
+services:
+  payments: { pattern: worker, port: 3004, queue: payments, enqueues: [receipts] }
+  orders: { port: 3002, enqueues: [payments] }
+  receipts: { pattern: worker, port: 3005, queue: receipts }
+  edge: { pattern: gateway, port: 8080, routes: { /shop: receipts }, enqueues: [receipts] }
+infrastructure:
+  redis:
+    queues:
+      payments: {}
+      receipts: {}
+`;
+
+    it('only to a service whose app answers POST /orders: an http-api, never a worker or a gateway that enqueues', () => {
+      const spec = parseSpec(chained, 'scaffold.yaml').spec;
+      expect(loadTowards(spec, 'redis')).toEqual({ service: 'orders', path: '/orders', ...order });
+      for (const [from, pattern] of [['payments', 'worker'], ['edge', 'gateway']]) {
+        expect(() => loadTowards(spec, 'redis', from), pattern).toThrow(
+          expect.objectContaining({
+            exitCode: 2,
+            message: `no generated route is known to reach redis (${from} enqueues to it, but only an http-api answers POST /orders): aim the load with --path (and --method, --body) at a route of ${from} that uses it, or --target`,
+          }),
+        );
+      }
+      const withoutProducer = parseSpec(chained.replace('  orders: { port: 3002, enqueues: [payments] }\n', ''), 'scaffold.yaml').spec;
+      expect(() => loadTowards(withoutProducer, 'redis')).toThrow(/reach redis \(payments and edge enqueue to it, but only an http-api answers POST \/orders\): aim the load/);
+    });
   });
 });

@@ -7,7 +7,8 @@ export const httpApi = definePattern({
   description: 'a REST service',
   templates: fileURLToPath(new URL('./templates/', import.meta.url)),
   slots: fileURLToPath(new URL('./slots/', import.meta.url)),
-  traits: { publicIngress: false, entryPoint: false },
+  // its app.ts mounts POST /orders when the service enqueues
+  traits: { publicIngress: false, entryPoint: false, producerRoute: true },
   scenarios: ['replica-loss', 'outage-and-recovery', 'slow-dependency', 'flaky-dependency', 'dependency-down'],
   newService: {
     ask: { message: 'Calls (dependsOn)', field: 'dependsOn', allChecked: false, answer: (targets) => targets },

@@ -54,9 +54,10 @@ export interface LoadPath {
 /**
  * A fault on an infrastructure server shows in the requests of a service that uses it, on a
  * route that reaches it: the one such route generated projects have is a producer's (the
- * producer feature's request, `POST /orders`), through a gateway's route when one leads
- * there. A server with no such client (a NATS broker, a database) has no route known to
- * reach it: the user names one.
+ * producer feature's request, `POST /orders`, which only a pattern with `producerRoute`
+ * answers), through a gateway's route when one leads there. A server with no such client
+ * (a NATS broker, a database, a queue only a gateway or worker enqueues to) has no route
+ * known to reach it: the user names one.
  */
 function loadTowardsServer(spec: Spec, server: string, from?: string): LoadPath {
   const clients = startOrder(spec).filter((name) => infrastructureUsedBy(spec, spec.services[name]!).includes(server));
@@ -64,9 +65,11 @@ function loadTowardsServer(spec: Spec, server: string, from?: string): LoadPath 
     throw new UserError(`"${from}" does not use ${server} (its clients: ${clients.join(', ') || 'none'})`);
   }
   const queues = declaredQueues(spec);
-  const producer = (from === undefined ? clients : [from]).find((name) => spec.services[name]!.enqueues.some((queue) => queues.get(queue)?.infrastructure === server));
+  const enqueuers = (from === undefined ? clients : [from]).filter((name) => spec.services[name]!.enqueues.some((queue) => queues.get(queue)?.infrastructure === server));
+  const producer = enqueuers.find((name) => patternOf(spec.services[name]!).traits.producerRoute === true);
   if (producer === undefined) {
-    throw new UserError(`no generated route is known to reach ${server}: aim the load with --path (and --method, --body) at a route of ${from ?? (clients.join(' or ') || 'a service')} that uses it, or --target`);
+    const routeless = enqueuers.length === 0 ? '' : ` (${enqueuers.join(' and ')} ${enqueuers.length === 1 ? 'enqueues' : 'enqueue'} to it, but only an http-api answers POST /orders)`;
+    throw new UserError(`no generated route is known to reach ${server}${routeless}: aim the load with --path (and --method, --body) at a route of ${from ?? (clients.join(' or ') || 'a service')} that uses it, or --target`);
   }
   const route = routeTo(spec, producer);
   const { path, ...request } = producerFeature.request;
