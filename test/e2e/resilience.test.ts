@@ -169,13 +169,16 @@ describe('resilience policies under chaos', () => {
   });
 
   it('bulkhead: 2 s of latency on users leaves the p99 of the gateway\'s route to orders within 20% of its value without the fault', async () => {
-    // the same two loads with and without the fault: 150 req/s on the route to users (the
-    // one the fault slows), 50 req/s on the route to orders (the one measured)
+    // the same two loads without the fault, with it, and without it again: 150 req/s on the
+    // route to users (the one the fault slows), 200 req/s on the route to orders (the one
+    // measured: 1,200 samples, so that its p99 is the 12th-worst answer, not a lone outlier)
+    const toUsers = (seconds: number) => run('simulate', 'load', `${gateway}/users/items`, '--rate', '150', '-d', `${seconds}s`, '-c', '50', '--timeout', '5s', '--json');
+    const toOrders = (seconds: number) => run('simulate', 'load', `${gateway}/orders/items`, '--rate', '200', '-d', `${seconds}s`, '-c', '20', '--timeout', '5s', '--json');
     const loads = async () => {
-      const toUsers = run('simulate', 'load', `${gateway}/users/items`, '--rate', '150', '-d', '10s', '-c', '50', '--timeout', '5s', '--json');
+      const users = toUsers(8);
       await sleep(1_000);
-      const toOrders = await run('simulate', 'load', `${gateway}/orders/items`, '--rate', '50', '-d', '8s', '-c', '10', '--timeout', '5s', '--json');
-      const summaries = [await toUsers, toOrders].map((load) => (JSON.parse(load.stdout) as { summary: LoadSummary }).summary);
+      const orders = await toOrders(6);
+      const summaries = [await users, orders].map((load) => (JSON.parse(load.stdout) as { summary: LoadSummary }).summary);
       return { users: summaries[0]!, orders: summaries[1]! };
     };
     const rejections = async () => {
@@ -183,7 +186,10 @@ describe('resilience policies under chaos', () => {
       const of = (upstream: string) => Number(new RegExp(`^upstream_bulkhead_rejections_total\\{upstream="${upstream}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
       return { users: of('users'), orders: of('orders') };
     };
-    const steady = await loads();
+    // warm: no earlier test sent the gateway's route to orders a request, and a cold start's
+    // p99 would inflate its value without the fault (and let a slowed route pass)
+    await Promise.all([toUsers(2), toOrders(2)]);
+    const steadyBefore = await loads();
     // the connections open to users as the fault begins (the gateway's pool among them): each
     // was handed to users' instance, and serves one more request there, unslowed, before it
     // ends with `connection: close` (README: faults act on new connections)
@@ -199,6 +205,7 @@ describe('resilience policies under chaos', () => {
       await run('chaos', 'clear', (JSON.parse(fault.stdout) as { id: string }).id);
     }
     const rejected = await rejections();
+    const steadyAfter = await loads();
 
     // the fault was felt on the route to users: its bulkhead filled and refused the rest
     expect(rejected.users - rejectedBefore.users).toBeGreaterThan(0);
@@ -207,11 +214,18 @@ describe('resilience policies under chaos', () => {
     // through ~every call the pool's connections carry)
     expect(slowed.users.statusCodes['200'] ?? 0, `${JSON.stringify(slowed.users.statusCodes)}; ${openToUsers} connections open`).toBeLessThanOrEqual(openToUsers);
     // and not on the route to orders: its bulkhead refused nothing, every request was
-    // answered, and its p99 stayed within 20% (a bulkhead shared by both routes fails here)
+    // answered, and its p99 stayed within 20% of its value without the fault (a bulkhead
+    // shared by both routes puts it near the 1 s timeout). That value is measured on both
+    // sides of the fault and the larger taken: on a 2-core machine a p99 of a few ms moves
+    // by more than 20% between two runs without any fault (a GC pause, a process scheduled
+    // late), and a fault between two runs is what the proof is about, not which run was
+    // unlucky.
     expect(rejected.orders).toBe(0);
     expect(slowed.orders.statusCodes, JSON.stringify(slowed.orders.errorsByKind)).toEqual({ '200': slowed.orders.requests });
-    expect(slowed.orders.latency.p99, `steady ${steady.orders.latency.p99} ms`).toBeLessThanOrEqual(1.2 * steady.orders.latency.p99);
-    console.log(`bulkhead: p99 of the route to orders ${Math.round(slowed.orders.latency.p99)} ms under latency on users, ${Math.round(steady.orders.latency.p99)} ms without; ${rejected.users - rejectedBefore.users} calls to users refused; ${slowed.users.statusCodes['200'] ?? 0} answered 200 (${openToUsers} connections open to users as the fault began)`);
+    const steady = Math.max(steadyBefore.orders.latency.p99, steadyAfter.orders.latency.p99);
+    const p99s = `p99 of the route to orders: ${steadyBefore.orders.latency.p99} ms before the fault, ${slowed.orders.latency.p99} ms in it, ${steadyAfter.orders.latency.p99} ms after it`;
+    expect(slowed.orders.latency.p99, p99s).toBeLessThanOrEqual(1.2 * steady);
+    console.log(`bulkhead: ${p99s}; ${rejected.users - rejectedBefore.users} calls to users refused; ${slowed.users.statusCodes['200'] ?? 0} answered 200 (${openToUsers} connections open to users as the fault began)`);
   });
 
   it('dependency down: every call answered within the timeout, and recovery measured once users is back', async () => {
