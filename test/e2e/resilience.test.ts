@@ -219,12 +219,14 @@ describe('resilience policies under chaos', () => {
     // sides of the fault and the larger taken: on a 2-core machine a p99 of a few ms moves
     // by more than 20% between two runs without any fault (a GC pause, a process scheduled
     // late), and a fault between two runs is what the proof is about, not which run was
-    // unlucky.
+    // unlucky. Below 50 ms, 20% is less than one such stall (clean-clone CIs read 9.2 ms
+    // against 7.1, and 23.2 against 16.3): the bound is never under the steady value plus
+    // 10 ms, which a bulkhead shared by both routes passes by two orders of magnitude.
     expect(rejected.orders).toBe(0);
     expect(slowed.orders.statusCodes, JSON.stringify(slowed.orders.errorsByKind)).toEqual({ '200': slowed.orders.requests });
     const steady = Math.max(steadyBefore.orders.latency.p99, steadyAfter.orders.latency.p99);
     const p99s = `p99 of the route to orders: ${steadyBefore.orders.latency.p99} ms before the fault, ${slowed.orders.latency.p99} ms in it, ${steadyAfter.orders.latency.p99} ms after it`;
-    expect(slowed.orders.latency.p99, p99s).toBeLessThanOrEqual(1.2 * steady);
+    expect(slowed.orders.latency.p99, p99s).toBeLessThanOrEqual(Math.max(1.2 * steady, steady + 10));
     console.log(`bulkhead: ${p99s}; ${rejected.users - rejectedBefore.users} calls to users refused; ${slowed.users.statusCodes['200'] ?? 0} answered 200 (${openToUsers} connections open to users as the fault began)`);
   });
 
