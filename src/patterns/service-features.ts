@@ -2,6 +2,9 @@ import { CACHE_DEPENDENCIES, QUEUE_DEPENDENCIES } from '../generators/versions.j
 import type { ServiceModel } from '../model/project.js';
 import { patternNamed } from './index.js';
 
+/** What a feature reads of a service to know whether it applies. */
+type FeatureInput = Pick<ServiceModel, 'pattern' | 'enqueues' | 'consumes' | 'cache'>;
+
 /**
  * What a service gets beside its pattern for what its spec entry asks, one entry each: the
  * queues' client for a service that enqueues or consumes, the example producer route for
@@ -11,8 +14,6 @@ import { patternNamed } from './index.js';
  * (`scaffold chaos pause redis --with-load`), the way a pattern's `pathTo` says how load
  * reaches a service through it.
  */
-type FeatureInput = Pick<ServiceModel, 'pattern' | 'enqueues' | 'consumes' | 'cache'>;
-
 export interface ServiceFeature {
   templates: string;
   appliesTo: (service: FeatureInput) => boolean;

@@ -28,7 +28,8 @@ async function instance() {
   return { state, open, port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-let instances: Awaited<ReturnType<typeof instance>>[] = [];
+type Instance = Awaited<ReturnType<typeof instance>>;
+let instances: Instance[] = [];
 afterEach(async () => {
   await Promise.all(instances.map((one) => one.close()));
   instances = [];
@@ -45,10 +46,15 @@ function runtimeOf(...ports: number[]): Runtime {
 
 const OPEN_FOR_MS = 400;
 
-it('judges the breaker of every replica: one no call reaches stays open without failing the verdict', async () => {
+/** Two replicas of orders, watched from the moment both are up. */
+async function twoWatched() {
   instances = [await instance(), await instance()];
-  const [first, second] = instances as [Awaited<ReturnType<typeof instance>>, Awaited<ReturnType<typeof instance>>];
-  const watch = await watchCaller(runtimeOf(first.port, second.port), 'orders', 'users');
+  const [first, second] = instances as [Instance, Instance];
+  return { first, second, watch: await watchCaller(runtimeOf(first.port, second.port), 'orders', 'users') };
+}
+
+it('judges the breaker of every replica: one no call reaches stays open without failing the verdict', async () => {
+  const { first, second, watch } = await twoWatched();
   watch.faultAt(performance.now());
   first.open();
   second.open();
@@ -71,9 +77,7 @@ it('judges the breaker of every replica: one no call reaches stays open without 
 });
 
 it('fails a replica that calls reach after openFor while its breaker stays open (its trials failed)', async () => {
-  instances = [await instance(), await instance()];
-  const [first, second] = instances as [Awaited<ReturnType<typeof instance>>, Awaited<ReturnType<typeof instance>>];
-  const watch = await watchCaller(runtimeOf(first.port, second.port), 'orders', 'users');
+  const { first, second, watch } = await twoWatched();
   watch.faultAt(performance.now());
   first.open();
   const back = performance.now();
@@ -93,7 +97,7 @@ it('fails a replica that calls reach after openFor while its breaker stays open 
 
 it('does not call a breaker stuck that reopened within its openFor of the end', async () => {
   instances = [await instance()];
-  const [only] = instances as [Awaited<ReturnType<typeof instance>>];
+  const [only] = instances as [Instance];
   const watch = await watchCaller(runtimeOf(only.port), 'orders', 'users');
   watch.faultAt(performance.now());
   only.open();
@@ -112,7 +116,7 @@ it('does not call a breaker stuck that reopened within its openFor of the end', 
 
 it('counts the retries of every replica', async () => {
   instances = [await instance(), await instance()];
-  const [first, second] = instances as [Awaited<ReturnType<typeof instance>>, Awaited<ReturnType<typeof instance>>];
+  const [first, second] = instances as [Instance, Instance];
   first.state.retries = 7;
   const watch = await watchCaller(runtimeOf(first.port, second.port), 'orders', 'users');
   await sleep(150);
