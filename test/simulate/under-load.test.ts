@@ -81,3 +81,30 @@ it('a kill counts recovery from its start; failures to the end of the run are no
   expect(measured.timeToDetectMs).toBeLessThanOrEqual(100 + 50);
   expect(measured.timeToRecoverMs).toBeNull();
 });
+
+it('a timed fault slow to put in ends at the runtime\'s deadline: what it caught is "during", none of it "after"', async () => {
+  server = await windowedServer();
+  // the runtime takes 400 ms to put the fault in (a busy machine's control socket), then
+  // keeps it 800 ms by its own clock and says when it ends, as ActiveFault.expiresAt does
+  const putInMs = 400;
+  const faultMs = 800;
+  const measured = await runUnderLoad({
+    runtime: runtimeServing(server.url),
+    load: { projectDir: tempDir(), service: 'x', connections: 2, timeoutMs: 2_000 },
+    beforeMs: 700 + Math.round(Math.random() * 600),
+    faultMs,
+    afterMs: 1_000,
+    act: async () => {
+      await new Promise((resolve) => setTimeout(resolve, putInMs));
+      const at = performance.now();
+      server.failBetween(at, at + faultMs);
+      return { expiresAt: new Date(Date.now() + faultMs).toISOString() };
+    },
+  });
+  expect(measured.phases.during.errors).toBeGreaterThan(0);
+  // the server's last 503 and the window's end agree to the wall clock's millisecond (and a
+  // loopback round trip); a window closed by the load's own clock would leave ~400 ms of them
+  expect(measured.phases.after.lastErrorAtMs ?? 0).toBeLessThanOrEqual(measured.window.toMs + 5);
+  expect(measured.window.toMs - measured.window.fromMs).toBeGreaterThanOrEqual(putInMs + faultMs - 20);
+  expect(measured.window.toMs - measured.window.fromMs).toBeLessThanOrEqual(putInMs + faultMs + 50);
+});

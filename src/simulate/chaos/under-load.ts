@@ -51,6 +51,8 @@ export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoad
   // the load's clock is this function's: the fault's moments and the requests' share it
   const origin = performance.now();
   const now = () => performance.now() - origin;
+  // the wall clock at the origin: a runtime says when its fault ends in wall-clock time
+  const wallAtOrigin = Date.now() - now();
   // a load that cannot run fails here, before any fault is in force
   const start = await prepareLoad({ ...options.load, runtime: options.runtime, durationMs, phaseOf, origin, signal: stop.signal });
   const restartsBefore = restartCounts(await options.runtime.status());
@@ -63,6 +65,10 @@ export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoad
     windowStart = now();
     if (faultMs !== undefined) windowEnd = windowStart + faultMs;
     acted = await options.act();
+    // a fault the runtime ends by itself ends at its own deadline, which is later than ours
+    // by however long it took to put in: what it still caught is its, not the after phase's
+    const expiresAt = deadline(acted);
+    if (faultMs !== undefined && expiresAt !== undefined) windowEnd = Math.max(windowEnd, expiresAt - wallAtOrigin);
   } catch (error) {
     stop.abort();
     await running.catch(() => undefined);
@@ -113,4 +119,11 @@ function restartCounts(status: Awaited<ReturnType<Runtime['status']>>): Record<s
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The wall-clock moment a runtime's timed fault ends (`ActiveFault.expiresAt`), if `acted` has one. */
+function deadline(acted: unknown): number | undefined {
+  const expiresAt = (acted as { expiresAt?: unknown } | undefined)?.expiresAt;
+  const at = typeof expiresAt === 'string' ? Date.parse(expiresAt) : NaN;
+  return Number.isFinite(at) ? at : undefined;
 }
