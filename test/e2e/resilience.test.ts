@@ -219,9 +219,14 @@ describe('resilience policies under chaos', () => {
     // sides of the fault and the larger taken: on a 2-core machine a p99 of a few ms moves
     // by more than 20% between two runs without any fault (a GC pause, a process scheduled
     // late), and a fault between two runs is what the proof is about, not which run was
-    // unlucky. The issue's 20% does not hold reliably here yet (issue 23's note): CIs read
-    // 9.2 ms against 7.1, 23.2 against 16.3, and a quiet machine 96 ms against 21.8 (one
-    // stall of ~100 ms in the window, with the fault on; not found yet). So the test asserts
+    // unlucky. The issue's 20% is not asserted: it is narrower than this statistic's own
+    // spread. CIs read 9.2 ms against 7.1 and 23.2 against 16.3; a shared 2-core machine
+    // read steady windows of the same run from 5 to 226 ms. The stalls that set a p99 here
+    // (GC, the trace exporter's batch each second, a process scheduled late) come with or
+    // without the fault: with the fault switched on and off every 3 s under one load (issue
+    // 23's note), the route's per-second p99 had the same median on and off (10.8 against
+    // 10.7 ms, 11.1 against 11.3, 9.0 against 7.5, 9.4 against 12.1), and the gateway spent
+    // no more time in stalls with the fault on. So the test asserts
     // what does hold, and prints the ratio: the route is isolated — nothing refused, every
     // answer a 200, and its p99 within the steady value + 250 ms (a quarter of the 1 s
     // timeout on the faulted route). A bulkhead shared by both routes fails all three (981
