@@ -49,17 +49,6 @@ const ANSWERS: AnswerKind<Answer> = {
 const STATUS_OF: Record<FailureReason, 502 | 503 | 504> = { unreachable: 502, timeout: 504, 'circuit-open': 503, 'bulkhead-full': 503 };
 
 /**
- * How many requests a pooled connection carries before it closes (after its answer) and the
- * next one opens. An upstream's replicas sit behind one address that balances connections,
- * not requests (a Kubernetes Service, the process runtime's port), and the pool sends each
- * request on its first free connection: kept for good, one connection took 93–97% of a
- * route's calls, and its replica with it. Renewed, every connection is placed anew, and the
- * replicas share the calls, for one connect per 100 requests: what Envoy's
- * max_requests_per_connection is for.
- */
-const REQUESTS_PER_CONNECTION = 100;
-
-/**
  * One proxy per route: /users/items → <USERS_URL>/items, with the request id passed on and
  * failures answered as 502 (unreachable) or 504 (too slow) by the common error handler.
  *
@@ -88,7 +77,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
     // Each try ends at the route's deadline (see resilience.ts); the pool's own timeouts
     // are only a backstop for a body that stalls after the call has returned.
     const { timeoutMs } = upstream.policy;
-    const pool = new Pool(upstream.url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, maxRequestsPerClient: REQUESTS_PER_CONNECTION });
+    const pool = new Pool(upstream.url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     const upstreamOrigin = new URL(upstream.url).origin;
     app.addHook('onClose', () => pool.close());
     const policy = app.upstreams.policy(upstream.name);
