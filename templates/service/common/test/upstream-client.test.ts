@@ -150,6 +150,20 @@ describe('the upstream client', () => {
     expect(await metric(registry, 'upstream_bulkhead_rejections_total')).toBe(5);
   });
 
+  it('hands a freed bulkhead slot past a queued call whose deadline has passed, to the next live one', async () => {
+    const { client: upstreams } = client({ bulkhead: { maxConcurrent: 1, maxQueue: 2 }, timeoutMs: 2_000 });
+    const started = performance.now();
+    const holding = call(upstreams, '/slow'); // the one slot, for 150 ms
+    // queued behind it: one whose caller gives up after 50 ms, then one with time to spare
+    const abandoned = upstreams.fetch('users', '/slow', { requestId: 'test', deadline: started + 50 }).catch((failure: unknown) => failure);
+    const next = call(upstreams, '/slow');
+    expect(await abandoned).toMatchObject({ reason: 'timeout' });
+    expect(await holding).toMatchObject({ status: 200 });
+    // it starts as the slot frees (~150 ms), not when its own 2 s deadline ends the wait
+    expect(await next).toMatchObject({ status: 200 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('answers with the service\'s own fallback for a target marked custom', async () => {
     // (typed by name in a service that calls users; this test runs in every service)
     const fallbacks: Record<string, Fallback> = { users: (failure) => Response.json({ cached: true, reason: failure.reason }) };

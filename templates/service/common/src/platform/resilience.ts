@@ -16,6 +16,7 @@ import {
   noJitterGenerator,
   retry,
   wrap,
+  type BulkheadPolicy,
   type CircuitState as State,
   type IBreaker,
   type IPolicy,
@@ -146,7 +147,7 @@ export class UpstreamPolicy {
 
     const retries = retry(handleType(Retry), { maxAttempts: retrySettings.maxRetries, backoff: backoffOf(retrySettings) });
     retries.onRetry(() => metrics.retried());
-    const compartment = bulkhead(bulkheadSettings.maxConcurrent, bulkheadSettings.maxQueue);
+    const compartment = skipAbandoned(bulkhead(bulkheadSettings.maxConcurrent, bulkheadSettings.maxQueue));
     compartment.onReject(() => metrics.bulkheadRejected());
     this.#policy = wrap(compartment, retries, this.#breaker);
   }
@@ -287,6 +288,30 @@ function conditionOf(error: unknown, signal: AbortSignal): string | undefined {
   if (code !== undefined && CONNECT_ERRORS.has(code)) return 'connect';
   if (code !== undefined && RESET_ERRORS.has(code)) return 'reset';
   return undefined;
+}
+
+/**
+ * cockatiel 3.2's bulkhead hands each freed slot to the next queued call, and a call whose
+ * deadline passed while it waited fails there without taking the slot: the slot stays free,
+ * and the live calls behind it wait on until another call ends — to their own deadlines,
+ * when none is in flight (cockatiel#114, fixed after 3.2.1: in 4.x, which needs Node 22).
+ * So the calls whose callers have given up leave the queue before a slot is handed on.
+ */
+function skipAbandoned(policy: BulkheadPolicy): BulkheadPolicy {
+  const inside = policy as unknown as { queue?: { signal: AbortSignal; reject(error: unknown): void }[]; dequeue?: () => void };
+  const dequeue = inside.dequeue;
+  if (!Array.isArray(inside.queue) || typeof dequeue !== 'function') return policy; // another cockatiel: as it is
+  inside.dequeue = () => {
+    const queue = inside.queue!;
+    for (let index = queue.length - 1; index >= 0; index -= 1) {
+      const call = queue[index]!;
+      if (!call.signal.aborted) continue;
+      queue.splice(index, 1);
+      call.reject(new TaskCancelledError('the call\'s deadline passed while it waited for the bulkhead'));
+    }
+    dequeue.call(policy);
+  };
+  return policy;
 }
 
 /** fetch() hides the socket's error code in `cause`; undici's dispatcher does not. */
