@@ -65,8 +65,8 @@ export async function runUnderLoad(options: UnderLoadOptions): Promise<UnderLoad
     windowStart = now();
     if (faultMs !== undefined) windowEnd = windowStart + faultMs;
     acted = await options.act();
-    // a fault the runtime ends by itself ends at its own deadline, which is later than ours
-    // by however long it took to put in: what it still caught is its, not the after phase's
+    // a fault the runtime ends by itself ends at the runtime's deadline, later than ours by
+    // however long putting it in took: the requests it caught until then are "during" ones
     const expiresAt = deadline(acted);
     if (faultMs !== undefined && expiresAt !== undefined) windowEnd = Math.max(windowEnd, expiresAt - wallAtOrigin);
   } catch (error) {
