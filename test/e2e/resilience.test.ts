@@ -182,6 +182,10 @@ describe('resilience policies under chaos', () => {
     // the gateway's timeout on the route to users: every call the fault slowed has ended this
     // long after it is switched off (those waiting in the bulkhead's queue too)
     const SETTLE_MS = 1_000;
+    // how long the fault stays off between two spans on, after SETTLE_MS (and the longest
+    // span off counted before the first and after the last: the machine's load drifts over
+    // tens of seconds, so neither state gets a stretch of the run to itself)
+    const OFF_MS = [3_000, 4_000] as const;
     const load = (route: 'users' | 'orders', rate: number, connections: number, seconds: number) =>
       run('simulate', 'load', `${gateway}/${route}/items`, '--rate', String(rate), '-d', `${seconds}s`, '-c', String(connections), '--timeout', '5s', '--json');
     const rejections = async () => {
@@ -208,7 +212,7 @@ describe('resilience policies under chaos', () => {
       expect(fault.exitCode, fault.stderr).toBe(0);
       const end = Date.parse((JSON.parse(fault.stdout) as { expiresAt: string }).expiresAt);
       switches.push({ cli: [spawned, Date.now()], on: [end - onMs, end] });
-      await sleep(end + SETTLE_MS + between(3_000, 4_000) - Date.now());
+      await sleep(end + SETTLE_MS + between(...OFF_MS) - Date.now());
     }
     type Load = { startedAt: string; summary: LoadSummary; series: { second: number; p99: number }[] };
     const [toUsers, toOrders] = (await loading).map((result) => {
@@ -219,9 +223,9 @@ describe('resilience policies under chaos', () => {
 
     /** Each second's p99 by state: a second is [startedAt + i s, + 1 s) on the wall clock
      * (startedAt is the start of the series' second 0); 'on' when the fault was on through
-     * all of it, 'off' when it was off through all of it and for SETTLE_MS before; one that
-     * straddles a switch or meets a CLI run is left out, as are the first (connections
-     * opening) and the last (cut short). */
+     * all of it, 'off' when it was off through all of it and for SETTLE_MS before, within a
+     * span off of a span on; one that straddles a switch or meets a CLI run is left out, as
+     * are the first (connections opening) and the last (cut short). */
     const byState = ({ startedAt, series }: Load) => {
       const p99s = { on: [] as number[], off: [] as number[] };
       for (const { second, p99 } of series.slice(1, -1)) {
@@ -230,7 +234,7 @@ describe('resilience policies under chaos', () => {
         const meets = ([from, to]: [number, number]) => from < end && to > start;
         if (switches.some(({ cli }) => meets(cli))) continue;
         if (switches.some(({ on }) => on[0] <= start && end <= on[1])) p99s.on.push(p99);
-        else if (!switches.some(({ on }) => meets([on[0], on[1] + SETTLE_MS]))) p99s.off.push(p99);
+        else if (!switches.some(({ on }) => meets([on[0], on[1] + SETTLE_MS])) && switches.some(({ on }) => meets([on[0] - OFF_MS[1], on[1] + SETTLE_MS + OFF_MS[1]]))) p99s.off.push(p99);
       }
       return p99s;
     };
