@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type LoadOptions } from '../../src/simulate/load/engine.js';
 import { UserError } from '../../src/errors.js';
@@ -77,6 +77,25 @@ describe("the open model's connections", () => {
     await new Promise((resolve) => closed.close(resolve));
     const result = await runLoad({ url: new URL(`http://127.0.0.1:${port}/`), connections: 1, timeoutMs: 1000, rate: 40, durationMs: 250 });
     expect(result.summary.errorsByKind).toEqual({ ECONNREFUSED: 10 });
+  });
+
+  it('reads a head that arrives in pieces, while other connections read in between', async () => {
+    // every answer's head is cut in two, 20 ms apart, on four connections at once: what the
+    // reader kept of the first piece must survive the reads that come before the second
+    const pieces = net.createServer((socket) => {
+      socket.on('data', () => {
+        socket.write('HTTP/1.1 201 Cre');
+        setTimeout(() => socket.write('ated\r\ncontent-length: 2\r\n\r\nok'), 20);
+      });
+    });
+    await new Promise<void>((resolve) => pieces.listen(0, '127.0.0.1', resolve));
+    try {
+      const result = await runLoad({ url: new URL(`http://127.0.0.1:${(pieces.address() as AddressInfo).port}/`), connections: 4, timeoutMs: 2000, rate: 200, durationMs: 300 });
+      expect(result.summary.errorsByKind).toEqual({});
+      expect(result.summary.statusCodes).toEqual({ '201': 60 });
+    } finally {
+      pieces.close();
+    }
   });
 
   it('refuses a header that would split the request (a line break in its value)', async () => {

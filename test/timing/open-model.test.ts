@@ -24,17 +24,17 @@ describe('the open model: requests leave on schedule', () => {
     expect(summary.dropped).toBe(0);
   });
 
-  it('spreads arrivals evenly: every 200 ms window holds rate/5 (±10%), no bursts', async () => {
+  it('spreads arrivals evenly: every 100 ms window holds rate/10 (±10%), no bursts', async () => {
     const { url, arrivals } = await start();
     await load(url, { rate: 1_000, durationMs: 2_000 });
     const times = await arrivals();
-    // the first request is due half a gap (0.5 ms) after the start. Windows of 200 ms: a
-    // stall of 13 ms in either process moved 13 arrivals across a 100 ms boundary once in a
-    // clean-clone CI (87 then 112); a bursting engine (a second's quota sent at its start)
-    // still leaves most windows empty
-    const windows = perWindow(times, times[0]! - 0.5, 200, 9);
-    expect(Math.min(...windows), windows.join(' ')).toBeGreaterThanOrEqual(180);
-    expect(Math.max(...windows), windows.join(' ')).toBeLessThanOrEqual(220);
+    // the first request is due half a gap (0.5 ms) after the start; a bursting engine (a
+    // second's quota sent at its start) leaves most windows empty. A stall over 10 ms in either
+    // process moves more than 10 arrivals across a boundary (a clean-clone CI once read 87
+    // then 112): the retry a failed test gets says so in the run's output
+    const windows = perWindow(times, times[0]! - 0.5, 100, 19);
+    expect(Math.min(...windows), windows.join(' ')).toBeGreaterThanOrEqual(90);
+    expect(Math.max(...windows), windows.join(' ')).toBeLessThanOrEqual(110);
   });
 
   it('--arrival poisson keeps the mean rate with Poisson scatter (variance ≈ mean per window)', async () => {

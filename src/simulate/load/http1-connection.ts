@@ -52,6 +52,13 @@ export function encodeRequest(target: Target, request: PreparedRequest): Encoded
 /** How a request ended: the answer's status, or why there was none. */
 export type Ended = (connection: Http1Connection, status: number, error?: Error & { code?: string }) => void;
 
+/**
+ * Every plain connection reads into this one buffer (net.connect's `onread`): the answer is
+ * read from it at once, before the next read, so no buffer is allocated per read and no
+ * 'data' event passes through the stream machinery (ResponseReader copies what it keeps).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Node's servers close a connection idle for 5 s; one idle longer than this is not reused,
  * so a request never races the server's close (undici's default keep-alive allowance). */
 const DEFAULT_KEEP_ALIVE_MS = 4000;
@@ -90,16 +97,14 @@ export class Http1Connection {
     this.#ended = ended;
     this.#socket = target.tls
       ? tls.connect({ host: target.host, port: target.port, servername: target.servername })
-      : net.connect({ host: target.host, port: target.port });
+      : net.connect({ host: target.host, port: target.port, onread: { buffer: READ_BUFFER, callback: this.#onread } });
     this.#socket.setNoDelay(true);
     this.#socket.once(target.tls ? 'secureConnect' : 'connect', () => {
       this.#connected = true;
       onConnect();
     });
-    this.#socket.on('data', (chunk: Buffer) => {
-      const error = this.#reader.read(chunk);
-      if (error) this.#fail(error);
-    });
+    // TLS sockets take no `onread`: their answers come as 'data' chunks
+    if (target.tls) this.#socket.on('data', (chunk: Buffer) => this.#onread(chunk.length, chunk));
     // an answer framed by the connection's end completes here; one cut short fails at 'close'
     this.#socket.on('end', () => this.#reader.end());
     this.#socket.on('error', (error) => {
@@ -108,6 +113,12 @@ export class Http1Connection {
     });
     this.#socket.on('close', () => this.#fail(Object.assign(new Error('the server closed the connection'), { code: 'ECONNRESET' })));
   }
+
+  readonly #onread = (length: number, buffer: Buffer): boolean => {
+    const error = this.#reader.read(buffer.subarray(0, length));
+    if (error) this.#fail(error);
+    return true;
+  };
 
   /** Whether a request sent now would not race the server's close of an idle connection. */
   fresh(now: number): boolean {

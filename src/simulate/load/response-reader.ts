@@ -157,7 +157,8 @@ export class ResponseReader {
 
   #keep(chunk: Buffer, at: number): ProtocolError | undefined {
     if (chunk.length - at > MAX_HEAD_BYTES) return new ProtocolError(`a head or line longer than ${MAX_HEAD_BYTES} bytes`);
-    this.#pending = chunk.subarray(at);
+    // a copy: the chunk may be the connections' shared read buffer, which the next read overwrites
+    this.#pending = Buffer.from(chunk.subarray(at));
     return undefined;
   }
 
