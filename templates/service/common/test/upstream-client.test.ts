@@ -35,6 +35,11 @@ beforeAll(async () => {
     if (path === '/unavailable') {
       response.statusCode = 503;
       response.end('no');
+    } else if (path === '/passed-on') {
+      // the upstream is up, and answers that one of *its* upstreams failed
+      response.statusCode = 503;
+      response.setHeader('x-failed-upstream', 'payments');
+      response.end('payments failed');
     } else if (path === '/slow') {
       inFlight.now += 1;
       inFlight.most = Math.max(inFlight.most, inFlight.now);
@@ -126,6 +131,20 @@ describe('the upstream client', () => {
     expect(received.get('/unavailable')).toBe(3);
     expect(await registry.metrics()).toMatch(/^upstream_circuit_state\{upstream="users"\} 2$/m);
     expect(await registry.metrics()).toMatch(/^upstream_circuit_transitions_total\{upstream="users",to="open"\} 1$/m);
+  });
+
+  it('does not count a 503 that names a failed upstream of the upstream\'s against its breaker', async () => {
+    received.set('/passed-on', 0);
+    const { client: upstreams, registry } = client({
+      retry: { ...base.retry, maxRetries: 0 },
+      circuitBreaker: { trip: { kind: 'consecutive', failures: 2 }, openFor: 60_000, halfOpenRequests: 1 },
+    });
+    for (let i = 0; i < 4; i++) expect(await call(upstreams, '/passed-on')).toMatchObject({ status: 503, body: 'payments failed' });
+    expect(received.get('/passed-on')).toBe(4);
+    expect(await registry.metrics()).toMatch(/^upstream_circuit_state\{upstream="users"\} 0$/m);
+    // while the same 503 without the name is the upstream's own failure: 2 open the breaker
+    for (let i = 0; i < 2; i++) await call(upstreams, '/unavailable');
+    expect(await call(upstreams, '/passed-on')).toMatchObject({ reason: 'circuit-open' });
   });
 
   it('half-opens after openFor and closes on a good trial call', async () => {

@@ -194,23 +194,29 @@ export class UpstreamPolicy {
    * its own derived controller, abort listeners and event emitters cost the call path 5-10%
    * of its requests/s at the bench (bench/upstream-client.mjs).
    */
-  async #deadline<R>(timeoutMs: number, run: (signal: AbortSignal) => Promise<R>): Promise<R> {
+  #deadline<R>(timeoutMs: number, run: (signal: AbortSignal) => Promise<R>): Promise<R> {
     // the request's own caller has given up already: no answer would reach it in time
-    if (timeoutMs <= 0) throw new TaskCancelledError('the caller\'s deadline has passed');
+    if (timeoutMs <= 0) return Promise.reject(new TaskCancelledError('the caller\'s deadline has passed'));
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    // one promise settled by whichever comes first, rather than a race of two (a promise
+    // and two subscriptions fewer per call)
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
         const error = new TaskCancelledError(`Operation timed out after ${Math.round(timeoutMs)}ms`);
         controller.abort(error);
         reject(error);
       }, timeoutMs);
+      run(controller.signal).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    try {
-      return await Promise.race([run(controller.signal), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** One try; a failure worth another try (and within the budget) is thrown as Retry. */
@@ -225,7 +231,9 @@ export class UpstreamPolicy {
       if (mayRetry && condition !== undefined && this.#retryOn(condition)) throw new Retry(undefined, error);
       throw error;
     }
-    const tried = { answer, status: answers.status(answer), passedOn: answers.passedOn(answer) };
+    const status = answers.status(answer);
+    // read only where it counts (a 5xx, see failed): a header lookup fewer per call
+    const tried = { answer, status, passedOn: status >= 500 && answers.passedOn(answer) };
     if (mayRetry && this.#retryOn(tried.status)) {
       answers.discard(answer);
       throw new Retry(tried, undefined);
@@ -261,7 +269,7 @@ export class UpstreamPolicy {
 interface Tried<T> {
   answer: T;
   status: number;
-  /** It names a failed upstream of the upstream's (FAILED_UPSTREAM_HEADER). */
+  /** A 5xx that names a failed upstream of the upstream's (FAILED_UPSTREAM_HEADER). */
   passedOn: boolean;
 }
 
