@@ -19,7 +19,9 @@ export async function startTracing(
 
   const [sdk, otlp, resources, instrumentation, undici] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
+    // OTLP/protobuf, the protocol's default, unless JSON is asked for: at the bench its
+    // batches are a third of JSON's bytes and cost the service a little less to write
+    exportsJson() ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/instrumentation'),
     import('@opentelemetry/instrumentation-undici'),
@@ -53,6 +55,11 @@ export async function startTracing(
   });
 
   return () => provider.shutdown();
+}
+
+/** OpenTelemetry's own variables: `http/json` for collectors that take JSON only. */
+function exportsJson(): boolean {
+  return (process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL) === 'http/json';
 }
 
 function batchSettings() {
