@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/spec/**/*.test.ts', 'test/monitoring/**/*.test.ts', 'test/patterns/**/*.test.ts', 'test/generators/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/runtime/**/*.test.ts', 'test/simulate/**/*.test.ts'],
+          include: ['test/spec/**/*.test.ts', 'test/support/**/*.test.ts', 'test/monitoring/**/*.test.ts', 'test/patterns/**/*.test.ts', 'test/generators/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/runtime/**/*.test.ts', 'test/simulate/**/*.test.ts'],
           testTimeout: 30_000,
           retry: 1,
           setupFiles: ['test/support/cleanup.ts'],

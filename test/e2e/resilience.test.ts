@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import { scaffold } from '../support/cli.js';
 import { copyProject } from '../support/project-copy.js';
+import { median, rankSumPValue } from '../support/rank-test.js';
 import { waitUntil } from '../support/services.js';
 
 // The resilience policies of scaffold.yaml, proven on real processes under the process
@@ -168,75 +169,110 @@ describe('resilience policies under chaos', () => {
     console.log(`flaky dependency: users received ${received} for ${firstTries} first tries (≈${((triesEstimate / firstTries - 1) * 100).toFixed(1)}% retries)`);
   });
 
-  it('bulkhead: 2 s of latency on users leaves the gateway\'s route to orders isolated: nothing refused, every answer 200, its p99 near its value without the fault', async () => {
-    // the same two loads without the fault, with it, and without it again: 150 req/s on the
-    // route to users (the one the fault slows), 200 req/s on the route to orders (the one
-    // measured: 1,200 samples, so that its p99 is the 12th-worst answer, not a lone outlier)
-    const toUsers = (seconds: number) => run('simulate', 'load', `${gateway}/users/items`, '--rate', '150', '-d', `${seconds}s`, '-c', '50', '--timeout', '5s', '--json');
-    const toOrders = (seconds: number) => run('simulate', 'load', `${gateway}/orders/items`, '--rate', '200', '-d', `${seconds}s`, '-c', '20', '--timeout', '5s', '--json');
-    const loads = async () => {
-      const users = toUsers(8);
-      await sleep(1_000);
-      const orders = await toOrders(6);
-      const summaries = [await users, orders].map((load) => (JSON.parse(load.stdout) as { summary: LoadSummary }).summary);
-      return { users: summaries[0]!, orders: summaries[1]! };
-    };
+  it('bulkhead: 2 s of latency on users, switched on and off under one load, leaves the p99 of the gateway\'s route to orders within 20% of its value without the fault', async () => {
+    // One open-model load on each route for the whole proof: 150 req/s on the route to users
+    // (the one the fault slows), 200 req/s on the route to orders (the one measured). The
+    // fault is switched on and off every few seconds from a random phase against the loads'
+    // seconds, and each second of each load is classed by whether the fault was on or off
+    // through all of it. Windows measured one after another (steady, fault, steady) compare
+    // p99s set by each window's worst machine stall (GC, the trace exporter's batch, a process
+    // scheduled late: steady windows alone read 5 to 226 ms on a shared 2-core machine);
+    // interleaved seconds meet the same stalls in both states.
+    const LOAD_S = 32;
+    // the gateway's timeout on the route to users: every call the fault slowed has ended this
+    // long after it is switched off (those waiting in the bulkhead's queue too)
+    const SETTLE_MS = 1_000;
+    // how long the fault stays off between two spans on, after SETTLE_MS (and the longest
+    // span off counted before the first and after the last: the machine's load drifts over
+    // tens of seconds, so neither state gets a stretch of the run to itself)
+    const OFF_MS = [3_000, 4_000] as const;
+    const load = (route: 'users' | 'orders', rate: number, connections: number, seconds: number) =>
+      run('simulate', 'load', `${gateway}/${route}/items`, '--rate', String(rate), '-d', `${seconds}s`, '-c', String(connections), '--timeout', '5s', '--json');
     const rejections = async () => {
       const text = await (await fetch(`${gateway}/metrics`)).text();
       const of = (upstream: string) => Number(new RegExp(`^upstream_bulkhead_rejections_total\\{upstream="${upstream}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
       return { users: of('users'), orders: of('orders') };
     };
-    // warm: no earlier test sent the gateway's route to orders a request, and a cold start's
-    // p99 would inflate its value without the fault (and let a slowed route pass)
-    await Promise.all([toUsers(2), toOrders(2)]);
-    const steadyBefore = await loads();
-    // the connections open to users as the fault begins (the gateway's pool among them): each
-    // was handed to users' instance, and serves one more request there, unslowed, before it
-    // ends with `connection: close` (README: faults act on new connections)
-    const status = JSON.parse((await run('status', '--json')).stdout) as SystemStatus;
-    const openToUsers = status.services.find((service) => service.name === 'users')!.instances.reduce((sum, instance) => sum + (instance.connections ?? 0), 0);
-    const fault = await run('chaos', 'latency', 'users', '--from', 'api-gateway', '--ms', '2000', '--for', '30s', '--json');
-    expect(fault.exitCode, fault.stderr).toBe(0);
+    // warm: no earlier test sent the gateway's route to orders a request
+    await Promise.all([load('users', 150, 50, 2), load('orders', 200, 20, 2)]);
     const rejectedBefore = await rejections();
-    let slowed: Awaited<ReturnType<typeof loads>>;
-    try {
-      slowed = await loads();
-    } finally {
-      await run('chaos', 'clear', (JSON.parse(fault.stdout) as { id: string }).id);
-    }
-    const rejected = await rejections();
-    const steadyAfter = await loads();
 
-    // the fault was felt on the route to users: its bulkhead filled and refused the rest
-    expect(rejected.users - rejectedBefore.users).toBeGreaterThan(0);
-    // and every call that reached users took the latency, but one per connection already
-    // open when the fault began (a fault that left open connections alone would let
-    // through ~every call the pool's connections carry)
-    expect(slowed.users.statusCodes['200'] ?? 0, `${JSON.stringify(slowed.users.statusCodes)}; ${openToUsers} connections open`).toBeLessThanOrEqual(openToUsers);
-    // and not on the route to orders: its bulkhead refused nothing, every request was
-    // answered, and its p99 stayed within 20% of its value without the fault (a bulkhead
-    // shared by both routes puts it near the 1 s timeout). That value is measured on both
-    // sides of the fault and the larger taken: on a 2-core machine a p99 of a few ms moves
-    // by more than 20% between two runs without any fault (a GC pause, a process scheduled
-    // late), and a fault between two runs is what the proof is about, not which run was
-    // unlucky. The issue's 20% is not asserted: it is narrower than this statistic's own
-    // spread. CIs read 9.2 ms against 7.1 and 23.2 against 16.3; a shared 2-core machine
-    // read steady windows of the same run from 5 to 226 ms. The stalls that set a p99 here
-    // (GC, the trace exporter's batch each second, a process scheduled late) come with or
-    // without the fault: with the fault switched on and off every 3 s under one load (issue
-    // 23's note), the route's per-second p99 had the same median on and off (10.8 against
-    // 10.7 ms, 11.1 against 11.3, 9.0 against 7.5, 9.4 against 12.1), and the gateway spent
-    // no more time in stalls with the fault on. So the test asserts
-    // what does hold, and prints the ratio: the route is isolated — nothing refused, every
-    // answer a 200, and its p99 within the steady value + 250 ms (a quarter of the 1 s
-    // timeout on the faulted route). A bulkhead shared by both routes fails all three (981
-    // of 1,200 answered 503, p99 ~900 ms).
-    expect(rejected.orders).toBe(0);
-    expect(slowed.orders.statusCodes, JSON.stringify(slowed.orders.errorsByKind)).toEqual({ '200': slowed.orders.requests });
-    const steady = Math.max(steadyBefore.orders.latency.p99, steadyAfter.orders.latency.p99);
-    const p99s = `p99 of the route to orders: ${steadyBefore.orders.latency.p99} ms before the fault, ${slowed.orders.latency.p99} ms in it, ${steadyAfter.orders.latency.p99} ms after it`;
-    expect(slowed.orders.latency.p99, p99s).toBeLessThanOrEqual(steady + 250);
-    console.log(`bulkhead: ${p99s} (${(slowed.orders.latency.p99 / steady).toFixed(2)}× the larger steady value; the issue asks ≤ 1.2×); ${rejected.users - rejectedBefore.users} calls to users refused; ${slowed.users.statusCodes['200'] ?? 0} answered 200 (${openToUsers} connections open to users as the fault began)`);
+    const loading = Promise.all([load('users', 150, 50, LOAD_S), load('orders', 200, 20, LOAD_S)]);
+    const loadsSpawned = Date.now();
+    /** Each time the fault was on, on the runtime's own clock (`expiresAt` less its length),
+     * and the CLI run that switched it on (its start-up's CPU is the machine's, not the
+     * fault's: the seconds it meets are in neither state). */
+    const switches: { cli: [number, number]; on: [number, number] }[] = [];
+    const between = (low: number, high: number) => low + Math.random() * (high - low);
+    await sleep(between(2_000, 3_000));
+    while (Date.now() - loadsSpawned < (LOAD_S - 4) * 1_000) {
+      const onMs = Math.round(between(3_000, 4_000));
+      const spawned = Date.now();
+      const fault = await run('chaos', 'latency', 'users', '--from', 'api-gateway', '--ms', '2000', '--for', `${onMs}ms`, '--json');
+      expect(fault.exitCode, fault.stderr).toBe(0);
+      const end = Date.parse((JSON.parse(fault.stdout) as { expiresAt: string }).expiresAt);
+      switches.push({ cli: [spawned, Date.now()], on: [end - onMs, end] });
+      await sleep(end + SETTLE_MS + between(...OFF_MS) - Date.now());
+    }
+    type Load = { startedAt: string; summary: LoadSummary; series: { second: number; p99: number }[] };
+    const [toUsers, toOrders] = (await loading).map((result) => {
+      expect([0, 1], result.stderr).toContain(result.exitCode);
+      return JSON.parse(result.stdout) as Load;
+    }) as [Load, Load];
+    const rejected = await rejections();
+
+    /** Each second's p99 by state: a second is [startedAt + i s, + 1 s) on the wall clock
+     * (startedAt is the start of the series' second 0); 'on' when the fault was on through
+     * all of it, 'off' when it was off through all of it and for SETTLE_MS before, within a
+     * span off of a span on; one that straddles a switch or meets a CLI run is left out, as
+     * are the first (connections opening) and the last (cut short). */
+    const byState = ({ startedAt, series }: Load) => {
+      const p99s = { on: [] as number[], off: [] as number[] };
+      for (const { second, p99 } of series.slice(1, -1)) {
+        const start = Date.parse(startedAt) + second * 1_000;
+        const end = start + 1_000;
+        const meets = ([from, to]: [number, number]) => from < end && to > start;
+        if (switches.some(({ cli }) => meets(cli))) continue;
+        if (switches.some(({ on }) => on[0] <= start && end <= on[1])) p99s.on.push(p99);
+        else if (!switches.some(({ on }) => meets([on[0], on[1] + SETTLE_MS])) && switches.some(({ on }) => meets([on[0] - OFF_MS[1], on[1] + SETTLE_MS + OFF_MS[1]]))) p99s.off.push(p99);
+      }
+      return p99s;
+    };
+    const orders = byState(toOrders);
+    const users = byState(toUsers);
+    const medians = { on: median(orders.on), off: median(orders.off) };
+    // how likely seconds with the fault off would be to read as high as those with the fault
+    // on, less 20%: small when the fault costs the route more than 20% of its p99
+    const pValue = rankSumPValue(orders.on.map((p99) => p99 / 1.2), orders.off);
+    const report =
+      `route to orders' per-second p99: median ${medians.on.toFixed(1)} ms over ${orders.on.length} s with the fault on, ${medians.off.toFixed(1)} ms over ${orders.off.length} s with it off ` +
+      `(${(medians.on / medians.off).toFixed(2)}×; one-sided rank-sum p = ${pValue.toFixed(3)} against 1.2×); ` +
+      `route to users: median ${median(users.on).toFixed(0)} ms on, ${median(users.off).toFixed(1)} ms off, ${rejected.users - rejectedBefore.users} calls refused; ${switches.length} switches (CLI runs of ${switches.map(({ cli }) => cli[1] - cli[0]).join(', ')} ms)`;
+    console.log(`bulkhead: ${report}\n  on ${JSON.stringify(orders.on)}\n  off ${JSON.stringify(orders.off)}`);
+
+    // enough seconds in each state for the test below to be able to fail: with 5 against 5, a
+    // difference can reach p = 0.004
+    expect(orders.on.length, report).toBeGreaterThanOrEqual(5);
+    expect(orders.off.length, report).toBeGreaterThanOrEqual(5);
+    // the fault was felt on the route to users: its bulkhead filled and refused the rest, and
+    // its answers waited for the gateway's 1 s timeout (a few ms without the fault)
+    expect(rejected.users - rejectedBefore.users, report).toBeGreaterThan(0);
+    expect(median(users.on), report).toBeGreaterThanOrEqual(500);
+    // and not on the route to orders: its bulkhead refused nothing, and every request was
+    // answered 200
+    expect(rejected.orders - rejectedBefore.orders, report).toBe(0);
+    expect(toOrders.summary.statusCodes, JSON.stringify(toOrders.summary.errorsByKind)).toEqual({ '200': toOrders.summary.requests });
+    // and its p99 stayed within 20% of its value without the fault. A second's p99 (the 3rd
+    // worst of 200 answers) is set by that second's worst stall: on a shared 2-core machine
+    // its log has a standard deviation of ~0.6, so the median of ~10 such seconds exceeds
+    // 1.2× that of ~10 others a quarter of the time with no fault at all (measured over 4
+    // minutes: 73 s on, 81 s off, medians 7.8 and 6.9 ms, 1.13× with a 95% interval of
+    // 0.91–1.40×; seconds drawn from both states' pool alike). Hence a
+    // test of the 20%, not a bound on one draw's ratio: the route fails when its seconds
+    // with the fault on are significantly (one-sided 5%, Mann–Whitney) above 1.2× those with
+    // it off. A bulkhead shared by both routes puts every second with the fault on near the
+    // 1 s timeout: p < 0.001.
+    expect(pValue, report).toBeGreaterThanOrEqual(0.05);
   });
 
   it('dependency down: every call answered within the timeout, and recovery measured once users is back', async () => {

@@ -107,6 +107,8 @@ export interface JobsMeasured {
 export interface LoadResult {
   kind: 'load';
   target: string;
+  /** The wall-clock start of the series' second 0: second i is [startedAt + i s, + 1 s),
+   * each request counted in the second it ended in (answered or failed). */
   startedAt: string;
   durationMs: number;
   config: Record<string, unknown>;
