@@ -20,6 +20,9 @@ export const SERVICE_DEPENDENCIES = {
   '@opentelemetry/resources': '^2.12.0',
   // 0.223 is the experimental line paired with stable 2.12 (0.300+ needs Node 22); ^0.x
   // pins the minor, which is what keeps the packages' exact internal pins deduplicated.
+  // protobuf by default (the OTLP default, and the cheaper export: BENCHMARKS.md); JSON
+  // when OTEL_EXPORTER_OTLP_PROTOCOL asks for it
+  '@opentelemetry/exporter-trace-otlp-proto': '^0.223.0',
   '@opentelemetry/exporter-trace-otlp-http': '^0.223.0',
   '@opentelemetry/instrumentation': '^0.223.0',
   // Traces fetch() calls to upstreams; 0.33 is the release built on instrumentation 0.223.

@@ -48,7 +48,9 @@ describe('traces, judged by a receiver of the test', () => {
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    gateway = await up(project, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    // JSON, which the services send only when asked (protobuf by default): this receiver
+    // takes JSON only, so the services' choice is checked too
+    gateway = await up(project, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
   });
   afterAll(async () => {
     await scaffold(['down'], { cwd: project });

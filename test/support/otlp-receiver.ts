@@ -25,8 +25,9 @@ function plain(value: AnyValue): unknown {
 const attributesOf = (list: KeyValue[] | undefined) => Object.fromEntries((list ?? []).map(({ key, value }) => [key, plain(value)]));
 
 /**
- * A plain OTLP/HTTP receiver for tests (JSON, as the generated services export it): the
- * oracle that judges traces, independent of anything the runtime collects itself.
+ * A plain OTLP/HTTP receiver for tests (JSON, as the generated services export it with
+ * OTEL_EXPORTER_OTLP_PROTOCOL=http/json; anything else is refused with 415): the oracle that
+ * judges traces, independent of anything the runtime collects itself.
  */
 export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = [];
@@ -34,6 +35,7 @@ export async function startOtlpReceiver() {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (request.headers['content-type'] !== 'application/json') return void response.writeHead(415).end();
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
         resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: (Omit<ReceivedSpan, 'attributes' | 'resource'> & { attributes?: KeyValue[] })[] }[] }[];
       };

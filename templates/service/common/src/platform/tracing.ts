@@ -19,7 +19,10 @@ export async function startTracing(
 
   const [sdk, otlp, resources, instrumentation, undici] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
+    // OTLP/protobuf, the protocol's default, unless JSON is asked for: at the bench its
+    // batches are 41% of JSON's bytes and half the collector's work to read; the service
+    // itself pays the same for either
+    exportsJson() ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/instrumentation'),
     import('@opentelemetry/instrumentation-undici'),
@@ -53,6 +56,11 @@ export async function startTracing(
   });
 
   return () => provider.shutdown();
+}
+
+/** OpenTelemetry's own variables: `http/json` for collectors that take JSON only. */
+function exportsJson(): boolean {
+  return (process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL) === 'http/json';
 }
 
 function batchSettings() {
