@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runPaths } from '../../src/runtime/process/paths.js';
 import type { SystemStatus } from '../../src/runtime/runtime.js';
 import type { Trace, TraceSummary } from '../../src/runtime/traces/query.js';
+import { decodeExport } from '../../src/runtime/traces/otlp.js';
 import type { StoredSpan } from '../../src/runtime/traces/span.js';
 import { readSpans } from '../../src/runtime/traces/store.js';
 import { REPO, scaffold } from '../support/cli.js';
@@ -11,7 +14,7 @@ import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.j
 import { haveChromium, launchChromium, openReport } from '../support/chromium.js';
 import { copyProject } from '../support/project-copy.js';
 import type { RunTraces } from '../../src/simulate/load/run-traces.js';
-import { waitUntil } from '../support/services.js';
+import { startService, waitUntil } from '../support/services.js';
 
 const shared = inject('sampleProject');
 const SERVER = 2;
@@ -40,6 +43,32 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await scaffold(['down'], { cwd: project });
+});
+
+describe('the export protocol', () => {
+  it('is OTLP/protobuf when nothing chooses one (the protocol\'s default), decoded by the runtime\'s own .proto files', async () => {
+    const exports: { contentType?: string; body: Buffer }[] = [];
+    const receiver = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        exports.push({ contentType: request.headers['content-type'], body: Buffer.concat(chunks) });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}` });
+    try {
+      expect((await fetch(`${users.url}/items`)).status).toBe(200);
+      await waitUntil(async () => exports.length > 0, 10_000);
+      expect(exports.map((sent) => sent.contentType)).toEqual(exports.map(() => 'application/x-protobuf'));
+      const spans = exports.flatMap((sent) => decodeExport(sent.body, 'protobuf'));
+      expect(spans.map((span) => `${span.service} ${span.name}`)).toContainEqual(expect.stringMatching(/^users GET \/items\/?$/));
+    } finally {
+      await users.stop();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
 });
 
 describe('traces, judged by a receiver of the test', () => {
