@@ -5,6 +5,10 @@ import { startClients } from './generated/clients.js';
 import { SERVICE_NAME, SPEC_ENV } from './generated/spec.js';
 import { exitOnSignals } from './platform/shutdown.js';
 import { startTracing } from './platform/tracing.js';
+import { warmUpNextTick } from './platform/warm-up.js';
+
+// first, before tracing and the app load their modules (see warm-up.ts)
+warmUpNextTick();
 
 // The spec's `env` entries are defaults: a variable already set wins.
 for (const [name, value] of Object.entries(SPEC_ENV)) process.env[name] ??= value;
