@@ -19,9 +19,10 @@ export async function startService(
   projectDir: string,
   name: string,
   env: Record<string, string> = {},
+  nodeOptions: string[] = [],
 ): Promise<RunningService> {
   const port = await freePort();
-  const child = execa('node', ['dist/main.js'], {
+  const child = execa('node', [...nodeOptions, 'dist/main.js'], {
     cwd: path.join(projectDir, 'services', name),
     env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     reject: false,
