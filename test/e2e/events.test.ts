@@ -8,7 +8,7 @@ import type { SystemStatus } from '../../src/runtime/runtime.js';
 import type { LoadResult } from '../../src/simulate/load/result.js';
 import type { Trace, TraceSummary } from '../../src/runtime/traces/query.js';
 import { REPO, scaffold } from '../support/cli.js';
-import { freePort, waitUntil } from '../support/services.js';
+import { frontPort, waitUntil } from '../support/services.js';
 
 /**
  * Events end to end, on one generated project: orders publishes order-created (through
@@ -133,7 +133,7 @@ describe('events on NATS JetStream (process runtime)', () => {
     mkdirSync(markers, { recursive: true });
     const init = await scaffold(['init', 'shop', '--yes'], { cwd: root });
     expect(init.exitCode, init.stderr).toBe(0);
-    const [ordersPort, billingPort] = [await freePort(), await freePort()];
+    const [ordersPort, billingPort] = [await frontPort(), await frontPort()];
     writeFileSync(
       path.join(project, 'scaffold.yaml'),
       `name: shop

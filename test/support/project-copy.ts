@@ -1,8 +1,8 @@
 import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { tempDir } from './cli.js';
+import { frontPort } from './services.js';
 
 /**
  * A private copy of the shared sample project (its node_modules linked, not copied, unless
@@ -35,32 +35,4 @@ export async function onFreePorts(dir: string): Promise<Record<string, number>> 
   }
   writeFileSync(specFile, document.toString());
   return ports;
-}
-
-/**
- * Where front ports go: below the kernel's ephemeral range (32768 and up), from which every
- * outgoing connection takes its local port. A front port the kernel handed out as free was
- * in that range, and once a connection made in the minute between the copy and `up` took
- * it (one CI run: "port 36037 (front port of "orders") is taken").
- */
-const FRONT_PORTS = { from: 20_000, to: 32_000 };
-const handedOut = new Set<number>();
-
-async function frontPort(): Promise<number> {
-  for (;;) {
-    const port = FRONT_PORTS.from + Math.floor(Math.random() * (FRONT_PORTS.to - FRONT_PORTS.from));
-    if (handedOut.has(port) || !(await bindable(port))) continue;
-    handedOut.add(port);
-    return port;
-  }
-}
-
-/** On every address: a front port taken on any of them cannot be listened on. */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
-  });
 }

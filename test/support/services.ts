@@ -1,10 +1,40 @@
 import { readdirSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { freePort } from '../../src/runtime/process/ports.js';
 
 /** The runtime's own: never the same port twice in one process. */
 export { freePort };
+
+/**
+ * A port for a service's entry in scaffold.yaml (its front port), free when asked: below
+ * the kernel's ephemeral range (32768 and up), from which every outgoing connection takes
+ * its local port. A front port the kernel handed out as free was in that range, and once a
+ * connection made in the minute before `up` took it (one CI run: "port 36037 (front port
+ * of "orders") is taken").
+ */
+const FRONT_PORTS = { from: 20_000, to: 32_000 };
+const handedOut = new Set<number>();
+
+export async function frontPort(): Promise<number> {
+  for (;;) {
+    const port = FRONT_PORTS.from + Math.floor(Math.random() * (FRONT_PORTS.to - FRONT_PORTS.from));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+/** On every address: a front port taken on any of them cannot be listened on. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
 
 export interface RunningService {
   url: string;
