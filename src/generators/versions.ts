@@ -9,6 +9,9 @@
 export const SERVICE_DEPENDENCIES = {
   // 5.10: LogController (one access line per request)
   fastify: '^5.10.0',
+  // the logger's own destination (platform/log-destination.ts); the range Fastify 5 takes, so
+  // one copy is installed
+  pino: '^10.1.0',
   'prom-client': '^15.1.3',
   // The upstream client's timeouts, retries, circuit breakers and bulkheads. 3.x runs on
   // Node 16+; 4.x needs Node 22.

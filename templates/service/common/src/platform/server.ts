@@ -5,6 +5,7 @@ import { fallbacks } from '../fallbacks.js';
 import { attachClients } from '../generated/clients.js';
 import { registerErrorHandler } from './errors.js';
 import { registerHealth } from './health.js';
+import { logDestination } from './log-destination.js';
 import { UpstreamClient } from './http-client.js';
 import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
@@ -95,7 +96,7 @@ class RequestLifecycle extends LogController {
 export function createServer(config: Config): FastifyInstance {
   const requests = new RequestLifecycle();
   const app = Fastify({
-    logger: { level: config.logLevel, name: config.serviceName, ...traceLogFields(config) },
+    logger: { level: config.logLevel, name: config.serviceName, ...traceLogFields(config), stream: logDestination() },
     logController: requests,
     genReqId: requestId,
     // While draining, requests that still arrive on open connections are served, not
