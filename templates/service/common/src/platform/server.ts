@@ -9,6 +9,7 @@ import { logDestination } from './log-destination.js';
 import { UpstreamClient } from './http-client.js';
 import { METRICS_PATH, ROUTE_HEADER, registerMetrics, type RecordRequest } from './metrics.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
+import { RequestLogger, requestLoggers } from './request-logger.js';
 import { registerRequestSpans, traceLogFields, type EndSpan } from './request-spans.js';
 import { callerDeadline, TIMEOUT_HEADER } from './resilience.js';
 import { registerUpstreamsRoute } from './upstreams.js';
@@ -73,6 +74,7 @@ class RequestLifecycle extends LogController {
     // one literal, the same keys every time (pino leaves the undefined ones out): a spread
     // of the ids into it cost more than the rest of the line (cpu profile, tracing on)
     const line = {
+      reqId: undefined,
       trace_id: ids?.trace_id,
       span_id: ids?.span_id,
       method: request.method,
@@ -83,8 +85,12 @@ class RequestLifecycle extends LogController {
       remotePort,
       err: error ?? undefined,
     };
-    if (error) reply.log.error(line, 'request errored');
-    else reply.log.info(line, 'request completed');
+    const level = error ? 'error' : 'info';
+    const message = error ? 'request errored' : 'request completed';
+    const log = reply.log;
+    // without making the request's logger when nothing else did (request-logger.ts)
+    if (log instanceof RequestLogger) log.write(level, line, message);
+    else log[level](line, message);
   }
 }
 
@@ -99,6 +105,7 @@ export function createServer(config: Config): FastifyInstance {
     logger: { level: config.logLevel, name: config.serviceName, ...traceLogFields(config), stream: logDestination() },
     logController: requests,
     genReqId: requestId,
+    childLoggerFactory: requestLoggers(),
     // While draining, requests that still arrive on open connections are served, not
     // refused: the `connection: close` set as they arrive moves their clients to other
     // instances.
