@@ -258,7 +258,8 @@ describe('no orphans', () => {
     const up = scaffold(['up'], { cwd: project });
     let output = '';
     up.stderr?.on('data', (chunk: Buffer) => (output += chunk));
-    await waitUntil(async () => output.includes('building users'), 30_000, () => up.exitCode !== null);
+    // the copy's `npm install` comes first: a busy CI machine took more than 30 s over it once
+    await waitUntil(async () => output.includes('building users'), 120_000, () => up.exitCode !== null);
 
     const down = await scaffold(['down'], { cwd: project });
     expect(down.exitCode, down.stderr).toBe(0);
