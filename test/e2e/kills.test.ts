@@ -43,11 +43,14 @@ function closedLoad(url: string, connections: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const sent: Sent[] = [];
   let running = true;
+  let inFlight = 0;
   const one = () =>
     new Promise<void>((resolve) => {
       const startedAt = performance.now();
+      inFlight += 1;
       let port = 0;
       const done = (ok: boolean, outcome: string) => {
+        inFlight -= 1;
         sent.push({ port, startedAt, endedAt: performance.now(), ok, outcome });
         resolve();
       };
@@ -71,6 +74,8 @@ function closedLoad(url: string, connections: number) {
   });
   return {
     sent,
+    /** Requests sent and not answered yet. */
+    inFlightNow: () => inFlight,
     /** Requests sent before `at` and not answered by then. */
     inFlightAt: (at: number) => sent.filter((r) => r.startedAt < at && r.endedAt > at),
     async stop() {
@@ -150,6 +155,10 @@ describe('a SIGKILLed instance, under a closed-model load straight to the front 
       for (let round = 0; round < 3; round += 1) {
         await waitUntil(async () => (await instancesOf(service)).every((i) => i.healthy && (i.connections ?? 0) >= 2), 10_000);
         const victim = (await instancesOf(service)).reduce((most, i) => ((i.connections ?? 0) > (most.connections ?? 0) ? i : most));
+        // the kill lands while requests are out: between two answers the loops pause 0–4 ms
+        // each, and a fast service left moments with none in flight, which tested nothing.
+        // No I/O callback runs between this check and the kill.
+        await waitUntil(async () => load.inFlightNow() >= 2, 5_000);
         const held = peerPortsOf(victim.pid!);
         const at = performance.now();
         process.kill(victim.pid!, 'SIGKILL');
