@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../atomic-write.js';
@@ -100,10 +101,25 @@ export async function stopTraceReceiver(projectDir: string): Promise<void> {
 /** Where containers reach the host as host-gateway, in the order to try: the default
  * bridge's gateway (not listed among this host's addresses while no container uses that
  * bridge, but bound all the same), then loopback, for an engine in a VM whose gateway is
- * not this host's. */
+ * not this host's. An engine that found its bridge up already when it started (Docker
+ * 20.10 after a restart) records a subnet but no gateway: the bridge then holds the
+ * subnet's first address, which is what host-gateway names (a guess that is not this
+ * host's address fails to bind, and the next is tried). */
 async function listenAddresses(exec: Exec, docker: string): Promise<string[]> {
-  const { stdout } = await exec(docker, ['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}']).catch(() => ({ stdout: '' }));
-  return [...stdout.split(/\s+/).filter((address) => isIP(address) !== 0), '127.0.0.1'];
+  const format = '{{range .IPAM.Config}}{{.Gateway}} {{end}}|{{range .IPAM.Config}}{{.Subnet}} {{end}}';
+  const { stdout } = await exec(docker, ['network', 'inspect', 'bridge', '--format', format]).catch(() => ({ stdout: '' }));
+  const [gateways = '', subnets = ''] = stdout.split('|');
+  const recorded = gateways.split(/\s+/).filter((address) => isIP(address) !== 0);
+  const guessed = recorded.length > 0 ? [] : subnets.split(/\s+/).flatMap(firstAddressOf);
+  return [...recorded, ...guessed, '127.0.0.1'];
+}
+
+/** 172.17.0.0/16 → 172.17.0.1 (IPv4 only). */
+function firstAddressOf(subnet: string): string[] {
+  const [network = '', bits] = subnet.split('/');
+  if (!isIPv4(network) || Number(bits) > 30) return [];
+  const value = network.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0) + 1;
+  return [[24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.')];
 }
 
 function launch(projectDir: string, host: string, port: number): Promise<ReceiverRecord> {
