@@ -101,10 +101,11 @@ export async function stopTraceReceiver(projectDir: string): Promise<void> {
 /** Where containers reach the host as host-gateway, in the order to try: the default
  * bridge's gateway (not listed among this host's addresses while no container uses that
  * bridge, but bound all the same), then loopback, for an engine in a VM whose gateway is
- * not this host's. An engine that found its bridge up already when it started (Docker
- * 20.10 after a restart) records a subnet but no gateway: the bridge then holds the
- * subnet's first address, which is what host-gateway names (a guess that is not this
- * host's address fails to bind, and the next is tried). */
+ * not this host's. An engine may record the bridge's subnet and no gateway (Debian 12's
+ * Docker 20.10 did on a fresh machine, and the spans went to a receiver on loopback, out
+ * of the containers' reach): the bridge then holds the subnet's first address, which is
+ * what host-gateway names (a guess that is not this host's fails to bind, and the next
+ * address is tried). */
 async function listenAddresses(exec: Exec, docker: string): Promise<string[]> {
   const format = '{{range .IPAM.Config}}{{.Gateway}} {{end}}|{{range .IPAM.Config}}{{.Subnet}} {{end}}';
   const { stdout } = await exec(docker, ['network', 'inspect', 'bridge', '--format', format]).catch(() => ({ stdout: '' }));
