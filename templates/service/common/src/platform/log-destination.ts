@@ -12,10 +12,11 @@ let stdout: pino.DestinationStream | undefined;
  * pino's default destination (sonic-boom, asynchronous) wrote each line on its own from a
  * worker thread, encoding the string on the way, and measured the bytes already queued
  * for every line it added: with the access line on, 11% of the CPU of a request to a
- * generated service (BENCHMARKS.md, "The log destination"). The batch goes out through
- * pino's synchronous destination, which finishes partial writes and retries a busy pipe:
- * a log reader that falls behind slows the service down rather than filling its memory.
- * Lines still pending when the process exits are written on the way out.
+ * generated service (BENCHMARKS.md, "The log destination and the request's logger"). The
+ * batch goes out through pino's synchronous destination, which finishes partial writes and
+ * retries a busy pipe: a log reader that falls behind slows the service down rather than
+ * filling its memory. Lines still pending when the process exits are written on the way
+ * out.
  */
 export function logDestination(): pino.DestinationStream {
   return (stdout ??= batchedPerTurn(pino.destination({ dest: 1, sync: true })));
