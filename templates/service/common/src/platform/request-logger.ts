@@ -85,13 +85,13 @@ export class RequestLogger implements FastifyBaseLogger {
  */
 export function requestLoggers(): ChildLoggerFactory {
   const atLevel = new Map<string, FastifyBaseLogger>();
+  const routeAt = (level: string, logger: FastifyBaseLogger) => {
+    let route = atLevel.get(level);
+    if (route === undefined) atLevel.set(level, (route = logger.child({}, { level })));
+    return route;
+  };
   return function childLogger(logger, bindings, options) {
     if (options.serializers !== undefined) return logger.child(bindings, options);
-    let route = logger;
-    if (options.level !== undefined) {
-      route = atLevel.get(options.level) ?? logger.child({}, { level: options.level });
-      atLevel.set(options.level, route);
-    }
-    return new RequestLogger(route, String(bindings.reqId));
+    return new RequestLogger(options.level === undefined ? logger : routeAt(options.level, logger), String(bindings.reqId));
   };
 }
