@@ -67,16 +67,25 @@ for (let round = 0; round < ROUNDS; round += 1) {
   // what bounds the closed model's rate: on a 2-core machine both sides may each fill a core,
   // and then the baseline is the machine's, with no room left for an open model's catch-up
   const cores = (micros) => (micros / (SECONDS * 1e6)).toFixed(2);
-  console.log(`  round ${round + 1}, closed model ${Math.round(closedRate)} req/s: autocannon ${cores(cpuMicros(cpu))} cores, target ${cores(targetCpuMicros() - targetCpu)} cores`);
+  const closedTargetMicros = targetCpuMicros() - targetCpu;
+  console.log(`  round ${round + 1}, closed model ${Math.round(closedRate)} req/s: autocannon ${cores(cpuMicros(cpu))} cores, target ${cores(closedTargetMicros)} cores (${perRequest(closedTargetMicros, closed.requests.total)} a request)`);
   let best = 0;
   let bestCpu = NaN;
   for (const step of STEPS) {
     const rate = Math.round(closedRate * step);
     cpu = process.cpuUsage();
+    const targetBefore = targetCpuMicros();
     const run = await simulateLoad({ projectDir: '/nonexistent', url, rate, durationMs: SECONDS * 1000 });
     const scheduled = rate * SECONDS;
     const { dropped, errors, ok } = run.summary;
-    console.log(`  round ${round + 1}, ${rate} req/s (${step}×): ${ok} answered, ${dropped} dropped, ${errors} errors, p99 ${run.summary.latency.p99} ms`);
+    // each side's share of the two cores: an open model wakes the target for almost every
+    // request, where a saturated closed loop finds several waiting, so the target's cost per
+    // request rises as the load turns open
+    const targetMicros = targetCpuMicros() - targetBefore;
+    console.log(
+      `  round ${round + 1}, ${rate} req/s (${step}×): ${ok} answered, ${dropped} dropped, ${errors} errors, p99 ${run.summary.latency.p99} ms;` +
+        ` client ${cores(cpuMicros(cpu))} cores, target ${cores(targetMicros)} cores (${perRequest(targetMicros, ok)} a request)`,
+    );
     if (dropped > scheduled * 0.001 || errors > 0 || Math.abs(ok - scheduled) > scheduled * 0.01) break;
     best = rate;
     bestCpu = cpuMicros(cpu) / run.summary.requests;
@@ -98,6 +107,10 @@ function targetCpuMicros() {
   } catch {
     return NaN;
   }
+}
+
+function perRequest(micros, requests) {
+  return `${(micros / requests).toFixed(1)} µs`;
 }
 
 function cpuMicros(since) {
