@@ -26,6 +26,9 @@ const received = new Map<string, number>();
 /** The x-request-timeout-ms of the latest request: how long the caller said it waits. */
 let told: number | undefined;
 const inFlight = { now: 0, most: 0 };
+/** /reset-burst: requests held until this many have come, then all their connections
+ * closed at once, as a replica that dies drops what it had in flight; later ones answered. */
+const burst = { size: 0, held: [] as import('node:http').ServerResponse[] };
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -47,6 +50,9 @@ beforeAll(async () => {
         inFlight.now -= 1;
         response.end('late');
       }, 150);
+    } else if (path === '/reset-burst' && burst.held.length < burst.size) {
+      burst.held.push(response);
+      if (burst.held.length === burst.size) for (const held of burst.held) held.socket?.destroy();
     } else if (path === '/hang') {
       // never answers: only the caller's deadline ends the call
     } else response.end('ok');
@@ -145,6 +151,21 @@ describe('the upstream client', () => {
     // while the same 503 without the name is the upstream's own failure: 2 open the breaker
     for (let i = 0; i < 2; i++) await call(upstreams, '/unavailable');
     expect(await call(upstreams, '/passed-on')).toMatchObject({ reason: 'circuit-open' });
+  });
+
+  it('counts calls, not tries: five calls reset at once and answered on their retries leave it closed', async () => {
+    received.set('/reset-burst', 0);
+    Object.assign(burst, { size: 5, held: [] });
+    const { client: upstreams, registry } = client({
+      retry: { ...base.retry, minRetriesPerSecond: 10 },
+      circuitBreaker: { trip: { kind: 'consecutive', failures: 3 }, openFor: 60_000, halfOpenRequests: 1 },
+    });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call(upstreams, '/reset-burst')));
+    expect(answers).toEqual(Array.from({ length: 5 }, () => ({ status: 200, body: 'ok' })));
+    expect(received.get('/reset-burst')).toBe(10);
+    expect(await metric(registry, 'upstream_retries_total')).toBe(5);
+    expect(await registry.metrics()).toMatch(/^upstream_circuit_state\{upstream="users"\} 0$/m);
+    expect(await registry.metrics()).not.toMatch(/^upstream_circuit_transitions_total\{upstream="users",to="open"\}/m);
   });
 
   it('half-opens after openFor and closes on a good trial call', async () => {

@@ -109,12 +109,20 @@ const GAUGE: Record<State, number> = {
 /**
  * The policies of one upstream, from scaffold.yaml (`resilience:`), applied by cockatiel:
  *
- *     deadline (the whole call) → bulkhead → retry (within a budget) → circuit breaker → try
+ *     deadline (the whole call) → bulkhead → circuit breaker → retry (within a budget) → try
  *
  * The deadline is outermost so that nothing — a queue in the bulkhead, a backoff, a slow
- * try — outlives it. It is cockatiel's aggressive timeout, written out (see #deadline). The breaker sits inside the retry, so it counts every try, and an open
- * breaker ends the retries at once. Whether a failure is retried is decided in the try
- * itself (`retryable`): cockatiel retries what it throws as `Retry` and nothing else.
+ * try — outlives it. It is cockatiel's aggressive timeout, written out (see #deadline).
+ *
+ * The breaker judges calls, not tries: a call whose retry was answered is a success. A
+ * replica that dies resets every request it had in flight at once, and each is retried on
+ * another replica behind the same address. Counted try by try, those resets were that many
+ * failures in a row: on compose, a kill of one of two replicas under load opened the breaker
+ * for the whole service while the other was answering every retry. The retry budget
+ * keeps a service that is down from seeing more than its share of extra tries while the
+ * breaker counts up to its trip; once open, the breaker refuses calls before any try.
+ * Whether a failure is retried is decided in the try itself (`retryable`): cockatiel
+ * retries what it throws as `Retry` and nothing else.
  */
 export class UpstreamPolicy {
   readonly #policy: IPolicy;
@@ -149,7 +157,7 @@ export class UpstreamPolicy {
     retries.onRetry(() => metrics.retried());
     const compartment = skipAbandoned(bulkhead(bulkheadSettings.maxConcurrent, bulkheadSettings.maxQueue));
     compartment.onReject(() => metrics.bulkheadRejected());
-    this.#policy = wrap(compartment, retries, this.#breaker);
+    this.#policy = wrap(compartment, this.#breaker, retries);
   }
 
   /** The breaker's state by name: closed, open, halfopen. */
