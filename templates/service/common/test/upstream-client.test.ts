@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
@@ -28,7 +28,7 @@ let told: number | undefined;
 const inFlight = { now: 0, most: 0 };
 /** /reset-burst: requests held until this many have come, then all their connections
  * closed at once, as a replica that dies drops what it had in flight; later ones answered. */
-const burst = { size: 0, held: [] as import('node:http').ServerResponse[] };
+const burst = { size: 0, held: [] as ServerResponse[] };
 
 beforeAll(async () => {
   server = createServer((request, response) => {
