@@ -14,6 +14,16 @@ const engine = await dockerEngine();
 if (!engine.ok && process.env.CI) throw new Error(`the compose suite needs a Docker engine in CI (.ci/run starts one): ${engine.reason}`);
 if (!engine.ok) console.warn(`SKIPPED: the compose suite, no Docker engine here (${engine.reason}); CI runs it`);
 
+/** A process's command line; empty for one that ended since it was listed (up runs short
+ * docker commands beside the ones it follows). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 async function timed(url: string): Promise<{ status: number; ms: number }> {
   const started = performance.now();
   const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
@@ -53,14 +63,17 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     // users' namespace, which resets the gateway's pooled connections; at a probe every 20 ms
     // those resets trip the default breaker (5 in a row), whose 5 s open state then hides the
     // fault's end. The breaker has its own suite (resilience.test.ts): here it never trips.
+    // And a 10-s deadline, so that a request to users paused for 5 s (below) is answered after
+    // the thaw rather than cut off at the default 5 s.
     appendFileSync(
       path.join(project, 'scaffold.yaml'),
       [
         'resilience:',
         '  policies:',
+        '    timeouts: { patient: 10s }',
         '    circuitBreakers: { never: { trip: "consecutiveFailures >= 1000000", openFor: 1s, halfOpenRequests: 1 } }',
         '  targets:',
-        '    "api-gateway -> users": { circuitBreaker: never }',
+        '    "api-gateway -> users": { timeout: patient, circuitBreaker: never }',
         '',
       ].join('\n'),
     );
@@ -203,7 +216,9 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
 
   it('pause: requests stall, then complete after the thaw', async () => {
     // 5 s: the pause counts from the freeze, before the CLI returns; on a busy CI machine the
-    // CLI once took more than 2 s to return, and the request then found users thawed already
+    // CLI once took more than 2 s to return, and the request then found users thawed already.
+    // The gateway waits up to 10 s for users here (above): at its default 5 s, a request sent
+    // right after the freeze waited the whole deadline and got a 504.
     const pause = await cli('chaos', 'pause', 'users', '--for', '5s', '--json');
     expect(pause.exitCode, pause.stderr).toBe(0);
     expect(new Set(JSON.parse(pause.stdout).map((i: { state: string }) => i.state))).toEqual(new Set(['paused']));
@@ -296,7 +311,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     const { attached } = await upAttached(['--runtime', 'compose', '--base-image', baseImage], { cwd: project }, 180_000);
     // what an engine going away does to the `docker events` it follows for the containers'
     // removal (the logs follow the start events with others)
-    const events = descendants(attached.pid!).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('event=destroy'));
+    const events = descendants(attached.pid!).filter((pid) => commandLine(pid).includes('event=destroy'));
     expect(events).toHaveLength(1);
     process.kill(events[0]!, 'SIGKILL');
     const result = await attached;
