@@ -16,9 +16,9 @@ type Log = (...args: unknown[]) => void;
  * the route's level when the route has one), whether or not a line is ever written: a
  * probe, a scrape, or any request of a service running at LOG_LEVEL=warn paid ~1 µs for
  * it, the largest share of what this platform adds to an unlogged request (BENCHMARKS.md,
- * "The log destination and the request's logger"). This one keeps the route's logger and the id, and makes the
- * pino child the first time a line is logged, a level set or a child asked for: the lines
- * are the ones the default writes.
+ * "The log destination and the request's logger"). This one keeps the route's logger and
+ * the id, and makes the pino child the first time a line is logged, a level set or a child
+ * asked for: the lines are the ones the default writes.
  */
 export class RequestLogger implements FastifyBaseLogger {
   #child: FastifyBaseLogger | undefined;
