@@ -14,29 +14,60 @@ function markFile(projectDir: string): string {
   return runPaths(projectDir).starting;
 }
 
+/** How long a cancelled `up` waits for its steps to give up before it ends regardless. */
+const SETTLE_MS = 10_000;
+
 /**
  * Runs an `up`'s steps under the mark. A SIGTERM meanwhile (the cancel below, or a `kill`)
  * ends the commands the steps run, and the `up` with a CancelledError.
  */
 export async function whileStarting<T>(projectDir: string, steps: () => Promise<T>): Promise<T> {
   const file = markFile(projectDir);
-  await writeFileAtomic(file, JSON.stringify({ pid: process.pid }));
-  let cancel!: (error: Error) => void;
-  const cancelled = new Promise<never>((_, reject) => (cancel = reject));
-  const onSigterm = () => {
-    // with a listener of ours, the signal no longer ends execa's children by itself
-    for (const pid of descendants(process.pid)) signal(pid, 'SIGTERM');
-    cancel(new CancelledError('cancelled before the system was up (by "scaffold down" or a SIGTERM): nothing of this up runs'));
+  let isCancelled = false;
+  let resolveCancelled!: (value: typeof CANCELLED) => void;
+  const cancelled = new Promise<typeof CANCELLED>((resolve) => (resolveCancelled = resolve));
+  const cancel = () => {
+    isCancelled = true;
+    resolveCancelled(CANCELLED);
   };
   // `on`, not `once`: a `once` listener is gone by the time execa's signal-exit looks, which
-  // then finds itself alone and ends the process by the signal before we can say why
-  process.on('SIGTERM', onSigterm);
+  // then finds itself alone and ends the process by the signal before we can say why. And
+  // before the mark: a `down` that finds the mark must find the listener too.
+  process.on('SIGTERM', cancel);
   try {
-    return await Promise.race([steps(), cancelled]);
+    await writeFileAtomic(file, JSON.stringify({ pid: process.pid }));
+    // a SIGTERM while the mark was written leaves nothing to start
+    const settled = isCancelled ? undefined : steps().then((value) => ({ value }), (error: unknown) => ({ error }));
+    const outcome = settled && (await Promise.race([settled, cancelled]));
+    if (outcome === undefined || outcome === CANCELLED) {
+      await endCommands(settled);
+      throw new CancelledError('cancelled before the system was up (by "scaffold down" or a SIGTERM): nothing of this up runs');
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
   } finally {
-    process.off('SIGTERM', onSigterm);
+    process.off('SIGTERM', cancel);
     rmSync(file, { force: true });
   }
+}
+
+const CANCELLED = Symbol('cancelled');
+
+/**
+ * Ends every command a cancelled `up` runs, and every one its steps still start before they
+ * give up: with a listener of ours the signal no longer ends execa's children by itself, one
+ * sweep misses a command that was about to start (`npm` spawning its script's shell on a busy
+ * machine), and a command left running would hold this process, and the system, up.
+ */
+async function endCommands(settled: Promise<unknown> = Promise.resolve()): Promise<void> {
+  let done = false;
+  void settled.finally(() => (done = true));
+  const deadline = Date.now() + SETTLE_MS;
+  do {
+    for (const pid of descendants(process.pid)) signal(pid, 'SIGTERM');
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 50))]);
+  } while (!done && Date.now() < deadline);
+  for (const pid of descendants(process.pid)) signal(pid, 'SIGTERM');
 }
 
 /**

@@ -248,28 +248,66 @@ describe('no orphans', () => {
     expect(allPids(JSON.parse(again.stdout)).filter(isAlive)).toEqual([]);
   });
 
-  it('a down while an up is still building cancels that up: nothing starts after it', async () => {
+  /** A copy whose users build takes its time, so that a signal lands in it. */
+  async function slowBuildingProject(): Promise<string> {
     const project = await copyProject(shared);
-    // a build that takes its time, so that the down lands in it
     const manifest = path.join(project, 'services/users/package.json');
     const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
     pkg.scripts.build = `sleep 60 && ${pkg.scripts.build}`;
     writeFileSync(manifest, JSON.stringify(pkg));
+    return project;
+  }
+
+  /** An `up` started, once its stderr has said `line` (as it comes, not at a poll's pace).
+   * (In an object: the subprocess is a promise of its end, which `await` would wait for.) */
+  async function upUntil(project: string, line: string) {
     const up = scaffold(['up'], { cwd: project });
     let output = '';
-    up.stderr?.on('data', (chunk: Buffer) => (output += chunk));
     // the copy's `npm install` comes first: a busy CI machine took more than 30 s over it once
-    await waitUntil(async () => output.includes('building users'), 120_000, () => up.exitCode !== null);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${line}" in 120 s: ${output}`)), 120_000);
+      up.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes(line)) resolve();
+      });
+      void up.then(() => reject(new Error(`the up ended before "${line}": ${output}`))).finally(() => clearTimeout(timer));
+    });
+    return { up };
+  }
 
-    const down = await scaffold(['down'], { cwd: project });
-    expect(down.exitCode, down.stderr).toBe(0);
+  async function expectCancelled(project: string, up: ReturnType<typeof scaffold>, context = '') {
     const result = await up;
-    expect(result.exitCode, result.stderr).toBe(143);
+    expect(result.exitCode, `${context}${result.stderr}`).toBe(143);
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: cancelled before the system was up/);
     // the build's commands end with it, and no supervisor was ever started
     await waitUntil(async () => processesUnder(project).length === 0, 10_000);
     expect(readdirSync(path.join(project, '.scaffold/run'))).toEqual([]);
+  }
+
+  it('a down while an up is still building cancels that up: nothing starts after it', async () => {
+    const project = await slowBuildingProject();
+    const { up } = await upUntil(project, 'building users');
+    const down = await scaffold(['down'], { cwd: project });
+    expect(down.exitCode, down.stderr).toBe(0);
+    await expectCancelled(project, up);
     expect((await scaffold(['status'], { cwd: project })).exitCode).toBe(3); // nothing running: the environment's lack
+  });
+
+  it('a SIGTERM at any moment of the build, even before its first command has started: the up ends at once, and nothing of it runs', async () => {
+    const project = await slowBuildingProject();
+    // random phases from the progress line on, which comes before the build's npm is spawned:
+    // a signal in between once left that npm to start its script after the cancel, and the
+    // up hung on it until the down SIGKILLed it
+    const phases = [0, 20 + Math.random() * 80, 100 + Math.random() * 400, 500 + Math.random() * 1000];
+    for (const delayMs of phases) {
+      const { up } = await upUntil(project, 'building users');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const sent = Date.now();
+      process.kill(up.pid!, 'SIGTERM');
+      await expectCancelled(project, up, `SIGTERM ${delayMs.toFixed(0)} ms into the build: `);
+      // the deadline for steps that do not give up is 10 s; these commands end on the signal
+      expect(Date.now() - sent).toBeLessThan(8_000);
+    }
   });
 
   it('after the CLI is killed mid-up, nothing of the run survives', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InfrastructureKind } from '../../infrastructure/index.js';
@@ -25,6 +26,11 @@ export function runPaths(projectDir: string) {
 }
 
 export type RunPaths = ReturnType<typeof runPaths>;
+
+/** A supervisor that never got its spec leaves no empty log behind. */
+export function removeEmptySupervisorLog(paths: RunPaths): void {
+  if (existsSync(paths.supervisorLog) && statSync(paths.supervisorLog).size === 0) rmSync(paths.supervisorLog);
+}
 
 export function instanceLog(paths: RunPaths, instanceId: string): string {
   return path.join(paths.logs, `${instanceId}.log`);

@@ -14,7 +14,7 @@ import { NotRunningError, type DownOptions, type InjectOptions, type InstanceSta
 import { cancelStarting, whileStarting } from '../starting.js';
 import { withAlerts } from '../../monitoring/alerts.js';
 import { mergeByTime, searchLogs } from './log-lines.js';
-import { instanceLog, kindData, runPaths, type RunPaths } from './paths.js';
+import { instanceLog, kindData, removeEmptySupervisorLog, runPaths, type RunPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 import { cleanStaleRun, readState, type RunState } from './state.js';
 import type { SupervisorCommand, SupervisorMessage } from './supervisor-main.js';
@@ -59,8 +59,7 @@ export class ProcessRuntime implements Runtime {
         await this.#build(model, options);
         return await this.#supervise(supervisor, { type: 'start', spec: model.spec, monitoring: options.monitoring }, options.onProgress);
       } catch (error) {
-        // it ends itself, leaving no empty log (if it failed, it has ended already)
-        if (supervisor.child.connected) supervisor.child.disconnect();
+        await this.#abandon(supervisor);
         throw error;
       }
     });
@@ -203,6 +202,16 @@ export class ProcessRuntime implements Runtime {
     closeSync(log);
     const listening = new Promise<void>((resolve) => child.on('message', (message: SupervisorMessage) => message.type === 'listening' && resolve()));
     return { child, listening };
+  }
+
+  /** Ends a supervisor given up on before it was ready: it ends itself once disconnected
+   * (if it failed, it has ended already). Its empty log goes too, also when a cancel's
+   * SIGTERM reached it before its own handlers were there. */
+  async #abandon({ child }: Supervisor): Promise<void> {
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
+    if (child.connected) child.disconnect();
+    await exited;
+    removeEmptySupervisorLog(this.#paths);
   }
 
   async #supervise({ child, listening }: Supervisor, command: SupervisorCommand, onProgress?: (line: string) => void): Promise<SystemStatus> {

@@ -5,10 +5,9 @@
  * and until then it lives only as long as the CLI does: a CLI killed mid-`up` leaves
  * nothing behind.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
 import { isUserError } from '../../errors.js';
 import type { Spec } from '../../spec/schema.js';
-import { runPaths } from './paths.js';
+import { removeEmptySupervisorLog, runPaths } from './paths.js';
 import { serve, type Served } from './serve.js';
 
 /** From the CLI: the spec it loaded and validated (so this process never loads zod). */
@@ -60,7 +59,6 @@ async function start(spec: Spec, monitoring?: boolean): Promise<void> {
 /** Ends a supervisor the `up` gave up on before it sent the spec (a failed build, a
  * cancel): it leaves no empty log behind. */
 function abandon(code: number): never {
-  const log = runPaths(projectDir).supervisorLog;
-  if (existsSync(log) && statSync(log).size === 0) rmSync(log);
+  removeEmptySupervisorLog(runPaths(projectDir));
   process.exit(code);
 }
