@@ -80,12 +80,15 @@ async function apply(): Promise<() => Promise<void> | void> {
       const rules = [redirect, cut, accept];
       for (const rule of rules) must('iptables', ['-w', '-I', ...rule]);
       return async () => {
-        // new connections go straight to the service again; the ones through the proxy get
-        // a moment without the fault to finish what they carry before they are cut
+        // new connections go straight to the service again. The cut goes first: it would
+        // reset them, as they come to the service's port (a caller whose every request
+        // opened one, as an error fault's `connection: close` makes it, saw a second of
+        // resets after the fault, and its breaker opened). The ones through the proxy get
+        // a moment without the fault to finish what they carry before they are cut.
         proxy.faults = [];
-        run('iptables', ['-w', '-D', ...redirect]);
+        for (const rule of [cut, redirect]) run('iptables', ['-w', '-D', ...rule]);
         await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
-        for (const rule of [cut, accept]) run('iptables', ['-w', '-D', ...rule]);
+        run('iptables', ['-w', '-D', ...accept]);
         await proxy.close();
       };
     }
