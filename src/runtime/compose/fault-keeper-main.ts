@@ -84,9 +84,11 @@ async function apply(): Promise<() => Promise<void> | void> {
         // reset them, as they come to the service's port (a caller whose every request
         // opened one, as an error fault's `connection: close` makes it, saw a second of
         // resets after the fault, and its breaker opened). The ones through the proxy get
-        // a moment without the fault to finish what they carry before they are cut.
+        // a moment without the fault to end, each after its next response (HTTP), before the
+        // rest are cut.
         proxy.faults = [];
         for (const rule of [cut, redirect]) run('iptables', ['-w', '-D', ...rule]);
+        proxy.retire();
         await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
         run('iptables', ['-w', '-D', ...accept]);
         await proxy.close();

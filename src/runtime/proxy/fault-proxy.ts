@@ -9,6 +9,9 @@ export interface FaultProxy {
   readonly port: number;
   faults: readonly Fault[];
   listen(): Promise<void>;
+  /** Takes no more connections, and ends the open ones gracefully where the protocol lets
+   * it (HTTP: each after its next response, which says so); close() ends the rest. */
+  retire(): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,11 @@ class HttpProxy implements FaultProxy {
       this.#server.once('error', reject);
       this.#server.listen(this.port, this.#options.host, () => resolve());
     });
+  }
+
+  retire(): void {
+    this.#server.close();
+    for (const proxied of this.#clients.values()) proxied.retire();
   }
 
   async close(): Promise<void> {

@@ -88,12 +88,17 @@ export function proxyConnection(client: net.Socket, port: ProxyPort): ProxiedCli
         pending = [];
         pendingBytes = 0;
         failed.clear();
+        if (retireDue && !closeAnnounced) {
+          const announced = withConnectionClose(chunk);
+          closeAnnounced = announced !== undefined;
+          chunk = announced ?? chunk;
+        }
         responseHead = chunk;
         responseBytes = 0;
       }
       responseBytes += chunk.length;
       responseTail = chunk;
-      if (!client.write(chunk, handBackDue || moveDue ? atBoundary : undefined)) socket.pause();
+      if (!client.write(chunk, handBackDue || moveDue || closeAnnounced ? atBoundary : undefined)) socket.pause();
     });
     client.on('drain', resumeUpstream);
     socket.on('drain', () => client.resume());
@@ -190,9 +195,18 @@ export function proxyConnection(client: net.Socket, port: ProxyPort): ProxiedCli
     dropUpstream();
     backend = undefined;
   };
+  /** Its path is going (a fault proxy at the fault's end): its next response says
+   * `connection: close`, and it ends after that response. Its client then neither loses a
+   * request in flight nor races a FIN with its next one. */
+  let retireDue = false;
+  let closeAnnounced = false;
+  const endWhenAnnounced = () => {
+    if (closeAnnounced && idle()) client.end();
+  };
   const atBoundary = () => {
     handBack();
     moveWhenIdle();
+    endWhenAnnounced();
   };
   const proxied: ProxiedClient = {
     backend: () => backend,
@@ -207,6 +221,9 @@ export function proxyConnection(client: net.Socket, port: ProxyPort): ProxiedCli
       client.resume(); // read and drop whatever comes
     },
     handBack,
+    retire: () => {
+      retireDue = true;
+    },
   };
   client.on('error', () => undefined);
   client.on('close', closed);
@@ -223,6 +240,8 @@ export interface ProxiedClient {
   silence(): void;
   /** For a handoff port once no fault is in force: off this path at a request boundary. */
   handBack(): void;
+  /** Ends after its next response, which says so (`connection: close`). */
+  retire(): void;
 }
 
 /** The libuv handle under a socket. A socket handed to another process must not be read
@@ -276,6 +295,18 @@ export function responseComplete(head: Buffer, bytes: number, tail: Buffer): boo
   if (length) return bytes >= end + 4 + Number(length[1]);
   if (/\r\ntransfer-encoding:[^\r]*chunked/.test(headers)) return tail.toString('latin1', Math.max(0, tail.length - 5)) === '0\r\n\r\n';
   return false;
+}
+
+const CONNECTION_CLOSE = Buffer.from('connection: close\r\n');
+
+/** A response's first chunk with `connection: close` after its status line (a client closes
+ * on it even beside the server's own `keep-alive`); none when its status line is not whole
+ * in the chunk, or the answer is interim (1xx) and the response is still to come. */
+function withConnectionClose(chunk: Buffer): Buffer | undefined {
+  const lineEnd = chunk.indexOf('\r\n');
+  if (lineEnd < 12 || chunk.toString('latin1', 0, 5) !== 'HTTP/') return undefined;
+  if (Number(chunk.toString('latin1', 9, 12)) < 200) return undefined;
+  return Buffer.concat([chunk.subarray(0, lineEnd + 2), CONNECTION_CLOSE, chunk.subarray(lineEnd + 2)]);
 }
 
 /** With no instance left to answer, say so in HTTP rather than cutting the connection. */

@@ -47,6 +47,12 @@ export class TcpLink {
     });
   }
 
+  /** Takes no more connections. Bytes carry no boundary to end the open ones at: they end
+   * at close(). */
+  retire(): void {
+    this.#server.close();
+  }
+
   async close(): Promise<void> {
     for (const client of this.#open.keys()) client.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
