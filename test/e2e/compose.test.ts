@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -43,6 +44,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
   let parent: string;
   let project: string;
   let gateway: string;
+  let status: SystemStatus;
   let baseImage: string;
   let ports: Record<string, number>;
   const cli = (...args: string[]) => scaffold(args, { cwd: project });
@@ -73,7 +75,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     // with this machine's CA (NODE_EXTRA_CA_CERTS, the --ca-cert default)
     const up = await cli('up', '--runtime', 'compose', '--base-image', baseImage, '--json');
     expect(up.exitCode, up.stderr).toBe(0);
-    const status = JSON.parse(up.stdout) as SystemStatus;
+    status = JSON.parse(up.stdout) as SystemStatus;
     expect(status.runtime).toBe('compose');
     gateway = status.services.find((s) => s.name === 'api-gateway')!.url;
   });
@@ -157,15 +159,28 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     }
   });
 
-  it('errors: the answers carry the status, from a fault proxy in the containers', async () => {
+  it('errors: the answers carry the status, from a fault proxy in the containers, from the first request on connections opened before', async () => {
+    // keep-alive connections to users' published port, idle when the fault starts: it resets
+    // them there and then, so each one's next request connects anew, through the fault
+    const users = status.services.find((s) => s.name === 'users')!.url;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const get = (url: string) =>
+      new Promise<number | string>((resolve) => {
+        http
+          .get(url, { agent }, (response) => response.resume().on('end', () => resolve(response.statusCode!)))
+          .on('error', (error) => resolve(error.message));
+      });
     try {
+      expect(await Promise.all([1, 2, 3, 4].map(() => get(`${users}/items`)))).toEqual([200, 200, 200, 200]);
+      expect(Object.values(agent.freeSockets).flat()).toHaveLength(4);
       expect((await cli('chaos', 'errors', 'users', '--rate', '1', '--status', '418', '--for', '30s')).exitCode).toBe(0);
-      // the fault's start resets connections opened before it (see the README): a caller
-      // may see one error per pooled connection, then every answer is the fault's
+      expect(await Promise.all([1, 2, 3, 4].map(() => get(`${users}/items`)))).toEqual([418, 418, 418, 418]);
+      // and the gateway's, each request in turn
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await timed(`${gateway}/users/items`)).status);
-      expect(statuses.slice(-4)).toEqual([418, 418, 418, 418]);
+      for (let i = 0; i < 4; i++) statuses.push((await timed(`${gateway}/users/items`)).status);
+      expect(statuses).toEqual([418, 418, 418, 418]);
     } finally {
+      agent.destroy();
       expect((await cli('chaos', 'clear')).exitCode).toBe(0);
     }
     expect((await timed(`${gateway}/users/items`)).status).toBe(200);

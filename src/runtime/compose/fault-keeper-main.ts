@@ -79,6 +79,13 @@ async function apply(): Promise<() => Promise<void> | void> {
       const accept = ['INPUT', '-p', 'tcp', '--dport', String(proxy.port), ...tagged, '-j', 'ACCEPT'];
       const rules = [redirect, cut, accept];
       for (const rule of rules) must('iptables', ['-w', '-I', ...rule]);
+      // The ones straight to the service are aborted at once (`ss -K`: the kernel resets
+      // them), so that an idle keep-alive connection is gone before its caller's next request,
+      // which then connects through this proxy instead of meeting the cut. The cut stays for
+      // what this cannot name (an earlier fault's proxy's connections) or abort (no ss, or a
+      // kernel without socket destroy). Not the loopback's: this proxy's own, and the service's.
+      const peers = config.sources ? ` and ( ${config.sources.map((source) => `dst ${source}`).join(' or ')} )` : '';
+      run('ss', ['-K', '-t', '-n', 'state', 'established', `( sport = :${config.port} ) and not dst 127.0.0.1${peers}`]);
       return async () => {
         // new connections go straight to the service again. The cut goes first: it would
         // reset them, as they come to the service's port (a caller whose every request
