@@ -159,28 +159,52 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
     }
   });
 
-  it('errors: the answers carry the status, from a fault proxy in the containers, from the first request on connections opened before', async () => {
-    // keep-alive connections to users' published port, idle when the fault starts: it resets
-    // them there and then, so each one's next request connects anew, through the fault
+  /** keep-alive connections to users' published port, `size` of them opened and left idle;
+   * `get` answers a status, or the error that came instead */
+  async function idlePool(size: number) {
     const users = status.services.find((s) => s.name === 'users')!.url;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const get = (url: string) =>
+    const agent = new http.Agent({ keepAlive: true, maxSockets: size });
+    const get = () =>
       new Promise<number | string>((resolve) => {
         http
-          .get(url, { agent }, (response) => response.resume().on('end', () => resolve(response.statusCode!)))
+          .get(`${users}/items`, { agent }, (response) => response.resume().on('end', () => resolve(response.statusCode!)))
           .on('error', (error) => resolve(error.message));
       });
+    const all = () => Promise.all(Array.from({ length: size }, get));
+    expect(await all()).toEqual(Array.from({ length: size }, () => 200));
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(size);
+    return { all, close: () => agent.destroy() };
+  }
+
+  it('errors: the answers carry the status, from a fault proxy in the containers, from the first request on connections opened before', async () => {
+    // the fault resets idle connections opened before it there and then, so each one's next
+    // request connects anew, through the fault
+    const pool = await idlePool(4);
     try {
-      expect(await Promise.all([1, 2, 3, 4].map(() => get(`${users}/items`)))).toEqual([200, 200, 200, 200]);
-      expect(Object.values(agent.freeSockets).flat()).toHaveLength(4);
       expect((await cli('chaos', 'errors', 'users', '--rate', '1', '--status', '418', '--for', '30s')).exitCode).toBe(0);
-      expect(await Promise.all([1, 2, 3, 4].map(() => get(`${users}/items`)))).toEqual([418, 418, 418, 418]);
+      expect(await pool.all()).toEqual([418, 418, 418, 418]);
       // and the gateway's, each request in turn
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) statuses.push((await timed(`${gateway}/users/items`)).status);
       expect(statuses).toEqual([418, 418, 418, 418]);
     } finally {
-      agent.destroy();
+      pool.close();
+      expect((await cli('chaos', 'clear')).exitCode).toBe(0);
+    }
+    expect((await timed(`${gateway}/users/items`)).status).toBe(200);
+  });
+
+  it('two faults on a service: the newest is in force from the first request on connections through the older one', async () => {
+    try {
+      expect((await cli('chaos', 'latency', 'users', '--ms', '1', '--for', '30s')).exitCode).toBe(0);
+      const pool = await idlePool(4); // through the latency fault's proxy
+      try {
+        expect((await cli('chaos', 'errors', 'users', '--rate', '1', '--status', '418', '--for', '30s')).exitCode).toBe(0);
+        expect(await pool.all()).toEqual([418, 418, 418, 418]);
+      } finally {
+        pool.close();
+      }
+    } finally {
       expect((await cli('chaos', 'clear')).exitCode).toBe(0);
     }
     expect((await timed(`${gateway}/users/items`)).status).toBe(200);

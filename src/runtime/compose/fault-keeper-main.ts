@@ -79,13 +79,14 @@ async function apply(): Promise<() => Promise<void> | void> {
       const accept = ['INPUT', '-p', 'tcp', '--dport', String(proxy.port), ...tagged, '-j', 'ACCEPT'];
       const rules = [redirect, cut, accept];
       for (const rule of rules) must('iptables', ['-w', '-I', ...rule]);
-      // The ones straight to the service are aborted at once (`ss -K`: the kernel resets
-      // them), so that an idle keep-alive connection is gone before its caller's next request,
-      // which then connects through this proxy instead of meeting the cut. The cut stays for
-      // what this cannot name (an earlier fault's proxy's connections) or abort (no ss, or a
-      // kernel without socket destroy). Not the loopback's: this proxy's own, and the service's.
+      // Those are aborted at once (`ss -K`: the kernel resets them), so that an idle
+      // keep-alive connection is gone before its caller's next request, which then connects
+      // through this proxy instead of meeting the cut. The cut stays for what this cannot
+      // abort (no ss, or a kernel without socket destroy). Not the loopback's: the proxies'
+      // own upstreams.
+      const ports = [config.port, ...earlierProxies(config.port, proxy.port)].map((port) => `sport = :${port}`).join(' or ');
       const peers = config.sources ? ` and ( ${config.sources.map((source) => `dst ${source}`).join(' or ')} )` : '';
-      run('ss', ['-K', '-t', '-n', 'state', 'established', `( sport = :${config.port} ) and not dst 127.0.0.1${peers}`]);
+      run('ss', ['-K', '-t', '-n', 'state', 'established', `( ${ports} ) and not dst 127.0.0.1${peers}`]);
       return async () => {
         // new connections go straight to the service again. The cut goes first: it would
         // reset them, as they come to the service's port (a caller whose every request
@@ -102,6 +103,20 @@ async function apply(): Promise<() => Promise<void> | void> {
       };
     }
   }
+}
+
+/** The ports of the fault proxies already in front of `port` (their redirects), but `own`. */
+function earlierProxies(port: number, own: number): number[] {
+  let rules: string;
+  try {
+    rules = execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'PREROUTING'], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  return rules.split('\n').flatMap((rule) => {
+    const redirect = /--dport (\d+) .*-j REDIRECT --to-ports (\d+)/.exec(rule);
+    return redirect && Number(redirect[1]) === port && Number(redirect[2]) !== own ? [Number(redirect[2])] : [];
+  });
 }
 
 let undo: (() => Promise<void> | void) | undefined;
