@@ -79,7 +79,7 @@ async function apply(): Promise<() => Promise<void> | void> {
       const accept = ['INPUT', '-p', 'tcp', '--dport', String(proxy.port), ...tagged, '-j', 'ACCEPT'];
       const rules = [redirect, cut, accept];
       for (const rule of rules) must('iptables', ['-w', '-I', ...rule]);
-      // Those are aborted at once (`ss -K`: the kernel resets them), so that an idle
+      // The ones opened before are aborted at once (`ss -K`: the kernel resets them), so an idle
       // keep-alive connection is gone before its caller's next request, which then connects
       // through this proxy instead of meeting the cut. The cut stays for what this cannot
       // abort (no ss, or a kernel without socket destroy). Not the loopback's: the proxies'
