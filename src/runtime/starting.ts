@@ -78,9 +78,10 @@ export async function cancelStarting(projectDir: string): Promise<void> {
   const file = markFile(projectDir);
   const pid = startingPid(file);
   if (pid === undefined) return;
-  // the tree is found first (once the parents are gone, their children are no longer found
-  // under them) and signalled after the `up`, so that its own handler sees the SIGTERM
-  // before its build's commands fail, and says it was cancelled
+  // The `up` ends its own commands (endCommands); the tree is signalled here too for an `up`
+  // too stuck to, which `ended` SIGKILLs. Found first (once the parents are gone, their
+  // children are no longer found under them), signalled after the `up`, so that its own
+  // handler sees the SIGTERM before its build's commands fail, and says it was cancelled.
   const tree = descendants(pid);
   for (const each of [pid, ...tree]) signal(each, 'SIGTERM');
   await ended(pid);

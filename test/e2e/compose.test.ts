@@ -160,7 +160,7 @@ describe.skipIf(!engine.ok)('the compose runtime, on a real Docker engine', () =
   });
 
   /** keep-alive connections to users' published port, `size` of them opened and left idle;
-   * `get` answers a status, or the error that came instead */
+   * `all` sends a request on each and gives each one's status, or the error that came */
   async function idlePool(size: number) {
     const users = status.services.find((s) => s.name === 'users')!.url;
     const agent = new http.Agent({ keepAlive: true, maxSockets: size });
