@@ -45,19 +45,27 @@ afterAll(async () => {
   await scaffold(['down'], { cwd: project });
 });
 
+/** A receiver that keeps every export as it came (content type and raw body). */
+async function rawReceiver() {
+  const exports: { contentType?: string; body: Buffer }[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      exports.push({ contentType: request.headers['content-type'], body: Buffer.concat(chunks) });
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, exports, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 describe('the export protocol', () => {
   it('is OTLP/protobuf when nothing chooses one (the protocol\'s default), decoded by the runtime\'s own .proto files', async () => {
-    const exports: { contentType?: string; body: Buffer }[] = [];
-    const receiver = http.createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        exports.push({ contentType: request.headers['content-type'], body: Buffer.concat(chunks) });
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}` });
+    const receiver = await rawReceiver();
+    const { exports } = receiver;
+    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     try {
       expect((await fetch(`${users.url}/items`)).status).toBe(200);
       await waitUntil(async () => exports.length > 0, 10_000);
@@ -66,8 +74,40 @@ describe('the export protocol', () => {
       expect(spans.map((span) => `${span.service} ${span.name}`)).toContainEqual(expect.stringMatching(/^users GET \/items\/?$/));
     } finally {
       await users.stop();
-      await new Promise((resolve) => receiver.close(resolve));
+      await receiver.close();
     }
+  });
+
+  // what `OTEL_SDK_DISABLED=true scaffold up` relies on: the runtime sets the endpoint for
+  // every instance, and OpenTelemetry's own switches still win
+  it.each([
+    ['nothing else set', 'are', {}],
+    ['OTEL_SDK_DISABLED=true', 'are not', { OTEL_SDK_DISABLED: 'true' }],
+    ['OTEL_TRACES_EXPORTER=none', 'are not', { OTEL_TRACES_EXPORTER: 'none' }],
+    ['OTEL_TRACES_SAMPLER=always_off', 'are not', { OTEL_TRACES_SAMPLER: 'always_off' }],
+  ])('with an endpoint set and %s, the spans of 5 requests %s sent', async (_name, sent, env: Record<string, string>) => {
+    const receiver = await rawReceiver();
+    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info', ...env });
+    let stdout = '';
+    try {
+      for (let i = 0; i < 5; i += 1) expect((await fetch(`${users.url}/items`)).status).toBe(200);
+    } finally {
+      // a service flushes its spans as it stops
+      expect(await users.stop()).toBe(0);
+      stdout = String((await users.process).stdout);
+      await receiver.close();
+    }
+    const spans = receiver.exports.flatMap((batch) => decodeExport(batch.body, 'protobuf'));
+    const accessLines = stdout.split('\n').filter((line) => line.includes('"request completed"'));
+    expect(accessLines).toHaveLength(5);
+    if (sent === 'are') {
+      expect(spans.filter((span) => span.name.startsWith('GET /items'))).toHaveLength(5);
+    } else {
+      expect(spans).toEqual([]);
+    }
+    // a line names a trace only where one was started
+    const tracing = !('OTEL_SDK_DISABLED' in env) && !('OTEL_TRACES_EXPORTER' in env);
+    expect(accessLines.every((line) => line.includes('"trace_id"') === tracing), accessLines[0]).toBe(true);
   });
 });
 

@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 
 /**
- * Exports traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and returns how
- * to flush them at shutdown. Without it nothing is loaded: the SDK costs start-up time and
- * per-request work that a service which sends its traces nowhere should not pay.
+ * Exports traces over OTLP/HTTP when the config says so (OTEL_EXPORTER_OTLP_ENDPOINT set,
+ * OTEL_SDK_DISABLED and OTEL_TRACES_EXPORTER not turning it off), and returns how to flush
+ * them at shutdown. Otherwise nothing is loaded: the SDK costs start-up time and
+ * per-request work that a service which sends its traces nowhere should not pay. Which
+ * requests are traced is OpenTelemetry's OTEL_TRACES_SAMPLER (the SDK reads it: every one
+ * by default).
  *
  * Incoming requests get their spans from request-spans.ts (Fastify hooks); outgoing calls
  * (fetch() and the gateway's undici pool) from the undici instrumentation, which also
