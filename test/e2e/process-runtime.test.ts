@@ -265,7 +265,11 @@ describe('no orphans', () => {
     let output = '';
     // the copy's `npm install` comes first: a busy CI machine took more than 30 s over it once
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "${line}" in 120 s: ${output}`)), 120_000);
+      const timer = setTimeout(() => {
+        // an up left running would go on to start a system nobody stops
+        up.kill('SIGTERM');
+        reject(new Error(`no "${line}" in 120 s: ${output}`));
+      }, 120_000);
       up.stderr?.on('data', (chunk: Buffer) => {
         output += chunk;
         if (output.includes(line)) resolve();
