@@ -30,10 +30,10 @@ async function activeTargets(prometheus: string): Promise<Target[]> {
   return body.data.activeTargets;
 }
 
-/** Whether Prometheus holds the alert `name` for `service` in `state` now, from its own API:
- * read in milliseconds, where a `scaffold status` takes a CLI start, so a moment measured by
- * it is the alert's, not the reader's. */
-async function alertIn(prometheus: string, name: string, service: string, state: 'pending' | 'firing' | 'any'): Promise<boolean> {
+/** Whether Prometheus holds the alert `name` for `service` now (firing, or in any state),
+ * from its own API: read in milliseconds, where a `scaffold status` takes a CLI start, so a
+ * moment measured by it is the alert's, not the reader's. */
+async function alertIn(prometheus: string, name: string, service: string, state: 'firing' | 'any'): Promise<boolean> {
   const body = (await (await fetch(`${prometheus}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
   return body.data.alerts.some((alert) => alert.labels.alertname === name && alert.labels.service === service && (state === 'any' || alert.state === state));
 }
