@@ -28,10 +28,13 @@ export function duration(value: string): number {
   return Number(match[1]) * UNIT_MS[match[2] ?? 's']!;
 }
 
-export function positiveNumber(value: string): number {
-  const number = Number(value);
-  if (!(number > 0) || !Number.isFinite(number)) throw new InvalidArgumentError('expected a number above 0');
-  return number;
+/** A number above 0 and at most `max`. */
+export function positiveNumber(max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!(number > 0 && number <= max)) throw new InvalidArgumentError(`expected a number above 0 and at most ${max}`);
+    return number;
+  };
 }
 
 /** `Name: value`, repeatable. */

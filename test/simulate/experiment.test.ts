@@ -29,6 +29,8 @@ describe('experiment files', () => {
 
   it.each([
     ['rate: -5', /experiment\.yaml:\d+:\d+: load\.rate/],
+    ['rate: 2000000', /experiment\.yaml:\d+:\d+: load\.rate: Too big: expected number to be <=1000000/],
+    ['connections: 20000', /experiment\.yaml:\d+:\d+: load\.connections: Too big: expected number to be <=10000/],
     ['slos: ["p99 fast"]', /experiment\.yaml:\d+:\d+: load\.slos\.0: "p99 fast" is not an SLO/],
     ['duration: 5s', /load.*duration/],
     ['service: users, url: "http://127.0.0.1:1/"', /load: give a service or a url, not both/],

@@ -215,11 +215,15 @@ describe('scaffold simulate load', () => {
     [['--slo', 'p99<fast'], /is not an SLO: use p50\|p90/],
     [['--duration', 'forever'], /expected a duration/],
     [['--rate', '-5'], /expected a number above 0/],
+    // past it the schedule fell behind the clock: `-d 1s` ran on for minutes
+    [['--rate', '1e9'], /expected a number above 0 and at most 1000000/],
+    [['--stages', '1s:2000000'], /--stages: a target of 2000000: at most 1,000,000 requests a second/],
+    [['-c', '2', '--stages', '1s:20000'], /--stages: a target of 20000: at most 10,000 connections/],
     [['--connections', '0'], /whole number from 1/],
     [['--header', 'nocolon'], /is not a header/],
     [['--stages', '10:100'], /is not a stage: use duration:target/],
   ])('refuses %j with exit 2 and one line', async (flags, message) => {
-    const bounds = flags[0] === '--stages' ? [] : ['-d', '1s'];
+    const bounds = flags.includes('--stages') ? [] : ['-d', '1s'];
     const result = await scaffold(['simulate', 'load', server.url, ...bounds, ...flags], { cwd: tempDir() });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -4,6 +4,7 @@ import { FAULT_KINDS, type FaultField } from '../../faults/index.js';
 import { fieldAccepts } from '../../faults/field.js';
 import { readYamlFile } from '../../spec/yaml-file.js';
 import { checkTarget } from '../load/target.js';
+import { MAX_CONNECTIONS, MAX_RATE } from '../load/engine.js';
 import { HTTP_METHODS } from '../load/methods.js';
 import { parseSlo } from '../load/slo.js';
 
@@ -30,8 +31,8 @@ const probe = z.discriminatedUnion('type', [
     name: z.string(),
     ...target,
     duration: time.default('3s'),
-    rate: z.number().positive().optional(),
-    connections: z.number().int().positive().default(4),
+    rate: z.number().positive().max(MAX_RATE).optional(),
+    connections: z.number().int().positive().max(MAX_CONNECTIONS).default(4),
     slos: z.array(slo).min(1, { error: 'a load probe needs at least one SLO, e.g. "p99<250ms"' }),
   }),
   z.strictObject({
@@ -82,9 +83,9 @@ const backgroundLoad = z
     headers: z.record(z.string(), z.string()).optional(),
     body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().describe('a string as it is, or an object sent as JSON'),
     scenario: z.string().optional().describe('a load scenario file (scaffold schema scenario): weighted requests instead of path/method/body'),
-    rate: z.number().positive().optional().describe('requests per second (open model: each request leaves at its time, latency counts from it); without it, each connection sends its next request once answered'),
-    connections: z.number().int().positive().default(10).describe('closed model: the connections; open model: those opened before the start'),
-    maxConnections: z.number().int().positive().optional().describe('open model: the most connections the pool grows to (default 1000); a request due while all are busy is dropped'),
+    rate: z.number().positive().max(MAX_RATE).optional().describe('requests per second (open model: each request leaves at its time, latency counts from it); without it, each connection sends its next request once answered'),
+    connections: z.number().int().positive().max(MAX_CONNECTIONS).default(10).describe('closed model: the connections; open model: those opened before the start'),
+    maxConnections: z.number().int().positive().max(MAX_CONNECTIONS).optional().describe('open model: the most connections the pool grows to (default 1000); a request due while all are busy is dropped'),
     timeout: time.default('10s').describe('per request'),
     before: time.default('2s').describe('steady state measured before the method starts'),
     after: time.default('2s').describe('measured after the method has ended'),

@@ -9,6 +9,16 @@ import type { EventsMeasured, JobsMeasured, SecondSample } from './result.js';
  * hundred req/s, far below open-file limits. */
 export const DEFAULT_MAX_CONNECTIONS = 1000;
 
+/** The most connections a run may hold, in either model: below the open-file limits a
+ * machine is usually given, where more would fail as EMFILE halfway through a run. */
+export const MAX_CONNECTIONS = 10_000;
+
+/** The highest arrival rate a run may ask for: ten times what one process sends here
+ * (bench/load-engine.mjs). Past it the schedule, which sends or drops every request in
+ * turn, would fall behind the clock and the run outlast its duration many times over
+ * (`--rate 1e9 -d 2s` ran on for minutes dropping requests). */
+export const MAX_RATE = 1_000_000;
+
 /** A stretch of the run whose target (a rate, or connections) ramps linearly to `target`. */
 export interface Stage {
   durationMs: number;

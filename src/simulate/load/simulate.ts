@@ -6,7 +6,7 @@ import { UnsupportedError, type Runtime } from '../../runtime/runtime.js';
 import { SPEC_FILE } from '../../spec/load.js';
 import type { Spec } from '../../spec/schema.js';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from './arrivals.js';
-import { DEFAULT_MAX_CONNECTIONS, runLoad, type Stage } from './engine.js';
+import { DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS, MAX_RATE, runLoad, type Stage } from './engine.js';
 import { collectRunTraces } from './run-traces.js';
 import { loadScenario, requestPicker } from './scenario.js';
 import { saveResult, type LoadResult, type SecondSample } from './result.js';
@@ -89,6 +89,7 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
     throw new UserError('a run lasts more than 0 and at most 1h');
   }
   const model = options.model ?? (options.rate !== undefined || stages ? 'open' : 'closed');
+  checkBounds(options, stages, model);
   if (publish && model !== 'open') throw new UserError('--publish sends events at a rate: give --rate (or --stages with rates)');
   if (options.arrival !== undefined && !ARRIVAL_PROCESSES.includes(options.arrival)) {
     throw new UserError(`--arrival ${String(options.arrival)}: use ${ARRIVAL_PROCESSES.join(' or ')}`);
@@ -134,6 +135,19 @@ export async function prepareLoad(options: SimulateLoadOptions): Promise<() => P
     const file = existsSync(path.join(options.projectDir, SPEC_FILE)) ? await saveResult(options.projectDir, result) : undefined;
     return { ...result, file };
   };
+}
+
+/** What a run may ask for, whichever way it was given (flags, an experiment's load). */
+function checkBounds(options: SimulateLoadOptions, stages: Stage[] | undefined, model: 'open' | 'closed'): void {
+  const atMost = (what: string, value: number | undefined, limit: number, unit: string) => {
+    if (value !== undefined && value > limit) throw new UserError(`${what} ${value}: at most ${limit.toLocaleString('en')} ${unit}`);
+  };
+  atMost('--rate', options.rate, MAX_RATE, 'requests a second');
+  atMost('--connections', options.connections, MAX_CONNECTIONS, 'connections');
+  atMost('--max-connections', options.maxConnections, MAX_CONNECTIONS, 'connections');
+  const highest = stages && Math.max(...stages.map((stage) => stage.target));
+  if (model === 'open') atMost('--stages: a target of', highest, MAX_RATE, 'requests a second');
+  else atMost('--stages: a target of', highest, MAX_CONNECTIONS, 'connections');
 }
 
 /** "10s:100,30s:500,10s:0" → stages; each ramps linearly from the previous target. */
