@@ -36,7 +36,7 @@ export function formatLoadResult(result: LoadResult & { file?: string }): string
     const failed = jobs.failed > 0 ? `, ${jobs.failed} failed for good` : '';
     lines.push(...processedLines(jobs, `enqueued → processed on ${jobs.queues.join(', ')}: ${jobs.processed} jobs${failed}`, 'jobs enqueued and not finished'));
   }
-  const hint = hintFor(summary.statusCodes, summary.requests);
+  const hint = hintFor(summary, new URL(result.target));
   if (hint) lines.push(chalk.yellow(`hint         ${hint}`));
   if (result.slos.length > 0) {
     lines.push('', 'SLO');
@@ -56,10 +56,19 @@ const HINTS: Record<string, string> = {
   404: 'most answers were 404 Not Found: check the path (--path; through a gateway, the route comes first, e.g. /orders/items)',
 };
 
-function hintFor(statusCodes: Record<string, number>, requests: number): string | undefined {
+/** Failures that say the load never reached a server that answers. */
+const FAILURE_HINTS: Record<string, (target: URL) => string> = {
+  ECONNREFUSED: (target) => `most requests were refused: nothing listens on ${target.host} (is the system up? \`scaffold status\` says)`,
+  timeout: () => 'most requests timed out: nothing answered within --timeout',
+};
+
+function hintFor(summary: LoadResult['summary'], target: URL): string | undefined {
+  const most = (count: number | undefined) => (count ?? 0) * 2 > summary.requests;
+  const failure = Object.keys(FAILURE_HINTS).find((kind) => most(summary.errorsByKind[kind]));
+  if (failure !== undefined) return FAILURE_HINTS[failure]!(target);
   const hints = new Map(Object.entries(HINTS));
   for (const pattern of allPatterns()) for (const [status, hint] of Object.entries(pattern.loadHints ?? {})) hints.set(status, hint);
-  const code = [...hints.keys()].find((status) => (statusCodes[status] ?? 0) * 2 > requests);
+  const code = [...hints.keys()].find((status) => most(summary.statusCodes[status]));
   return code === undefined ? undefined : hints.get(code);
 }
 

@@ -205,6 +205,14 @@ describe('scaffold simulate load', () => {
     }
   });
 
+  it('says so when most requests were refused: nothing listens there', async () => {
+    const refusing = `http://127.0.0.1:${await freePort()}/`;
+    const result = await scaffold(['simulate', 'load', refusing, '-d', '500ms'], { cwd: tempDir() });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/errors +ECONNREFUSED: \d+/);
+    expect(result.stdout).toMatch(new RegExp(`hint +most requests were refused: nothing listens on ${new URL(refusing).host} `));
+  });
+
   it('gives no hint when the answers are fine', async () => {
     const result = await scaffold(['simulate', 'load', server.url, '-a', '200'], { cwd: tempDir() });
     expect(result.exitCode, result.stderr).toBe(0);
