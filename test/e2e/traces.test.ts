@@ -78,6 +78,30 @@ describe('the export protocol', () => {
     }
   });
 
+  it('times each server span as its access line does, to a fraction of a millisecond (10 requests)', async () => {
+    const receiver = await rawReceiver();
+    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info' });
+    let stdout = '';
+    try {
+      for (let i = 0; i < 10; i += 1) expect((await fetch(`${users.url}/items`)).status).toBe(200);
+    } finally {
+      expect(await users.stop()).toBe(0);
+      stdout = String((await users.process).stdout);
+      await receiver.close();
+    }
+    const spans = receiver.exports.flatMap((batch) => decodeExport(batch.body, 'protobuf'));
+    const requestOf = (span: StoredSpan) => [span.attributes['http.request.header.x-request-id']].flat()[0];
+    const lines = stdout
+      .split('\n')
+      .filter((line) => line.includes('"request completed"'))
+      .map((line) => JSON.parse(line) as { reqId: string; responseTime: number });
+    expect(lines).toHaveLength(10);
+    // Fastify's responseTime and the span both run from the request's arrival to its
+    // answer; a span ended on the wall clock's whole millisecond was off by up to 1 ms
+    const apart = lines.map((line) => Math.abs(spans.find((span) => requestOf(span) === line.reqId)!.durationMs - line.responseTime));
+    expect(Math.max(...apart), apart.map((ms) => ms.toFixed(3)).join(' ')).toBeLessThan(0.25);
+  });
+
   // what `OTEL_SDK_DISABLED=true scaffold up` relies on: the runtime sets the endpoint for
   // every instance, and OpenTelemetry's own switches still win
   it.each([

@@ -43,7 +43,11 @@ export function registerRequestSpans(app: FastifyInstance, config: Pick<Config, 
       route === undefined ? request.method : `${request.method} ${route}`,
       {
         kind: SpanKind.SERVER,
-        startTime: performance.timeOrigin + performance.now() - reply.elapsedTime,
+        // a performance.now() reading, not an epoch: the SDK then times the span on its own
+        // monotonic clock, start and end alike (span.end below). Given an epoch, it ended
+        // the span at Date.now(), to the whole millisecond and on the wall clock: a 0.3 ms
+        // request read 0 or 1 ms, and a gateway's span ended before its own upstream call
+        startTime: performance.now() - reply.elapsedTime,
         attributes: {
           'http.request.method': request.method,
           'url.path': request.url,
@@ -71,7 +75,7 @@ export function registerRequestSpans(app: FastifyInstance, config: Pick<Config, 
     span.setAttribute('http.response.status_code', reply.statusCode);
     // a server span is an error only when the server failed (5xx), not when the client did
     if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
+    span.end(performance.now());
     return idsOf(span);
   };
 }
