@@ -1,4 +1,4 @@
-import { latencySummary, MICROS, newHistogram, type Histogram } from './recorder.js';
+import { latencySummary, MICROS, newHistogram, percentileMs, type Histogram } from './recorder.js';
 import type { LatencySummary, ProcessedSecond } from './result.js';
 
 /**
@@ -37,7 +37,7 @@ export class ProcessedSeries {
       second,
       processed,
       backlog,
-      p99: histogram.totalCount === 0 ? 0 : histogram.getValueAtPercentile(99) / MICROS,
+      p99: percentileMs(histogram, 99),
     }));
   }
 
