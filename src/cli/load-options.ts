@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ARRIVAL_PROCESSES, type ArrivalProcess } from '../simulate/load/arrivals.js';
 import { MAX_CONNECTIONS, MAX_RATE } from '../simulate/load/engine.js';
-import { duration, header, httpMethod, positiveNumber, requestPath, slo, wholeNumber } from './parse.js';
+import { header, httpMethod, positiveNumber, requestPath, slo, timeOption, wholeNumber } from './parse.js';
 
 /** The load options `simulate load` and `chaos … --with-load` share. */
 export interface LoadFlags {
@@ -28,7 +28,7 @@ export function addLoadOptions(command: Command, rateFlag = '--rate'): Command {
     .option('--header <header>', '"Name: value" (repeatable)', header)
     .option('--body <body>', 'request body')
     .option('-c, --connections <n>', 'concurrent connections (open model: opened before the start)', wholeNumber(1, MAX_CONNECTIONS), 10)
-    .option('--timeout <time>', 'per request, e.g. 2s', duration, 10_000)
+    .addOption(timeOption('--timeout <time>', 'per request, e.g. 2s', '10s'))
     .option(`${rateFlag} <rps>`, 'requests per second (open model: each leaves at its time, latency counts from it)', positiveNumber(MAX_RATE))
     .option('--max-connections <n>', 'open model: the most connections the pool grows to; a request due while all are busy is dropped (default 1000)', wholeNumber(1, MAX_CONNECTIONS))
     .addOption(new Option('--arrival <process>', 'open model: evenly spaced arrivals, or a Poisson process').choices(ARRIVAL_PROCESSES).default('constant'))

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { HTTP_METHODS } from '../simulate/load/methods.js';
 import { parseSlo } from '../simulate/load/slo.js';
 
@@ -29,6 +29,14 @@ export function duration(value: string): number {
 }
 
 /** A number above 0 and at most `max`. */
+/**
+ * A `<time>` option with a default, shown in --help as it would be typed ("30s"): shown
+ * parsed, it read "default: 30000", which the flag itself takes as 30,000 seconds.
+ */
+export function timeOption(flags: string, description: string, fallback: string): Option {
+  return new Option(flags, description).argParser(duration).default(duration(fallback), fallback);
+}
+
 export function positiveNumber(max: number) {
   return (value: string): number => {
     const number = Number(value);

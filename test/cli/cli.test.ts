@@ -240,3 +240,17 @@ describe('validate and schema', () => {
     expect(schema).toEqual(JSON.parse(readFileSync(path.join(project, '.scaffold/scaffold.schema.json'), 'utf8')));
   });
 });
+
+describe('--help', () => {
+  // shown parsed ("default: 30000"), a time read as 30,000 seconds: the flags take a bare
+  // number as seconds
+  it.each([
+    [['chaos', 'latency'], ['--for <time> +how long the fault lasts \\(default: 30s\\)', '--before <time> .*\\(default: 5s\\)', '--after <time> .*\\(default: 10s\\)', '--timeout <time> .*\\(default: 10s\\)']],
+    [['chaos', 'pause'], ['--for <time> +how long \\(default: 30s\\)']],
+    [['simulate', 'load'], ['--timeout <time> .*\\(default: 10s\\)']],
+  ])('of %j shows each time default as it is typed', async (command, lines) => {
+    const help = (await scaffold([...command, '--help'], { cwd: tempDir() })).stdout;
+    for (const line of lines) expect(help).toMatch(new RegExp(line));
+    expect(help).not.toMatch(/default: \d{4,}\)/);
+  });
+});

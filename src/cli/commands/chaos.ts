@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { fieldAccepts } from '../../faults/field.js';
 import { FAULT_KINDS, type Fault, type FaultField } from '../../faults/index.js';
 import { addLoadOptions, loadSettings, type LoadFlags } from '../load-options.js';
-import { duration, httpUrl } from '../parse.js';
+import { httpUrl, timeOption } from '../parse.js';
 import { formatJournal, formatUnderLoad } from '../render-load.js';
 import { runtimeFor } from '../runtime-for.js';
 
@@ -27,8 +27,8 @@ function withLoadOptions(command: Command): Command {
     command
       .option('--with-load', 'send traffic (100 req/s by default) before, during and after the fault, and measure each phase')
       .option('--target <url>', 'where the traffic goes (default: through the gateway to the service, see the README)', httpUrl)
-      .option('--before <time>', 'steady state measured before the fault', duration, 5_000)
-      .option('--after <time>', 'measured after the fault', duration, 10_000),
+      .addOption(timeOption('--before <time>', 'steady state measured before the fault', '5s'))
+      .addOption(timeOption('--after <time>', 'measured after the fault', '10s')),
     '--load-rate',
   );
 }
@@ -116,7 +116,7 @@ export function registerChaos(program: Command): void {
       .description('freeze a service or server (SIGSTOP) and thaw it (SIGCONT) when the time is up')
       .argument('<service>')
       .option('--instance <id>', 'one instance (default: all)')
-      .option('--for <time>', 'how long', duration, duration(DEFAULT_FOR)),
+      .addOption(timeOption('--for <time>', 'how long', DEFAULT_FOR)),
   ).action(async (service: string, options: WithLoadFlags & { instance?: string; for: number }, command: Command) => {
     const context = await runtimeFor(command);
     const { cli, runtime } = context;
@@ -135,7 +135,7 @@ export function registerChaos(program: Command): void {
           .command(name)
           .description(description)
           .argument('<service>')
-          .option('--for <time>', 'how long the fault lasts', duration, duration(DEFAULT_FOR))
+          .addOption(timeOption('--for <time>', 'how long the fault lasts', DEFAULT_FOR))
           .option('--from <caller>', 'only the calls this service makes to it (one caller→service link)')
           .option('--wait', 'stay until the fault is over'),
       ),
