@@ -13,6 +13,9 @@ const STARTING_CHECK_INTERVAL_MS = 20;
 const FAILURE_THRESHOLD = 3;
 /** An instance that stays healthy this long has its restart backoff forgiven. */
 const STABLE_MS = 10_000;
+/** The longest wait before a restart (Kubernetes' CrashLoopBackOff waits up to 5 min; a
+ * local system is looked at within seconds). */
+const MAX_BACKOFF_MS = 5_000;
 
 /** What the supervisor tells an instance of a `frontPort: handoff` service (see lifeline.ts). */
 export type HandoffMessage = { scaffold: 'connection'; via: number; id: number } | { scaffold: 'recall'; via: number; reset: boolean; count?: number };
@@ -48,6 +51,8 @@ export interface InstanceOptions {
   /** Told the connections handed to the process that were still open when it exited: they
    * outlive it, since the supervisor keeps its end of each. */
   onOrphans?: (orphans: HandedConnection[]) => void;
+  /** How long a run must stay healthy to have its crashes before forgiven (default 10 s). */
+  stableMs?: number;
 }
 
 /**
@@ -210,9 +215,14 @@ export class Instance {
       return;
     }
     this.state = 'backoff';
-    if (Date.now() - this.#healthySince > STABLE_MS && this.#healthySince > 0) this.#crashesInARow = 0;
+    // only the run that just ended may earn it: a healthy spell of an earlier run forgave
+    // every crash after it too, so a service that broke after a long healthy run (its
+    // dependency removed, a bad config) restarted at once, 400 times a minute, for ever
+    const stable = this.#healthySince > 0 && Date.now() - this.#healthySince > (this.#options.stableMs ?? STABLE_MS);
+    this.#healthySince = 0;
+    if (stable) this.#crashesInARow = 0;
     // the first restart is immediate: recovery time is what chaos experiments measure
-    const delay = this.#crashesInARow === 0 ? 0 : Math.min(100 * 2 ** (this.#crashesInARow - 1), 5_000);
+    const delay = this.#crashesInARow === 0 ? 0 : Math.min(100 * 2 ** (this.#crashesInARow - 1), MAX_BACKOFF_MS);
     this.#crashesInARow += 1;
     this.#restartTimer = setTimeout(() => {
       this.restarts += 1;
