@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import { own } from '../own.js';
 import { newSpecText, withInfrastructure, withService, withServiceField } from '../spec/edit.js';
 import { loadSpec, SPEC_FILE, type LoadedSpec } from '../spec/load.js';
+import { hasFieldProblems } from '../spec/yaml-file.js';
 import { parseSpec } from '../spec/load.js';
 import { allPatterns, defaultPattern, patternNamed, type PatternDefinition } from '../patterns/index.js';
 import { allCalls } from '../spec/graph.js';
@@ -65,7 +66,35 @@ export async function addService(options: NewServiceOptions): Promise<WriteResul
     uses: pattern.requires?.infrastructure?.length ? [...pattern.requires.infrastructure] : undefined,
     ...options.fields,
   };
-  return writeProject(options.projectDir, withService(loaded, options.name, service), options);
+  let added: LoadedSpec;
+  try {
+    added = withService(loaded, options.name, service);
+  } catch (error) {
+    throw flagProblem(error, pattern, options.name, service) ?? error;
+  }
+  return writeProject(options.projectDir, added, options);
+}
+
+/** The flags that set the fields every service has. */
+const COMMON_FLAGS: Record<string, string> = { port: '--port', replicas: '--replicas', dependsOn: '--depends-on' };
+
+/**
+ * A problem the schema found in the new service's own entry, said of the flag that set
+ * the field (or would have): its file:line is in a scaffold.yaml that was never written,
+ * and a user who opened the file found no such line.
+ */
+function flagProblem(error: unknown, pattern: PatternDefinition, name: string, service: ServiceInput): UserError | undefined {
+  if (!hasFieldProblems(error)) return undefined;
+  const [first, ...rest] = error.fields;
+  if (first?.path[0] !== 'services' || first.path[1] !== name || first.path.length < 3) return undefined;
+  const field = String(first.path[2]);
+  const flag = COMMON_FLAGS[field] ?? (pattern.newService.flags?.some((flag) => flag.field === field) ? flagOf(pattern, field) : undefined);
+  if (flag === undefined) return undefined;
+  const value = (service as Record<string, unknown>)[field];
+  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
+  const option = pattern.newService.flags?.find((candidate) => candidate.field === field)?.option ?? flag;
+  const problem = value === undefined ? `${option} is required for pattern ${pattern.name}` : `${flag} ${[value].flat().join(',')}: ${first.problem}`;
+  return new UserError(`${problem}${more}`);
 }
 
 /** Declares an infrastructure entry and sets a field of some services, in one change:

@@ -61,16 +61,24 @@ export function parseYamlFile<T>(text: string, file: string, schema: z.ZodType<T
   }
   const result = schema.safeParse(data ?? {}, { error: defaultMessage });
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
+    const fields = result.error.issues.map((issue) => {
       const { offset, found } = locate(document, issue.path, issue.code === 'invalid_key');
-      const field = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
       // a union's missing discriminator (an entry's `kind`) says what it may be
       const problem = found ? describeIssue(issue) : issue.code === 'invalid_union' ? `required: ${issue.message}` : 'required: add it';
-      return `${where(offset)}: ${field}${problem}`;
+      return { path: issue.path, problem, at: where(offset) };
     });
-    throw invalid(problems);
+    const problems = fields.map(({ path, problem, at }) => `${at}: ${path.length > 0 ? `${path.join('.')}: ` : ''}${problem}`);
+    throw Object.assign(invalid(problems), { fields });
   }
   return { value: result.data, document };
+}
+
+/** A schema's problems with a YAML file, each also by the path of its field: a caller that
+ * put the field there from a flag can name the flag instead of a line. */
+export type FieldProblems = UserError & { fields: { path: readonly PropertyKey[]; problem: string }[] };
+
+export function hasFieldProblems(error: unknown): error is FieldProblems {
+  return error instanceof UserError && Array.isArray((error as Partial<FieldProblems>).fields);
 }
 
 function invalid(problems: string[]): UserError {

@@ -251,6 +251,9 @@ function nameCases(): BadInput[] {
     { args: ['new-service', 'users', '--yes'], exit: 2, says: /already exists/ },
     { args: ['new-service', 'extra', '--yes', '--port', '3001'], exit: 2, says: /already taken/ },
     { args: ['new-service', 'extra', '--yes', '--routes', '/x=users'], exit: 2, says: /gateway/ },
+    // said of the flag: a file:line would be in a scaffold.yaml never written
+    { args: ['new-service', 'w', '--yes', '--pattern', 'worker'], exit: 2, says: /^error: --queue <queue> is required for pattern worker\n/ },
+    { args: ['new-service', 'w', '--yes', '--pattern', 'worker', '--queue', 'jobs'], exit: 2, says: /^error: --queue jobs: unknown queue "jobs": declare it under a Redis entry's queues/ },
   ];
 }
 
