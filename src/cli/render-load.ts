@@ -63,6 +63,7 @@ const FAILURE_HINTS: Record<string, (target: URL) => string> = {
 };
 
 function hintFor(summary: LoadResult['summary'], target: URL): string | undefined {
+  if (summary.requests === 0 && summary.dropped === 0) return 'no request fell due in the run: give it a longer --duration or a higher --rate';
   const most = (count: number | undefined) => (count ?? 0) * 2 > summary.requests;
   const failure = Object.keys(FAILURE_HINTS).find((kind) => most(summary.errorsByKind[kind]));
   if (failure !== undefined) return FAILURE_HINTS[failure]!(target);

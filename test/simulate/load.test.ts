@@ -78,6 +78,13 @@ describe('simulateLoad against a real server', () => {
     expect(summary.errors).toBeLessThanOrEqual(220);
   });
 
+  it('--amount below the connections sends that many, on as many connections (autocannon refused it)', async () => {
+    const before = server.count;
+    const result = await simulateLoad({ projectDir: project, url: server.url, connections: 10, amount: 3 });
+    expect(result.summary.requests).toBe(3);
+    expect(server.count - before).toBe(3);
+  });
+
   it('--amount stops after that many requests (autocannon lets each connection finish its last)', async () => {
     const before = server.count;
     const result = await simulateLoad({ projectDir: project, url: server.url, connections: 4, amount: 300 });
@@ -211,6 +218,13 @@ describe('scaffold simulate load', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/errors +ECONNREFUSED: \d+/);
     expect(result.stdout).toMatch(new RegExp(`hint +most requests were refused: nothing listens on ${new URL(refusing).host} `));
+  });
+
+  it('says so when no request fell due in the run', async () => {
+    const result = await scaffold(['simulate', 'load', server.url, '--rate', '10', '-d', '1ms'], { cwd: tempDir() });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/0 requests in/);
+    expect(result.stdout).toMatch(/hint +no request fell due in the run: give it a longer --duration or a higher --rate/);
   });
 
   it('gives no hint when the answers are fine', async () => {

@@ -56,7 +56,9 @@ async function runSegment(recorder: Recorder, options: LoadOptions): Promise<voi
       method: options.method ?? 'GET',
       headers: options.headers,
       body: options.body,
-      connections: options.connections,
+      // autocannon gives each connection a share of an amount, and refuses an empty one
+      // (`-a 5` with the default 10 connections threw "connections cannot be greater than amount")
+      connections: options.amount === undefined ? options.connections : Math.min(options.connections, options.amount),
       duration: options.durationMs !== undefined ? options.durationMs / 1000 : undefined,
       amount: options.amount,
       timeout: options.timeoutMs / 1000,
