@@ -167,3 +167,13 @@ export class UnsupportedError extends UserError {
     this.name = 'UnsupportedError';
   }
 }
+
+/** A name that is no service of the running system, said of what it is: an infrastructure
+ * server (which runs one instance, restarted by the runtime) or nothing at all. */
+export function notAService(name: string, services: readonly string[], infrastructure: readonly string[]): UserError {
+  if (infrastructure.includes(name)) {
+    return new UserError(`${name} is an infrastructure server, not a service: it runs one instance (\`scaffold chaos kill-service ${name}\` restarts it); services: ${services.join(', ')}`);
+  }
+  const servers = infrastructure.length > 0 ? `; infrastructure: ${infrastructure.join(', ')}` : '';
+  return new UserError(`no service "${name}" in this run (services: ${services.join(', ')}${servers})`);
+}

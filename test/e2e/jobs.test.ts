@@ -154,6 +154,15 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     expect(await redis('CONFIG', 'GET', 'dir')).toBe(`dir\n${path.join(project, '.scaffold/data/queue')}`);
   });
 
+  it("refuses to scale or restart the queue's Redis, saying it is a server and what restarts it", async () => {
+    for (const command of [['scale', 'queue', '2'], ['restart', 'queue']]) {
+      const result = await scaffold(command, { cwd: project });
+      expect(result.exitCode).toBe(2);
+      // before: 'no service "queue" in this run (…; infrastructure: queue)'
+      expect(result.stderr).toMatch(/^error: queue is an infrastructure server, not a service: it runs one instance \(`scaffold chaos kill-service queue` restarts it\); services: /);
+    }
+  });
+
   it('answers POST /orders with 202 and a Location; every replica shows the order processing, then paid, charged once', async () => {
     const placed = await fetch(`${ordersUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":42}' });
     expect(placed.status).toBe(202);

@@ -24,6 +24,7 @@ import {
   type ServiceStatus,
   type SystemStatus,
   type UpOptions,
+  notAService,
 } from '../runtime.js';
 import { PROJECT_LABEL, instanceOf, projectContainers, type Container } from './containers.js';
 import { findDockerTools, type DockerTools } from './docker-cli.js';
@@ -310,7 +311,7 @@ export class ComposeRuntime implements Runtime {
 
   #service(view: ProjectModel, name: string): ServiceModel {
     const found = view.services.find((s) => s.name === name);
-    if (!found) throw new UserError(`no service "${name}" in this system (services: ${view.services.map((s) => s.name).join(', ')})`);
+    if (!found) throw notAService(name, view.services.map((s) => s.name), view.infrastructure.map((i) => i.name));
     return found;
   }
 

@@ -6,6 +6,7 @@ import { projectModel, serviceEnvironment, type InfrastructureModel, type Reach,
 import type { Spec } from '../../spec/schema.js';
 import { durationProblem, faultProblem, linkProblem, type ActiveFault, type Fault } from '../faults.js';
 import type { InfrastructureStatus, InstanceStatus, ServiceStatus, SystemStatus } from '../runtime.js';
+import { notAService } from '../runtime.js';
 import { byteFaults, faultKind } from '../../faults/index.js';
 import { TcpLink } from '../proxy/tcp-link.js';
 import { missingServerProgram, onPath } from '../../infrastructure/binary.js';
@@ -302,10 +303,7 @@ export class Supervisor {
 
   #get(name: string): RunningService {
     const service = this.#services.get(name);
-    if (!service) {
-      const infrastructure = this.#infrastructure.size > 0 ? `; infrastructure: ${[...this.#infrastructure.keys()].join(', ')}` : '';
-      throw new UserError(`no service "${name}" in this run (services: ${[...this.#services.keys()].join(', ')}${infrastructure})`);
-    }
+    if (!service) throw notAService(name, [...this.#services.keys()], [...this.#infrastructure.keys()]);
     return service;
   }
 
