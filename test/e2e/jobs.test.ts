@@ -342,6 +342,21 @@ describe('background jobs: orders paid once by a worker (process runtime)', () =
     const lines = logs.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as { reqId?: string; trace_id?: string; span_id?: string; msg: string });
     expect(lines.find((line) => line.msg === 'order paid')).toMatchObject({ reqId: requestId, trace_id: request.span.traceId, span_id: job.span.spanId });
   });
+
+  it("a kill of the queue's Redis under load counts its restart among the run's (it read \"restarts: none\")", async () => {
+    const kill = await scaffold(
+      ['chaos', 'kill-service', 'queue', '--with-load', '--target', `${ordersUrl}/orders`, '--method', 'POST', '--header', 'content-type: application/json', '--body', '{"amount":1}', '--load-rate', '20', '--before', '1s', '--after', '1s', '--json'],
+      { cwd: project },
+    );
+    expect(kill.exitCode, kill.stderr).toBe(0);
+    const { underLoad } = JSON.parse(kill.stdout) as { underLoad: { restarts: Record<string, number> } };
+    expect(underLoad.restarts).toMatchObject({ queue: 1, payments: 0, orders: 0 });
+    // its orders paid before the next test reads the ledger
+    await waitUntil(async () => {
+      const queue = await payments();
+      return queue.waiting + queue.active + queue.retrying === 0;
+    }, 30_000);
+  }, 60_000);
   it('runs the cache beside it as a Redis of its own: allkeys-lru past its maxmemory; a GET is served from it by URL, and nothing of it lands in the queue Redis', async () => {
     expect(cacheUrl).not.toBe(redisUrl);
     expect(await cache('CONFIG', 'GET', 'maxmemory-policy')).toBe('maxmemory-policy\nallkeys-lru');

@@ -113,8 +113,12 @@ function recoveryMoment(load: LoadResult, phases: UnderLoadResult['phases'], fro
   return lastOk > recovered ? recovered : null;
 }
 
+/** Restarts so far of every service and infrastructure server (a killed Redis is one too). */
 function restartCounts(status: Awaited<ReturnType<Runtime['status']>>): Record<string, number> {
-  return Object.fromEntries(status.services.map((service) => [service.name, service.instances.reduce((sum, i) => sum + i.restarts, 0)]));
+  return Object.fromEntries([
+    ...status.services.map((service) => [service.name, service.instances.reduce((sum, i) => sum + i.restarts, 0)] as const),
+    ...status.infrastructure.map((server) => [server.name, server.instance.restarts] as const),
+  ]);
 }
 
 function sleep(ms: number): Promise<void> {
