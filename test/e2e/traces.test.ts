@@ -61,6 +61,25 @@ async function rawReceiver() {
   return { url, exports, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+/** `count` GET /items to a users service exporting to a receiver of the test: the spans it
+ * sent (a service flushes them as it stops) and its access lines. */
+async function tracedRequests(count: number, env: Record<string, string> = {}) {
+  const receiver = await rawReceiver();
+  const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info', ...env });
+  let stdout = '';
+  try {
+    for (let i = 0; i < count; i += 1) expect((await fetch(`${users.url}/items`)).status).toBe(200);
+  } finally {
+    expect(await users.stop()).toBe(0);
+    stdout = String((await users.process).stdout);
+    await receiver.close();
+  }
+  return {
+    spans: receiver.exports.flatMap((batch) => decodeExport(batch.body, 'protobuf')),
+    accessLines: stdout.split('\n').filter((line) => line.includes('"request completed"')),
+  };
+}
+
 describe('the export protocol', () => {
   it('is OTLP/protobuf when nothing chooses one (the protocol\'s default), decoded by the runtime\'s own .proto files', async () => {
     const receiver = await rawReceiver();
@@ -79,22 +98,9 @@ describe('the export protocol', () => {
   });
 
   it('times each server span as its access line does, to a fraction of a millisecond (10 requests)', async () => {
-    const receiver = await rawReceiver();
-    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info' });
-    let stdout = '';
-    try {
-      for (let i = 0; i < 10; i += 1) expect((await fetch(`${users.url}/items`)).status).toBe(200);
-    } finally {
-      expect(await users.stop()).toBe(0);
-      stdout = String((await users.process).stdout);
-      await receiver.close();
-    }
-    const spans = receiver.exports.flatMap((batch) => decodeExport(batch.body, 'protobuf'));
+    const { spans, accessLines } = await tracedRequests(10);
     const requestOf = (span: StoredSpan) => [span.attributes['http.request.header.x-request-id']].flat()[0];
-    const lines = stdout
-      .split('\n')
-      .filter((line) => line.includes('"request completed"'))
-      .map((line) => JSON.parse(line) as { reqId: string; responseTime: number });
+    const lines = accessLines.map((line) => JSON.parse(line) as { reqId: string; responseTime: number });
     expect(lines).toHaveLength(10);
     // Fastify's responseTime and the span both run from the request's arrival to its
     // answer; a span ended on the wall clock's whole millisecond was off by up to 1 ms
@@ -110,19 +116,7 @@ describe('the export protocol', () => {
     ['OTEL_TRACES_EXPORTER=none', 'are not', { OTEL_TRACES_EXPORTER: 'none' }],
     ['OTEL_TRACES_SAMPLER=always_off', 'are not', { OTEL_TRACES_SAMPLER: 'always_off' }],
   ])('with an endpoint set and %s, the spans of 5 requests %s sent', async (_name, sent, env: Record<string, string>) => {
-    const receiver = await rawReceiver();
-    const users = await startService(project, 'users', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info', ...env });
-    let stdout = '';
-    try {
-      for (let i = 0; i < 5; i += 1) expect((await fetch(`${users.url}/items`)).status).toBe(200);
-    } finally {
-      // a service flushes its spans as it stops
-      expect(await users.stop()).toBe(0);
-      stdout = String((await users.process).stdout);
-      await receiver.close();
-    }
-    const spans = receiver.exports.flatMap((batch) => decodeExport(batch.body, 'protobuf'));
-    const accessLines = stdout.split('\n').filter((line) => line.includes('"request completed"'));
+    const { spans, accessLines } = await tracedRequests(5, env);
     expect(accessLines).toHaveLength(5);
     if (sent === 'are') {
       expect(spans.filter((span) => span.name.startsWith('GET /items'))).toHaveLength(5);
