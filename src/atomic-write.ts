@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Writes through a temp file and a rename, so a reader never sees half a file; when the
@@ -38,16 +38,23 @@ export async function stageFile(target: string, content: string): Promise<Staged
   return staged;
 }
 
-/** mkdir -p, returning the first folder it made. Node's recursive mkdir reports ENOENT
- * where the real reason is another (a read-only disk, a file in the way): asked again one
- * level at a time, the system says which. */
+/**
+ * mkdir -p, one level at a time, returning the first folder it made. Not Node's recursive
+ * mkdir: it reports ENOENT where the real reason is another (a read-only disk, a file in
+ * the way), and under a folder that refuses new entries with ENOENT (`/proc`) it retries
+ * for ever (Node 20 and 24: `init /proc/x` spun until killed).
+ */
 async function makeDir(dir: string): Promise<string | undefined> {
   try {
-    return await mkdir(dir, { recursive: true });
+    await mkdir(dir);
+    return dir;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return undefined;
     const parent = path.dirname(dir);
-    const first = parent === dir ? undefined : await makeDir(parent);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+    const first = await makeDir(parent);
+    // a second ENOENT, with the parent there: the folder cannot hold new entries
     await mkdir(dir);
     return first ?? dir;
   }

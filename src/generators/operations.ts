@@ -35,7 +35,16 @@ export async function initProject(options: WriteOptions & { dir: string; name?: 
     throw new UserError(`${path.join(options.dir, SPEC_FILE)} already exists: this is a scaffold project already (use "scaffold generate" there)`);
   }
   const file = path.join(options.dir, SPEC_FILE);
-  const loaded = parseSpec(newSpecText({ name, services: {} }), file);
+  let loaded: LoadedSpec;
+  try {
+    loaded = parseSpec(newSpecText({ name, services: {} }), file);
+  } catch (error) {
+    // said of the name, not of a line in a scaffold.yaml never written
+    const problem = hasFieldProblems(error) && error.fields[0]?.path[0] === 'name' ? error.fields[0].problem : undefined;
+    if (problem === undefined) throw error;
+    const from = options.name === undefined ? `the folder's name: pass --name <name>` : '--name';
+    throw new UserError(`"${name}" is not a valid project name (${from}): ${problem}`);
+  }
   return { ...(await writeProject(options.dir, loaded, options)), name };
 }
 

@@ -362,6 +362,9 @@ function fileCases(): BadInput[] {
     { args: ['init', 'compose.yaml', '--yes'], exit: 2, says: /is a file/ },
     { args: ['init', 'compose.yaml/inner', '--yes'], exit: 2, says: /file where a folder/ },
     { args: ['init', '.', '--yes'], exit: 2, says: /already exists/ },
+    // said of the name and where it came from, not of a line in a scaffold.yaml never written
+    { args: ['init', 'Fresh Shop', '--yes'], exit: 2, says: /^error: "Fresh Shop" is not a valid project name \(the folder's name: pass --name <name>\): project names use/ },
+    { args: ['init', 'fresh', '--yes', '--name', 'Shop'], exit: 2, says: /^error: "Shop" is not a valid project name \(--name\): project names use/ },
     { args: ['generate'], exit: 2, files: { 'compose.yaml': FOLDER }, says: /is a folder/ },
     { args: ['generate'], exit: 2, files: { 'services/users/Dockerfile': FOLDER }, says: /is a folder/ },
     { args: ['generate'], exit: 2, files: { 'deploy/k8s': 'a file where a folder was' }, says: /file where scaffold needs a folder/ },

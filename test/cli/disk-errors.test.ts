@@ -95,3 +95,14 @@ describe.skipIf(!isRoot)('the disk refuses a write: exit 3, one line, nothing le
     expect(result.exitCode, result.stderr).toBe(0);
   });
 });
+
+describe('a folder that refuses new entries', () => {
+  // Node's recursive mkdir retries for ever where mkdir says ENOENT under a folder that
+  // exists (/proc): `init /proc/x` spun until killed
+  it.each(['/proc/scaffold-x', '/proc/scaffold-x/shop'])('init %s ends at once with one line', async (dir) => {
+    const result = await scaffold(['init', dir, '--yes'], { cwd: tempDir(), timeout: 10_000 });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^error: \/proc\/scaffold-x: no such file or folder/);
+    expectOneLineError(result.stderr);
+  });
+});
