@@ -136,11 +136,20 @@ async function addPayments(dir: string, onProgress?: (line: string) => void): Pr
   ];
 }
 
+/** What the demo sends its traffic through and kills. */
+const CLASSIC_SERVICES = ['users', 'orders', 'api-gateway'];
+
 async function createClassicSystem(dir: string, onProgress?: (line: string) => void): Promise<void> {
   const check = (result: WriteResult) => {
     if (!result.applied) throw new UserError(`${dir} has files scaffold did not expect (${result.plan.conflicts[0]?.path}): use another folder`);
   };
   if (existsSync(path.join(dir, SPEC_FILE))) {
+    // its traffic and faults go to these: any other project is refused before a file changes
+    const { spec } = await loadSpec(dir);
+    const missing = CLASSIC_SERVICES.filter((name) => !Object.hasOwn(spec.services, name));
+    if (missing.length > 0) {
+      throw new UserError(`${dir} holds a project without ${missing.map((name) => `"${name}"`).join(', ')}: the demo runs on the classic system (users, orders, api-gateway); give it a new folder`);
+    }
     onProgress?.(`using the existing project in ${dir}`);
     check(await regenerate({ projectDir: dir }));
     for (const result of await addPayments(dir, onProgress)) check(result);
