@@ -362,6 +362,7 @@ function fileCases(): BadInput[] {
     { args: ['init', 'compose.yaml', '--yes'], exit: 2, says: /is a file/ },
     { args: ['init', 'compose.yaml/inner', '--yes'], exit: 2, says: /file where a folder/ },
     { args: ['init', '.', '--yes'], exit: 2, says: /already exists/ },
+    { args: ['traces', '--since', '5m', '--until', '10m'], exit: 2, says: /^error: --until \S+ is not after --since \S+: no trace could match/ },
     // said of the name and where it came from, not of a line in a scaffold.yaml never written
     { args: ['init', 'Fresh Shop', '--yes'], exit: 2, says: /^error: "Fresh Shop" is not a valid project name \(the folder's name: pass --name <name>\): project names use/ },
     { args: ['init', 'fresh', '--yes', '--name', 'Shop'], exit: 2, says: /^error: "Shop" is not a valid project name \(--name\): project names use/ },

@@ -24,6 +24,9 @@ export function registerTraces(program: Command): void {
       const { listTraces, traceOf } = await import('../../runtime/traces/query.js');
       const { formatTraceList, formatWaterfall } = await import('../render-traces.js');
       if (traceId !== undefined && !/^[0-9a-f]{32}$/.test(traceId)) throw new UserError(`"${traceId}" is not a trace id: 32 hex digits, as \`scaffold traces\` lists them`);
+      if (options.since !== undefined && options.until !== undefined && options.until <= options.since) {
+        throw new UserError(`--until ${new Date(options.until).toISOString()} is not after --since ${new Date(options.since).toISOString()}: no trace could match`);
+      }
       const dir = runPaths(cli.cwd).traces;
       if (!existsSync(dir)) throw new EnvironmentError('no traces kept: nothing is running, nor ever ran here (`scaffold up` collects traces while the system runs)');
       const spans = readSpans(dir);
