@@ -28,7 +28,6 @@ export function duration(value: string): number {
   return Number(match[1]) * UNIT_MS[match[2] ?? 's']!;
 }
 
-/** A number above 0 and at most `max`. */
 /**
  * A `<time>` option with a default, shown in --help as it would be typed ("30s"): shown
  * parsed, it read "default: 30000", which the flag itself takes as 30,000 seconds.
@@ -37,6 +36,7 @@ export function timeOption(flags: string, description: string, fallback: string)
   return new Option(flags, description).argParser(duration).default(duration(fallback), fallback);
 }
 
+/** A number above 0 and at most `max`. */
 export function positiveNumber(max: number) {
   return (value: string): number => {
     const number = Number(value);

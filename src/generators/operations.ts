@@ -97,11 +97,12 @@ function flagProblem(error: unknown, pattern: PatternDefinition, name: string, s
   const [first, ...rest] = error.fields;
   if (first?.path[0] !== 'services' || first.path[1] !== name || first.path.length < 3) return undefined;
   const field = String(first.path[2]);
-  const flag = COMMON_FLAGS[field] ?? (pattern.newService.flags?.some((flag) => flag.field === field) ? flagOf(pattern, field) : undefined);
-  if (flag === undefined) return undefined;
+  // "--queue <queue>": the pattern's own flag, as --help shows it
+  const option = COMMON_FLAGS[field] ?? pattern.newService.flags?.find((flag) => flag.field === field)?.option;
+  if (option === undefined) return undefined;
+  const flag = option.split(' ')[0]!;
   const value = (service as Record<string, unknown>)[field];
   const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
-  const option = pattern.newService.flags?.find((candidate) => candidate.field === field)?.option ?? flag;
   const problem = value === undefined ? `${option} is required for pattern ${pattern.name}` : `${flag} ${[value].flat().join(',')}: ${first.problem}`;
   return new UserError(`${problem}${more}`);
 }
