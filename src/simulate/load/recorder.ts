@@ -190,9 +190,9 @@ function withinRecorded(histogram: hdr.Histogram, micros: number): number {
 
 /** A histogram of microseconds, in milliseconds. */
 export function latencySummary(histogram: hdr.Histogram): LatencySummary {
-  // to the microsecond, as recorded
+  // whole microseconds (the histogram's values are), in milliseconds
   const ms = (micros: number) => Math.round(micros) / MICROS;
-  const at = (percentile: number) => ms(percentileMs(histogram, percentile) * MICROS);
+  const at = (percentile: number) => percentileMs(histogram, percentile);
   return {
     p50: at(50),
     p90: at(90),
